@@ -1,1 +1,33 @@
-Console.WriteLine("strix");
+using Strix.Cli;
+using Strix.Cli.Commands;
+
+// The command table: one line per sub-command.
+var commands = new ICommand[]
+{
+    new InfoCommand(),
+};
+
+if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
+{
+    Console.WriteLine("strix — train, validate, export and run YOLO detectors in .NET\n");
+    Console.WriteLine("usage: strix COMMAND key=value ...\n");
+    foreach (var c in commands) Console.WriteLine($"  {c.Name,-10} {c.Summary}");
+    return args.Length == 0 ? 1 : 0;
+}
+
+var command = commands.FirstOrDefault(c => c.Name.Equals(args[0], StringComparison.OrdinalIgnoreCase));
+if (command is null)
+{
+    Console.Error.WriteLine($"strix: unknown command '{args[0]}'. Commands: {string.Join(", ", commands.Select(c => c.Name))}");
+    return 2;
+}
+
+try
+{
+    return command.Run(new CliArgs(args.Skip(1)));
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
+{
+    Console.Error.WriteLine($"strix {command.Name}: {e.Message}");
+    return 2;
+}

@@ -1,0 +1,26 @@
+using Strix.Models;
+
+namespace Strix.Cli.Commands;
+
+/// <summary><c>strix info model=yolov8n imgsz=640</c>: the layer table, parameter count and GFLOPs.</summary>
+public sealed class InfoCommand : ICommand
+{
+    public string Name => "info";
+    public string Summary => "print a model's layers, parameters and GFLOPs (model=yolov8n imgsz=640 nc=80)";
+
+    public int Run(CliArgs args)
+    {
+        var modelArg = args.GetString("model", "yolov8n")!;
+        int imgsz = args.GetInt("imgsz", 640);
+        int nc = args.GetInt("nc", 80);
+        bool fuse = args.GetBool("fuse", false);
+        args.EnsureAllUsed(Name);
+
+        using var model = DetectionModel.Create(modelArg, nc);
+        Console.WriteLine(ModelSummary.Table(model));
+        if (fuse) model.Fuse();
+        double gflops = ModelProfiler.GFlops(model, imgsz, imgsz);
+        Console.WriteLine(ModelSummary.Line(model, gflops, imgsz));
+        return 0;
+    }
+}

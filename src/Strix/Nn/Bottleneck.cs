@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Strix.Nn;
+
+/// <summary>Two 3×3 Convs with an optional residual (used when shortcut is on and channels match).</summary>
+public sealed class Bottleneck : Module<Tensor, Tensor>
+{
+    public Conv cv1, cv2;
+    readonly bool _add;
+
+    public Bottleneck(int c1, int c2, bool shortcut = true, int g = 1, double e = 0.5) : base(nameof(Bottleneck))
+    {
+        int c = (int)(c2 * e);
+        cv1 = new Conv(c1, c, 3, 1);
+        cv2 = new Conv(c, c2, 3, 1, g);
+        _add = shortcut && c1 == c2;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var h = cv1.call(x);
+        var y = cv2.call(h);
+        if (!_add) return y;
+        var r = x + y;
+        y.Dispose();
+        return r;
+    }
+}

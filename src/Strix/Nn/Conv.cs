@@ -1,0 +1,63 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Strix.Nn;
+
+/// <summary>
+/// YOLOv8's basic block: Conv2d (no bias) → BatchNorm2d → SiLU, with "same" padding.
+/// After <see cref="Fuse"/> the batch norm is folded into the convolution's weight and bias.
+/// </summary>
+public sealed class Conv : Module<Tensor, Tensor>
+{
+    public Conv2d conv;
+    public BatchNorm2d? bn;
+    readonly bool _act;
+
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int Kernel { get; }
+    public int Stride { get; }
+
+    public Conv(int c1, int c2, int k = 1, int s = 1, int g = 1, bool act = true) : base(nameof(Conv))
+    {
+        InChannels = c1; OutChannels = c2; Kernel = k; Stride = s;
+        conv = Conv2d(c1, c2, k, stride: s, padding: k / 2, groups: g, bias: false);
+        // Ultralytics' initialize_weights: eps 1e-3, momentum 0.03.
+        bn = BatchNorm2d(c2, eps: 1e-3, momentum: 0.03);
+        _act = act;
+        RegisterComponents();
+    }
+
+    public bool IsFused => bn is null;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = conv.call(x);
+        if (bn is not null) y = bn.call(y);
+        if (_act) y = functional.silu(y);
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Folds batch norm into the convolution for inference (w' = w·γ/σ, b' = β − μ·γ/σ).</summary>
+    public void Fuse()
+    {
+        if (bn is null) return;
+        using var _ = no_grad();
+        var fused = Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Kernel / 2,
+            groups: (int)conv.groups, bias: true, device: conv.weight!.device, dtype: conv.weight.dtype);
+        var (w, b) = BatchNormFolding.Fold(conv.weight, null, bn);
+        fused.weight!.copy_(w);
+        fused.bias!.copy_(b);
+        w.Dispose(); b.Dispose();
+        conv.Dispose();
+        bn.Dispose();
+        conv = fused;
+        bn = null;
+        // Re-register so named_parameters reflects the fused layout (conv.weight, conv.bias).
+        _internal_submodules.Clear();
+        register_module("conv", conv);
+    }
+}

@@ -1,0 +1,89 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Strix.Nn;
+
+/// <summary>
+/// YOLOv8's anchor-free decoupled head. For each pyramid level (strides 8, 16, 32) a box branch
+/// (cv2: Conv, Conv, 1×1 → 4·reg_max distribution logits) and a class branch (cv3: Conv, Conv,
+/// 1×1 → nc logits). <see cref="forward"/> returns the raw per-level maps used by the loss;
+/// <see cref="Decode"/> turns them into Ultralytics' inference layout [B, 4+nc, anchors]:
+/// pixel xywh boxes followed by sigmoid class scores.
+/// </summary>
+public sealed class Detect : Module<Tensor[], Tensor[]>
+{
+    public const int DefaultRegMax = 16;
+
+    public ModuleList<Sequential> cv2, cv3;
+    public DFL dfl;
+
+    public int NumClasses { get; }
+    public int RegMax { get; }
+    /// <summary>Outputs per anchor: 4·reg_max + nc.</summary>
+    public int NumOutputs => NumClasses + 4 * RegMax;
+    public int NumLevels { get; }
+    /// <summary>Strides of the pyramid levels, set by the model after a probe forward.</summary>
+    public float[] Strides { get; internal set; }
+    /// <summary>Input channels per level (for FLOPs and export).</summary>
+    public int[] InChannels { get; }
+    public int BoxHidden { get; }
+    public int ClassHidden { get; }
+
+    public Detect(int nc, int[] ch, int regMax = DefaultRegMax) : base(nameof(Detect))
+    {
+        NumClasses = nc;
+        RegMax = regMax;
+        NumLevels = ch.Length;
+        InChannels = ch;
+        Strides = new float[] { 8, 16, 32 }.Take(ch.Length).ToArray();
+        BoxHidden = Math.Max(Math.Max(16, ch[0] / 4), regMax * 4);
+        ClassHidden = Math.Max(ch[0], Math.Min(nc, 100));
+        cv2 = new ModuleList<Sequential>(ch.Select(x => Sequential(
+            new Conv(x, BoxHidden, 3), new Conv(BoxHidden, BoxHidden, 3), Conv2d(BoxHidden, 4 * regMax, 1))).ToArray());
+        cv3 = new ModuleList<Sequential>(ch.Select(x => Sequential(
+            new Conv(x, ClassHidden, 3), new Conv(ClassHidden, ClassHidden, 3), Conv2d(ClassHidden, nc, 1))).ToArray());
+        dfl = new DFL(regMax);
+        RegisterComponents();
+    }
+
+    /// <summary>Per level: [B, 4·reg_max + nc, H, W] (box logits first, then class logits).</summary>
+    public override Tensor[] forward(Tensor[] x)
+    {
+        var outs = new Tensor[NumLevels];
+        for (int i = 0; i < NumLevels; i++)
+        {
+            using var box = cv2[i].call(x[i]);
+            using var cls = cv3[i].call(x[i]);
+            outs[i] = cat(new[] { box, cls }, 1);
+        }
+        return outs;
+    }
+
+    /// <summary>
+    /// Initialises the final biases the way YOLOv8 does: box logits at 1.0, class logits at
+    /// log(5 / nc / (640 / stride)²), i.e. a prior of about 5 objects per 640² image.
+    /// </summary>
+    public void InitializeBiases()
+    {
+        using var _ = no_grad();
+        for (int i = 0; i < NumLevels; i++)
+        {
+            ((Conv2d)cv2[i][2]).bias!.fill_(1.0);
+            ((Conv2d)cv3[i][2]).bias!.fill_(Math.Log(5.0 / NumClasses / Math.Pow(640.0 / Strides[i], 2)));
+        }
+    }
+
+    /// <summary>Raw maps → [B, 4+nc, A]: xywh in input pixels, then class probabilities.</summary>
+    public Tensor Decode(Tensor[] feats)
+    {
+        using var scope = NewDisposeScope();
+        long b = feats[0].shape[0];
+        var flat = cat(feats.Select(f => f.view(b, NumOutputs, -1)).ToArray(), 2);
+        var parts = flat.split(new long[] { 4 * RegMax, NumClasses }, 1);
+        var (anchors, strides) = Anchors.Make(feats, Strides, 0.5);
+        var dist = dfl.call(parts[0]);
+        var boxes = Anchors.DistToBox(dist, anchors.transpose(0, 1).unsqueeze(0), xywh: true, dim: 1) * strides.transpose(0, 1);
+        return cat(new[] { boxes, parts[1].sigmoid() }, 1).MoveToOuterDisposeScope();
+    }
+}
