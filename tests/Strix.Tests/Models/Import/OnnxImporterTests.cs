@@ -1,9 +1,10 @@
 using Strix.Export.Onnx;
 using Strix.Models.Import;
+using Xunit.Abstractions;
 
 namespace Strix.Tests.Models.Import;
 
-public class OnnxImporterTests
+public class OnnxImporterTests(ITestOutputHelper output)
 {
     static string Onnx => TestPaths.Fixture("ultralytics", "tiny_yolov8.onnx");
 
@@ -39,6 +40,7 @@ public class OnnxImporterTests
             var r = reference.ToDictionary();
             using var pred = model.Predict(r["images"]);
             float diff = TinyModels.MaxAbsDiff(pred, r["pred"]);
+            output.WriteLine($"onnx import: max abs diff vs PyTorch, decoded {diff:E2}");
             Assert.True(diff <= 1e-4, $"decoded predictions differ from PyTorch by {diff}");
         }
     }
@@ -76,6 +78,7 @@ public class OnnxImporterTests
             var r = reference.ToDictionary();
             using var pred = model.Predict(r["images"]);
             float diff = TinyModels.MaxAbsDiff(pred, r["pred"]);
+            output.WriteLine($"anonymous onnx import: max abs diff vs PyTorch, decoded {diff:E2}");
             Assert.True(diff <= 1e-4, $"decoded predictions differ from PyTorch by {diff}");
         }
     }
