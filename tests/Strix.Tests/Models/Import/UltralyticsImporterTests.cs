@@ -135,6 +135,11 @@ public class UltralyticsImporterTests(ITestOutputHelper output)
         var e1 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(empty));
         Assert.Contains("'ema' and 'model' are both empty", e1.Message);
 
+        // {'ema': None, 'model': <DetectionModel without layers>}: the released-weights layout (ema stripped) picks 'model'.
+        var stripped = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002}q\u0000(X\u0003\u0000\u0000\u0000emaNX\u0005\u0000\u0000\u0000modelcultralytics.nn.tasks\nDetectionModel\n)\u0081}bu."));
+        var e3 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(stripped));
+        Assert.Contains("ultralytics.nn.tasks.DetectionModel has no 'model' layer sequence", e3.Message);
+
         // A segmentation model object: refused by class name before anything else.
         var seg = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nSegmentationModel\n)\u0081}b."));
         var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(seg));
