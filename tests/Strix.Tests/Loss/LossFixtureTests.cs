@@ -1,4 +1,5 @@
 using Strix.Loss;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Strix.Tests.Loss;
@@ -7,7 +8,7 @@ namespace Strix.Tests.Loss;
 /// The detection loss against an independent PyTorch reference (Fixtures/loss/make_loss_fixture.py):
 /// same random head maps and targets, same items, total and gradients.
 /// </summary>
-public class LossFixtureTests
+public class LossFixtureTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("a", 3)]   // 3 × 32×64, nc 3, an image without objects, targets interleaved across images
@@ -26,6 +27,7 @@ public class LossFixtureTests
         var loss = new DetectionLoss(nc, new float[] { 8, 16, 32 });
         var (total, items) = loss.Compute(preds, batchIdx, cls, bboxes);
         var got = items.data<float>().ToArray();
+        output.WriteLine($"case {name}: items [{string.Join(", ", got)}] vs [{string.Join(", ", refItems)}]; loss {total.item<float>()} vs {refLoss}");
         for (int i = 0; i < 3; i++)
             Assert.True(Math.Abs(got[i] - refItems[i]) < 1e-4, $"item {i}: {got[i]} vs reference {refItems[i]}");
         Assert.True(Math.Abs(total.item<float>() - refLoss) < 1e-5 * Math.Abs(refLoss), $"loss {total.item<float>()} vs reference {refLoss}");
@@ -36,6 +38,7 @@ public class LossFixtureTests
             var refGrad = Npy.LoadFloat32(F($"grad{i}.npy"));
             var diff = (preds[i].grad! - refGrad).abs().max().item<float>();
             var scale = refGrad.abs().max().item<float>();
+            output.WriteLine($"level {i}: max |grad − reference| {diff:E2} (largest |grad| {scale:F4})");
             Assert.True(diff <= 1e-4 * Math.Max(scale, 1), $"level {i}: max grad difference {diff} (largest grad {scale})");
         }
     }
