@@ -97,6 +97,7 @@ public static class AveragePrecision
         var recall = new double[maxGroup];
         var precision = new double[maxGroup];
         var negConf = new double[maxGroup];
+        var flags = new bool[maxGroup * thresholds];
         var mrec = new double[maxGroup + 2];
         var mpre = new double[maxGroup + 2];
 
@@ -107,14 +108,22 @@ public static class AveragePrecision
             rCurve[r] = new double[CurvePoints];
             int start = groupStart[r], np = groupStart[r + 1] - start, nl = counts[classes[r]];
             if (np == 0 || nl == 0) continue;
-            for (int q = 0; q < np; q++) negConf[q] = -(double)confidence[grouped[start + q]];
+            // Gather this class's flags threshold-major, so each threshold's pass reads memory in order.
+            for (int q = 0; q < np; q++)
+            {
+                int idx = grouped[start + q];
+                negConf[q] = -(double)confidence[idx];
+                var row = tp.Slice(idx * thresholds, thresholds);
+                for (int j = 0; j < thresholds; j++) flags[j * maxGroup + q] = row[j];
+            }
 
             for (int j = 0; j < thresholds; j++)
             {
                 double tpc = 0, fpc = 0;
+                var f = flags.AsSpan(j * maxGroup, np);
                 for (int q = 0; q < np; q++)
                 {
-                    if (tp[grouped[start + q] * thresholds + j]) tpc++; else fpc++;
+                    if (f[q]) tpc++; else fpc++;
                     recall[q] = tpc / (nl + Eps);
                     precision[q] = tpc / (tpc + fpc);
                 }
