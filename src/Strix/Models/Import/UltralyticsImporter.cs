@@ -39,7 +39,7 @@ public static partial class UltralyticsImporter
         var yaml = module?.Attribute("yaml") as PickleDict;
         if (yaml?.GetValueOrDefault("nc") is long yamlNc && yamlNc != nc)
             notes.Add($"yaml nc={yamlNc} but the head has {nc} classes; using {nc}");
-        var scale = ScaleFromShapes(refs, yaml, path, notes);
+        var scale = ScaleFromShapes(refs.ToDictionary(kv => kv.Key, kv => kv.Value.Size), ScaleFromYaml(yaml), path, notes);
         bool fused = refs.ContainsKey("model.0.conv.bias") && !refs.ContainsKey("model.0.bn.weight");
 
         var model = new DetectionModel(scale, nc);
@@ -150,25 +150,28 @@ public static partial class UltralyticsImporter
     [GeneratedRegex(@"^model\.(\d+)\.m\.(\d+)\.")]
     private static partial Regex BottleneckName();
 
-    /// <summary>The yaml's scale when it names one that fits the tensors, otherwise the scale the tensor shapes imply.</summary>
-    internal static YoloScale ScaleFromShapes(IReadOnlyDictionary<string, TorchTensorRef> refs, PickleDict? yaml, string path, List<string> notes)
+    /// <summary>The named scale (from a yaml) when it fits the tensors, otherwise the scale the tensor shapes imply.</summary>
+    internal static YoloScale ScaleFromShapes(IReadOnlyDictionary<string, long[]> shapes, YoloScale? fromYaml, string path, List<string> notes)
     {
-        int Repeats(int layer) => refs.Keys.Select(k => BottleneckName().Match(k)).Where(m => m.Success && m.Groups[1].Value == layer.ToString(CultureInfo.InvariantCulture))
+        int Repeats(int layer) => shapes.Keys.Select(k => BottleneckName().Match(k)).Where(m => m.Success && m.Groups[1].Value == layer.ToString(CultureInfo.InvariantCulture))
                                        .Select(m => m.Groups[2].Value).Distinct().Count();
-        var channels = ScaleInference.ChannelLayers.Select(l => refs.TryGetValue($"model.{l}.conv.weight", out var r) ? r.Size[0]
+        var channels = ScaleInference.ChannelLayers.Select(l => shapes.TryGetValue($"model.{l}.conv.weight", out var r) ? r[0]
             : throw new InvalidDataException($"{path}: tensor 'model.{l}.conv.weight' not found, so this is not a YOLOv8 detection model")).ToArray();
         int r2 = Repeats(2), r4 = Repeats(4);
-
-        var fromYaml = ScaleFromYaml(yaml);
         if (fromYaml is not null)
         {
             if (ScaleInference.Matches(fromYaml, r2, r4, channels)) return fromYaml;
             notes.Add($"the yaml's scale '{fromYaml.Name}' does not fit the tensor shapes; inferring the scale from them");
         }
         var name = fromYaml?.Name ?? "custom";
-        var inferred = ScaleInference.Infer(r2, r4, channels, YoloScale.All.Any(s => s.Name == name) ? "custom" : name)
+        return Inferred(r2, r4, channels, YoloScale.All.Any(s => s.Name == name) ? "custom" : name, path, notes);
+    }
+
+    internal static YoloScale Inferred(int r2, int r4, long[] channels, string name, string path, List<string> notes)
+    {
+        var inferred = ScaleInference.Infer(r2, r4, channels, name)
             ?? throw new InvalidDataException($"{path}: no YOLOv8 scale gives layer 2/4 repeats {r2}/{r4} and channels [{string.Join(", ", channels)}]");
-        if (fromYaml is null && !YoloScale.All.Contains(inferred))
+        if (!YoloScale.All.Contains(inferred))
             notes.Add($"scale inferred from tensor shapes: depth {inferred.Depth}, width {inferred.Width}, max channels {inferred.MaxChannels}");
         return inferred;
     }

@@ -329,7 +329,7 @@ public sealed class RestrictedUnpickler
     {
         if (bytes.Length == 0) return 0L;
         var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;
     }
 
     static object ParseIntLine(string s) => s switch
@@ -343,7 +343,7 @@ public sealed class RestrictedUnpickler
     {
         s = s.TrimEnd('L');
         var big = BigInteger.Parse(s, CultureInfo.InvariantCulture);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;
     }
 
     /// <summary>Protocol-0 STRING: a Python repr in single or double quotes with backslash escapes.</summary>
