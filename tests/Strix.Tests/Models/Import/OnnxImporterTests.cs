@@ -91,3 +91,30 @@ public class OnnxImporterTests(ITestOutputHelper output)
         Assert.Contains(path, e.Message);
     }
 }
+
+public class OnnxRoundTripTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(false, 1e-4)]
+    [InlineData(true, 1e-2)] // fp16 initializers: weights rounded to 11 significant bits
+    public void StrixExportsImportBack(bool half, double tolerance)
+    {
+        using var m = TinyModels.WithStatistics(nc: 2, seed: 3);
+        var path = Path.Combine(TestPaths.NewTempDir(), "strix.onnx");
+        Strix.Export.OnnxExporter.Export(m, path, new Strix.Export.OnnxExportOptions { ImageSize = 96, Half = half, Names = new[] { "cat", "dog" } });
+        var (imported, meta, report) = OnnxImporter.Load(path);
+        using (imported)
+        {
+            Assert.Empty(report.Unmapped);
+            Assert.Empty(report.Missing);
+            Assert.Equal(new[] { "cat", "dog" }, meta.Names);
+            Assert.Equal(96, meta.ImgSz);
+            using var x = TorchSharp.torch.rand(1, 3, 96, 96);
+            using var a = m.Predict(x);
+            using var b = imported.Predict(x);
+            float diff = TinyModels.MaxAbsDiff(a, b);
+            output.WriteLine($"strix onnx round trip half={half}: max abs diff {diff:E2}");
+            Assert.True(diff <= tolerance, $"max abs diff {diff}");
+        }
+    }
+}
