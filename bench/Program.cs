@@ -1,1 +1,14 @@
-Console.WriteLine("bench");
+using Strix.Bench;
+
+// `dotnet run -c Release --project bench -- NAME [key=value ...]` runs one benchmark and prints JSON.
+var benches = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["infer"] = InferBench.Run,
+};
+
+if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: bench NAME   (one of: {string.Join(", ", benches.Keys)})");
+    return 2;
+}
+return run(args[1..]);

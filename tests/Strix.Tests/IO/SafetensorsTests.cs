@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace Strix.Tests.IO;
+
+public class SafetensorsTests
+{
+    [Fact]
+    public void RoundTripsTensorsOfSeveralDtypesAndMetadata()
+    {
+        var dir = TestPaths.NewTempDir();
+        var path = Path.Combine(dir, "w.safetensors");
+        using var a = arange(6, dtype: ScalarType.Float32).reshape(2, 3);
+        using var b = tensor(new long[] { -1, 5, 1L << 40 });
+        using var c = tensor(new float[] { 0.5f, -2f }).to(ScalarType.Float16);
+        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["a"] = a, ["b"] = b, ["c"] = c },
+            new Dictionary<string, string> { ["names"] = "{\"0\": \"cat\"}" });
+        using var read = Strix.Safetensors.Load(path);
+        var d = read.ToDictionary();
+        Assert.Equal(new long[] { 2, 3 }, d["a"].shape);
+        Assert.Equal(new float[] { 0, 1, 2, 3, 4, 5 }, d["a"].data<float>().ToArray());
+        Assert.Equal(new long[] { -1, 5, 1L << 40 }, d["b"].data<long>().ToArray());
+        Assert.Equal(ScalarType.Float16, d["c"].dtype);
+        Assert.Equal(new float[] { 0.5f, -2f }, d["c"].to(ScalarType.Float32).data<float>().ToArray());
+        Assert.Equal("{\"0\": \"cat\"}", read.Metadata["names"]);
+        Assert.Equal(new[] { "w.safetensors" }, Directory.GetFiles(dir).Select(Path.GetFileName)); // no temp file left
+    }
+
+    [Fact]
+    public void FileLayoutFollowsTheSpec()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "x.safetensors");
+        using var t = tensor(new float[] { 1f, 2f });
+        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
+        var bytes = File.ReadAllBytes(path);
+        var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        Assert.Equal(0, n % 8);
+        var header = Encoding.UTF8.GetString(bytes, 8, n);
+        Assert.Contains("\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", header);
+        Assert.Equal(1f, BitConverter.ToSingle(bytes, 8 + n));
+        Assert.Equal(2f, BitConverter.ToSingle(bytes, 12 + n));
+    }
+
+    [Fact]
+    public void TruncatedFileGivesClearError()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "bad.safetensors");
+        using var t = ones(100);
+        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^40]);
+        var e = Assert.Throws<InvalidDataException>(() => Strix.Safetensors.Load(path));
+        Assert.Contains("bad.safetensors", e.Message);
+    }
+}
