@@ -67,9 +67,12 @@ public sealed class DatasetConfig
     /// <summary>Reads and validates a data.yaml file; lists the images of every split.</summary>
     /// <exception cref="FileNotFoundException">The yaml file is missing.</exception>
     /// <exception cref="InvalidDataException">A key is missing or malformed, or a path does not exist; the message names both.</exception>
-    public static DatasetConfig Load(string yamlPath)
+    public static DatasetConfig Load(string yamlPath) => Load(yamlPath, Directory.GetCurrentDirectory());
+
+    /// <summary><see cref="Load(string)"/> with an explicit working directory for the <c>path</c> fallback.</summary>
+    internal static DatasetConfig Load(string yamlPath, string workingDirectory)
     {
-        var full = System.IO.Path.GetFullPath(yamlPath);
+        var full = System.IO.Path.GetFullPath(yamlPath, workingDirectory);
         if (!File.Exists(full)) throw new FileNotFoundException($"data: dataset yaml '{yamlPath}' not found (looked at {full})", full);
         YamlMappingNode map;
         try
@@ -86,7 +89,7 @@ public sealed class DatasetConfig
         }
 
         var yamlDir = System.IO.Path.GetDirectoryName(full)!;
-        string root = ResolveRoot(full, yamlDir, map);
+        string root = ResolveRoot(full, yamlDir, map, workingDirectory);
         var names = ParseNames(full, map);
 
         var trainSources = ResolveSplit(full, root, map, "train", required: true)!;
@@ -109,7 +112,7 @@ public sealed class DatasetConfig
     static bool IsNull(YamlNode? n) =>
         n is null || (n is YamlScalarNode s && (s.Value is null or "" or "~" or "null" or "None" && s.Style == YamlDotNet.Core.ScalarStyle.Plain));
 
-    static string ResolveRoot(string yaml, string yamlDir, YamlMappingNode map)
+    static string ResolveRoot(string yaml, string yamlDir, YamlMappingNode map, string cwd)
     {
         var node = Get(map, "path");
         if (IsNull(node)) return yamlDir;
@@ -121,7 +124,7 @@ public sealed class DatasetConfig
             if (!Directory.Exists(p)) throw new DirectoryNotFoundException($"{yaml}: 'path: {s.Value}' not found (tried {p})");
             return System.IO.Path.GetFullPath(p);
         }
-        var candidates = new[] { System.IO.Path.Combine(yamlDir, p), System.IO.Path.Combine(Directory.GetCurrentDirectory(), p) }
+        var candidates = new[] { System.IO.Path.Combine(yamlDir, p), System.IO.Path.Combine(cwd, p) }
             .Select(System.IO.Path.GetFullPath).Distinct().ToArray();
         foreach (var c in candidates) if (Directory.Exists(c)) return c;
         throw new DirectoryNotFoundException($"{yaml}: 'path: {s.Value}' not found (tried {string.Join(", ", candidates)})");
@@ -183,7 +186,7 @@ public sealed class DatasetConfig
         }
         var entries = node switch
         {
-            YamlScalarNode s => new List<(string, int)> { (s.Value!, s.Start.Line) },
+            YamlScalarNode s => new List<(string, long)> { (s.Value!, s.Start.Line) },
             YamlSequenceNode seq => seq.Children.Select(c => c is YamlScalarNode cs && !string.IsNullOrEmpty(cs.Value) ? (cs.Value!, c.Start.Line)
                 : throw new InvalidDataException($"{yaml} line {c.Start.Line}: '{key}' entries must be paths")).ToList(),
             _ => throw new InvalidDataException($"{yaml} line {node!.Start.Line}: '{key}' must be a path or a list of paths"),

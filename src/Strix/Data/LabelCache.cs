@@ -5,8 +5,8 @@ using System.Text;
 namespace Strix.Data;
 
 /// <summary>
-/// Stores the result of the check pass beside the labels (<c>labels/train2017.cache</c>, as Ultralytics
-/// does) so that the next run starts instantly. The file carries a format version, a key hashed from
+/// Stores the result of the check pass beside the labels (<c>labels/train2017.strix.cache</c>, where
+/// Ultralytics keeps its own) so that the next run starts instantly. The file carries a format version, a key hashed from
 /// every image and label path, size and modification time (and the class count), and a checksum:
 /// a stale or damaged cache is rebuilt, never trusted. Written atomically; when the folder is
 /// read-only the result is kept in process memory instead.
@@ -18,11 +18,14 @@ public static class LabelCache
     static readonly byte[] Magic = "STRIXLBL"u8.ToArray();
     static readonly ConcurrentDictionary<string, ImageLabels[]> Memory = new();
 
-    /// <summary>Where the cache for these images lives: the first label folder with a <c>.cache</c> extension.</summary>
+    /// <summary>
+    /// Where the cache for these images lives: beside the first label folder, <c>labels/train2017.strix.cache</c>
+    /// (a name of its own, so Ultralytics' <c>train2017.cache</c> for the same dataset is left alone).
+    /// </summary>
     public static string PathFor(IReadOnlyList<string> imageFiles)
     {
         var labelDir = Path.GetDirectoryName(LabelChecker.LabelPathFor(imageFiles[0]))!;
-        return labelDir.TrimEnd(Path.DirectorySeparatorChar) + ".cache";
+        return labelDir.TrimEnd(Path.DirectorySeparatorChar) + ".strix.cache";
     }
 
     /// <summary>The cache key: changes when any image or label file is added, removed, resized or touched, or nc changes.</summary>
@@ -79,6 +82,7 @@ public static class LabelCache
         {
             var dir = Path.GetDirectoryName(cacheFile)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"folder {dir} does not exist");
+            if (!FolderAccess.IsWritable(dir)) throw new UnauthorizedAccessException("folder is read-only");
             Write(cacheFile, key, checkedLabels);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
