@@ -20,7 +20,7 @@ internal sealed class ImageCache
     readonly Action<string> _warn;
     int _diskWarned;
 
-    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn)
+    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null)
     {
         _imgsz = imgsz; _warn = warn;
         if (mode == ImageCacheMode.Ram)
@@ -31,7 +31,7 @@ internal sealed class ImageCache
                 var (w, h) = ResizedSize(it.Width, it.Height, imgsz);
                 need += (long)w * h * 3 + 64;
             }
-            long avail = AvailableMemoryBytes();
+            long avail = availableMemoryBytes ?? AvailableMemoryBytes();
             if (need * (1 + SafetyMargin) > avail)
                 warn($"cache=ram needs {need / 1e9:0.0} GB (+{SafetyMargin:P0} margin) but only {avail / 1e9:0.0} GB is available; not caching images (use cache=disk or cache=false)");
             else _ram = new RgbImage?[items.Count];
@@ -131,13 +131,9 @@ internal sealed class ImageCache
         }
     }
 
-    /// <summary>Tests set this to simulate a machine with little memory.</summary>
-    internal static Func<long>? AvailableMemoryOverride;
-
     /// <summary>Memory the process can still use: MemAvailable on Linux, the GC's budget elsewhere.</summary>
     internal static long AvailableMemoryBytes()
     {
-        if (AvailableMemoryOverride is { } f) return f();
         long gc = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         try
         {

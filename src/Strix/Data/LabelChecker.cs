@@ -125,6 +125,12 @@ public static class LabelChecker
             x1 = v[1] - v[3] / 2; x2 = v[1] + v[3] / 2;
             y1 = v[2] - v[4] / 2; y2 = v[2] + v[4] / 2;
         }
+        if (!polygon && x1 >= 0 && y1 >= 0 && x2 <= 1 && y2 <= 1)
+        {
+            // Inside the image: keep the numbers exactly as written.
+            x = v[1]; y = v[2]; w = v[3]; h = v[4];
+            return null;
+        }
         x1 = Math.Clamp(x1, 0f, 1f); x2 = Math.Clamp(x2, 0f, 1f);
         y1 = Math.Clamp(y1, 0f, 1f); y2 = Math.Clamp(y2, 0f, 1f);
         if (x2 - x1 <= 0 || y2 - y1 <= 0) return "box has no area inside the image";

@@ -25,6 +25,11 @@ public sealed class YoloDataset
     /// <param name="prefix">Prefix for messages, e.g. <c>train: </c>.</param>
     public YoloDataset(IReadOnlyList<string> imageFiles, IReadOnlyList<string> names, DataLoaderOptions options,
         Action<string>? warn = null, string prefix = "")
+        : this(imageFiles, names, options, warn, prefix, availableMemoryBytes: null) { }
+
+    /// <summary>As the public constructor; <paramref name="availableMemoryBytes"/> overrides the RAM-cache budget (tests).</summary>
+    internal YoloDataset(IReadOnlyList<string> imageFiles, IReadOnlyList<string> names, DataLoaderOptions options,
+        Action<string>? warn, string prefix, long? availableMemoryBytes)
     {
         options.Validate();
         Options = options;
@@ -41,7 +46,7 @@ public sealed class YoloDataset
             _batchShapes = RectShapes(items, options.BatchSize, options.ImgSize, options.Stride, options.Pad);
         }
         _items = items;
-        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn);
+        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn, availableMemoryBytes);
     }
 
     /// <summary>The options this dataset was built with.</summary>
