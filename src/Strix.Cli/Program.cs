@@ -5,6 +5,7 @@ using Strix.Cli.Commands;
 var commands = new ICommand[]
 {
     new InfoCommand(),
+    new PredictCommand(),
     new DataCommand(),
 };
 
