@@ -96,6 +96,45 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void ResumingMidEpochYieldsTheSameTail()
+    {
+        var cfg = DatasetConfig.Load(Yaml.Value);
+        using var loader = DataLoader.Create(cfg, "train", Train(workers: 2, batch: 3), _ => { });
+        var full = loader.GetEpoch(4).Select(b => { using (b) return (b.Files, b.Images.bytes.ToArray()); }).ToList();
+        var tail = loader.GetEpoch(4, startBatch: 2).Select(b => { using (b) return (b.Files, b.Images.bytes.ToArray()); }).ToList();
+        Assert.Equal(4, full.Count);
+        Assert.Equal(2, tail.Count);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(full[i + 2].Files, tail[i].Files);
+            Assert.Equal(full[i + 2].Item2, tail[i].Item2);
+        }
+        Assert.Empty(loader.GetEpoch(4, startBatch: 4));
+    }
+
+    [Fact]
+    public void SamplerShardsTheEpoch()
+    {
+        var cfg = DatasetConfig.Load(Yaml.Value);
+        var ds = YoloDataset.Create(cfg, "train", Train(workers: 1), _ => { });
+        // Two "ranks" taking alternate positions of one shared permutation, padded to equal length.
+        int[] Shard(int epoch, int rank)
+        {
+            var perm = new SampleRandom(1, epoch).Permutation(ds.Count).ToList();
+            perm.Add(perm[0]);
+            return perm.Where((_, i) => i % 2 == rank).ToArray();
+        }
+        using var r0 = new DataLoader(ds, sampler: e => Shard(e, 0));
+        using var r1 = new DataLoader(ds, sampler: e => Shard(e, 1));
+        Assert.Equal(6, r0.SamplesPerEpoch);
+        Assert.Equal(2, r0.Count);
+        var files0 = r0.GetEpoch(1).SelectMany(b => { using (b) return b.Files; }).ToList();
+        var files1 = r1.GetEpoch(1).SelectMany(b => { using (b) return b.Files; }).ToList();
+        Assert.Equal(Shard(1, 0).Select(i => ds.Items[i].ImageFile), files0);
+        Assert.Equal(11, files0.Concat(files1).Distinct().Count());
+    }
+
+    [Fact]
     public void WorkerErrorSurfacesWithTheFileName()
     {
         var root = TestPaths.NewTempDir();
