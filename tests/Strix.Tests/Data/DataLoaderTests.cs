@@ -228,6 +228,30 @@ public class DataLoaderTests
         Assert.Equal(4, half.Dataset.Count);
     }
 
+    [Fact]
+    public void LargeJpegsAreDecodedReducedWithTheSameResult()
+    {
+        var root = TestPaths.NewTempDir();
+        // A smooth gradient with a sharp rectangle, 1300x700: decoded at 1/2 scale for imgsz 320.
+        var px = new byte[1300 * 700 * 3];
+        for (int y = 0; y < 700; y++)
+            for (int x = 0; x < 1300; x++)
+            {
+                int i = (y * 1300 + x) * 3;
+                px[i] = (byte)(x * 255 / 1299); px[i + 1] = (byte)(y * 255 / 699); px[i + 2] = (byte)(x > 400 && x < 900 && y > 200 && y < 500 ? 250 : 20);
+            }
+        var dir = Path.Combine(root, "images", "train");
+        Directory.CreateDirectory(dir);
+        ImageIO.Save(new RgbImage(1300, 700, px), Path.Combine(dir, "big.jpg"), 95);
+        var reduced = YoloDataset.Create(DatasetConfig.Load(DataFixtures.Make(root, Array.Empty<DataFixtures.Img>())), "train",
+            new DataLoaderOptions { ImgSize = 320 }, _ => { }).LoadImage(0).Image;
+        Assert.Equal((320, 173), (reduced.Width, reduced.Height)); // ceil(700·320/1300)
+        var full = ImageIO.Load(Path.Combine(dir, "big.jpg"));
+        var reference = ImageOps.ResizeBilinear(full, 320, 173);
+        double mad = reduced.Pixels.Zip(reference.Pixels, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(mad < 3, $"mean abs difference to full decode + resize is {mad:F2}");
+    }
+
     static string ImageCache_DiskPath(string image, int imgsz) => Path.ChangeExtension(image, $".strix{imgsz}.rgb");
 
     [Fact]
