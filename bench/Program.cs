@@ -4,6 +4,7 @@ using Strix.Bench;
 var benches = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["infer"] = InferBench.Run,
+    ["data"] = DataBench.Run,
     ["metrics"] = MetricsBench.Run,
 };
 
