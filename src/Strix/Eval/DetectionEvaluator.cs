@@ -29,6 +29,9 @@ public sealed class DetectionEvaluator
     public ConfusionMatrix? Confusion { get; }
     public CocoPredictionsWriter? Json { get; }
     public bool SingleClass { get; }
+    /// <summary>The image files added, in order.</summary>
+    public IReadOnlyList<string> ImageFiles => _files;
+    readonly List<string> _files = new();
 
     /// <summary>
     /// Adds one image. <paramref name="detections"/>: row-major [n,6] (x1, y1, x2, y2, conf, cls) in
@@ -60,6 +63,7 @@ public sealed class DetectionEvaluator
         BoxOps.ScaleBoxes(gt, 4, rw, rh, pw, ph, original.Height, original.Width);
 
         Metrics.Update(pred, gt, gtClasses);
+        _files.Add(file);
         Confusion?.Process(pred, gt, gtClasses);
         Json?.Add(file, pred);
         return pred;

@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace Strix.Tests.Eval;
 
-public class DetectionEvaluatorTests
+public class DetectionEvaluatorTests : IDisposable
 {
+    readonly Scratch _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
     /// <summary>coco8 val letterboxed to 320 the way the validator sees it: image, ratio/pad, labels normalised to the input.</summary>
     static List<(string File, RgbImage Input, Letterbox.Result Lb, int[] Cls, float[] Xywhn, GroundTruthImage Gt)> Coco8Val(int size = 320)
     {
@@ -81,7 +84,7 @@ public class DetectionEvaluatorTests
             return new ImageBoxes(xyxy, v.Cls);
         }).ToList();
         var preds = labels.Select(l => l with { Confidences = Enumerable.Range(0, l.Count).Select(i => i % 2 == 0 ? 0.8f : 0.1f).ToArray() }).ToList();
-        var dir = Environment.GetEnvironmentVariable("STRIX_PLOT_DIR") is { Length: > 0 } keep ? keep : TestPaths.NewTempDir();
+        var dir = Environment.GetEnvironmentVariable("STRIX_PLOT_DIR") is { Length: > 0 } keep ? keep : _tmp.NewDir();
         string lp = Path.Combine(dir, "val_batch0_labels.jpg"), pp = Path.Combine(dir, "val_batch0_pred.jpg");
         BatchGrid.Save(images, labels, CocoCategories.Names, val.Select(v => v.File).ToList(), lp);
         BatchGrid.Save(images, preds, CocoCategories.Names, val.Select(v => v.File).ToList(), pp);
