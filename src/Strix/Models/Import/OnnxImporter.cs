@@ -1,4 +1,5 @@
 using System.Globalization;
+using Strix.Export;
 using Strix.Export.Onnx;
 using Strix.Nn;
 using TorchSharp.Modules;
@@ -194,9 +195,12 @@ public static class OnnxImporter
         {
             try
             {
-                if (PythonValue.Parse(rawNames) is Dictionary<object, object?> d && d.Count == nc && d.Keys.All(k => k is long l && l >= 0 && l < nc))
-                    names = d.OrderBy(kv => (long)kv.Key).Select(kv => kv.Value?.ToString() ?? "").ToArray();
-                else notes.Add($"metadata names do not list {nc} classes; using defaults");
+                names = PythonLiteral.ParseNames(rawNames);
+                if (names.Count != nc)
+                {
+                    notes.Add($"metadata names list {names.Count} classes, the model has {nc}; using defaults");
+                    names = null;
+                }
             }
             catch (FormatException e) { notes.Add($"metadata names are not readable ({e.Message}); using defaults"); }
         }
@@ -208,11 +212,10 @@ public static class OnnxImporter
         {
             try
             {
-                var v = PythonValue.Parse(rawSize);
-                var sizes = v switch { long l => new[] { l }, List<object?> list => list.Select(x => x is long l ? l : 0).ToArray(), _ => Array.Empty<long>() };
+                var sizes = PythonLiteral.ParseIntList(rawSize);
                 if (sizes.Length > 0 && sizes.All(s => s > 0))
                 {
-                    imgsz = (int)sizes.Max();
+                    imgsz = sizes.Max();
                     if (sizes.Distinct().Count() > 1) extra["imgsz_hw"] = rawSize;
                 }
             }

@@ -22,6 +22,7 @@ public static class ScaleInference
     /// <param name="repeats2">Bottlenecks in layer 2 (base 3).</param>
     /// <param name="repeats4">Bottlenecks in layer 4 (base 6).</param>
     /// <param name="channels">Output channels of layers 0, 1, 3, 5, 7.</param>
+    /// <param name="name">Name given to a custom (non-standard) scale.</param>
     public static YoloScale? Infer(int repeats2, int repeats4, IReadOnlyList<long> channels, string name = "custom")
     {
         if (channels.Count != BaseChannels.Length) throw new ArgumentException("five channel counts expected", nameof(channels));

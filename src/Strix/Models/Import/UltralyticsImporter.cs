@@ -27,9 +27,9 @@ public static partial class UltralyticsImporter
         using var ckpt = TorchCheckpoint.Open(path);
         var notes = new List<string>();
         var (module, stateDict, which) = SelectModel(ckpt.Root, path);
+        if (module is not null) CheckArchitecture(module, path);
         var refs = module is not null ? ModuleStateDict(module) : stateDict!;
         if (refs.Count == 0) throw new InvalidDataException($"{path}: the '{which}' entry holds no tensors");
-        if (module is not null) CheckArchitecture(module, path);
 
         long[] Shape(string name) => refs.TryGetValue(name, out var r) ? r.Size
             : throw new InvalidDataException($"{path}: tensor '{name}' not found, so this is not a YOLOv8 detection model");

@@ -1,9 +1,10 @@
 using Strix.Export.Onnx;
 using Strix.Models.Import;
+using Xunit.Abstractions;
 
 namespace Strix.Tests.Models.Import;
 
-public class OnnxImporterTests
+public class OnnxImporterTests(ITestOutputHelper output)
 {
     static string Onnx => TestPaths.Fixture("ultralytics", "tiny_yolov8.onnx");
 
@@ -39,6 +40,7 @@ public class OnnxImporterTests
             var r = reference.ToDictionary();
             using var pred = model.Predict(r["images"]);
             float diff = TinyModels.MaxAbsDiff(pred, r["pred"]);
+            output.WriteLine($"onnx import: max abs diff vs PyTorch, decoded {diff:E2}");
             Assert.True(diff <= 1e-4, $"decoded predictions differ from PyTorch by {diff}");
         }
     }
@@ -76,6 +78,7 @@ public class OnnxImporterTests
             var r = reference.ToDictionary();
             using var pred = model.Predict(r["images"]);
             float diff = TinyModels.MaxAbsDiff(pred, r["pred"]);
+            output.WriteLine($"anonymous onnx import: max abs diff vs PyTorch, decoded {diff:E2}");
             Assert.True(diff <= 1e-4, $"decoded predictions differ from PyTorch by {diff}");
         }
     }
@@ -86,5 +89,32 @@ public class OnnxImporterTests
         var path = TestPaths.Fixture("onnx", "python_made.onnx");
         var e = Assert.Throws<InvalidDataException>(() => OnnxImporter.Load(path));
         Assert.Contains(path, e.Message);
+    }
+}
+
+public class OnnxRoundTripTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(false, 1e-4)]
+    [InlineData(true, 1e-2)] // fp16 initializers: weights rounded to 11 significant bits
+    public void StrixExportsImportBack(bool half, double tolerance)
+    {
+        using var m = TinyModels.WithStatistics(nc: 2, seed: 3);
+        var path = Path.Combine(TestPaths.NewTempDir(), "strix.onnx");
+        Strix.Export.OnnxExporter.Export(m, path, new Strix.Export.OnnxExportOptions { ImageSize = 96, Half = half, Names = new[] { "cat", "dog" } });
+        var (imported, meta, report) = OnnxImporter.Load(path);
+        using (imported)
+        {
+            Assert.Empty(report.Unmapped);
+            Assert.Empty(report.Missing);
+            Assert.Equal(new[] { "cat", "dog" }, meta.Names);
+            Assert.Equal(96, meta.ImgSz);
+            using var x = TorchSharp.torch.rand(1, 3, 96, 96);
+            using var a = m.Predict(x);
+            using var b = imported.Predict(x);
+            float diff = TinyModels.MaxAbsDiff(a, b);
+            output.WriteLine($"strix onnx round trip half={half}: max abs diff {diff:E2}");
+            Assert.True(diff <= tolerance, $"max abs diff {diff}");
+        }
     }
 }

@@ -1,11 +1,14 @@
 using Strix.Models;
 using Strix.Models.Import;
 using Strix.Models.Import.Pickle;
+using System.IO.Compression;
+using System.Text;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Strix.Tests.Models.Import;
 
-public class UltralyticsImporterTests
+public class UltralyticsImporterTests(ITestOutputHelper output)
 {
     static string Pt => TestPaths.Fixture("ultralytics", "tiny_yolov8.pt");
 
@@ -50,11 +53,13 @@ public class UltralyticsImporterTests
             var r = reference.ToDictionary();
             using var pred = model.Predict(r["images"]);
             float diff = TinyModels.MaxAbsDiff(pred, r["pred"]);
+            output.WriteLine($"pt import: max abs diff vs PyTorch, decoded {diff:E2}");
             Assert.True(diff <= 1e-4, $"decoded predictions differ from PyTorch by {diff}");
             var raw = model.forward(r["images"]);
             for (int i = 0; i < 3; i++)
             {
                 float d = TinyModels.MaxAbsDiff(raw[i], r[$"raw{i}"]);
+                output.WriteLine($"pt import: max abs diff vs PyTorch, raw level {i} {d:E2}");
                 Assert.True(d <= 1e-4, $"raw level {i} differs from PyTorch by {d}");
                 raw[i].Dispose();
             }
@@ -110,5 +115,34 @@ public class UltralyticsImporterTests
                          b.state_dict().Select(kv => (kv.Key, string.Join(",", kv.Value.shape))));
         }
         Assert.Null(ScaleInference.Infer(1, 2, new long[] { 8, 9, 8, 16, 32 }));
+    }
+
+    /// <summary>A torch.save-style zip holding only <paramref name="pickle"/> as archive/data.pkl.</summary>
+    static string WriteCheckpoint(byte[] pickle)
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "hand_made.pt");
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
+        using (var s = zip.CreateEntry("archive/data.pkl").Open()) s.Write(pickle);
+        using (var s = zip.CreateEntry("archive/version").Open()) s.Write("3\n"u8);
+        return path;
+    }
+
+    [Fact]
+    public void CheckpointsWithoutAModelOrWithAnotherTaskAreRefused()
+    {
+        // pickle.dumps({'ema': None, 'model': None}, protocol=2)
+        var empty = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002}q\u0000(X\u0003\u0000\u0000\u0000emaq\u0001NX\u0005\u0000\u0000\u0000modelq\u0002Nu."));
+        var e1 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(empty));
+        Assert.Contains("'ema' and 'model' are both empty", e1.Message);
+
+        // {'ema': None, 'model': <DetectionModel without layers>}: the released-weights layout (ema stripped) picks 'model'.
+        var stripped = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002}q\u0000(X\u0003\u0000\u0000\u0000emaNX\u0005\u0000\u0000\u0000modelcultralytics.nn.tasks\nDetectionModel\n)\u0081}bu."));
+        var e3 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(stripped));
+        Assert.Contains("ultralytics.nn.tasks.DetectionModel has no 'model' layer sequence", e3.Message);
+
+        // A segmentation model object: refused by class name before anything else.
+        var seg = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nSegmentationModel\n)\u0081}b."));
+        var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(seg));
+        Assert.Contains("ultralytics.nn.tasks.SegmentationModel is not supported", e2.Message);
     }
 }
