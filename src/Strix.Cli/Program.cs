@@ -6,6 +6,7 @@ var commands = new ICommand[]
 {
     new InfoCommand(),
     new DataCommand(),
+    new ExportCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")

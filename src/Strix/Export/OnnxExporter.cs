@@ -98,10 +98,17 @@ public static class OnnxExporter
         _ => 9,
     };
 
-    static void Validate(DetectionModel model, OnnxExportOptions o)
+    /// <summary>Throws <see cref="ArgumentException"/> for an opset outside 13–19.</summary>
+    public static void ValidateOpset(int opset)
     {
-        if (o.Opset < OnnxExportOptions.MinOpset || o.Opset > OnnxExportOptions.MaxOpset)
-            throw new ArgumentException($"opset={o.Opset} is not supported: Strix exports ONNX opsets {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default {OnnxExportOptions.DefaultOpset})");
+        if (opset < OnnxExportOptions.MinOpset || opset > OnnxExportOptions.MaxOpset)
+            throw new ArgumentException($"opset={opset} is not supported: Strix exports ONNX opsets {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default {OnnxExportOptions.DefaultOpset})");
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="o"/> cannot be exported for <paramref name="model"/>.</summary>
+    public static void Validate(DetectionModel model, OnnxExportOptions o)
+    {
+        ValidateOpset(o.Opset);
         int s = model.MaxStride;
         if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)
             throw new ArgumentException($"imgsz={o.Height}x{o.Width} must be positive multiples of the model's stride {s}");
