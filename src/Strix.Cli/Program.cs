@@ -8,6 +8,7 @@ var commands = new ICommand[]
     new PredictCommand(),
     new DataCommand(),
     new ValCommand(),
+    new ExportCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
