@@ -4,6 +4,7 @@ using Strix.Bench;
 var benches = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["infer"] = InferBench.Run,
+    ["metrics"] = MetricsBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

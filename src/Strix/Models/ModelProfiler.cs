@@ -12,9 +12,9 @@ namespace Strix.Models;
 /// </summary>
 public static class ModelProfiler
 {
-    /// <summary>GFLOPs of one forward pass of <paramref name="model"/> at batch 1, height × width.</summary>
     const double BatchNormFlopsPerElement = 8.0;
 
+    /// <summary>GFLOPs of one forward pass of <paramref name="model"/> at batch 1, height × width.</summary>
     public static double GFlops(DetectionModel model, int height, int width)
     {
         double flops = 0;

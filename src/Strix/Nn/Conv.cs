@@ -31,6 +31,8 @@ public sealed class Conv : Module<Tensor, Tensor>
     }
 
     public bool IsFused => bn is null;
+    /// <summary>True when SiLU follows the (normalised) convolution.</summary>
+    public bool HasActivation => _act;
 
     public override Tensor forward(Tensor x)
     {

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Strix.Bench;
+
+/// <summary>Timing helpers shared by the benchmarks: warm-up, then the median of repeated runs.</summary>
+public static class BenchUtil
+{
+    /// <summary>Median milliseconds of <paramref name="action"/> over <paramref name="runs"/> after <paramref name="warmup"/> runs.</summary>
+    public static double MedianMs(Action action, int runs = 10, int warmup = 2)
+    {
+        for (int i = 0; i < warmup; i++) action();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
+    }
+
+    public static double Round(double v, int digits = 2) => Math.Round(v, digits);
+
+    public static void Print(object result) =>
+        Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Machine facts printed with every result so numbers are never read without context.</summary>
+    public static object Machine() => new
+    {
+        cores = Environment.ProcessorCount,
+        torch_threads = TorchSharp.torch.get_num_threads(),
+        os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        cpu = CpuModel(),
+    };
+
+    static string CpuModel()
+    {
+        try { return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown"; }
+        catch (IOException) { return "unknown"; }
+    }
+}

@@ -1,0 +1,146 @@
+using static TorchSharp.torch;
+
+namespace Strix.Eval;
+
+/// <summary>Options of <see cref="Nms.NonMaxSuppression"/>, with Ultralytics' names and defaults.</summary>
+public sealed record NmsOptions
+{
+    /// <summary>Minimum class score of a candidate.</summary>
+    public double Conf { get; init; } = 0.25;
+    /// <summary>IoU above which a lower-scored box of the same class is suppressed.</summary>
+    public double Iou { get; init; } = 0.7;
+    /// <summary>Only keep these class ids (null: all).</summary>
+    public int[]? Classes { get; init; }
+    /// <summary>Suppress across classes (one box per place whatever its class).</summary>
+    public bool Agnostic { get; init; }
+    /// <summary>A box may be reported once per class whose score passes <see cref="Conf"/> (validation uses this).</summary>
+    public bool MultiLabel { get; init; }
+    /// <summary>Most detections kept per image.</summary>
+    public int MaxDet { get; init; } = 300;
+    /// <summary>Most candidates entering the greedy pass, highest scores first.</summary>
+    public int MaxCandidates { get; init; } = 30000;
+}
+
+/// <summary>
+/// Non-maximum suppression for YOLO outputs. Candidate selection, class filtering, ranking and
+/// gathering are tensor ops on the predictions' device; the greedy pass itself runs per class on the
+/// (small) sorted candidate set, which keeps it exact — the same result as torchvision's NMS —
+/// and fast: boxes of different classes never interact, so each class is its own short list.
+/// </summary>
+public static class Nms
+{
+    /// <summary>
+    /// [B, 4+nc, A] (xywh, class scores) → per image a [n, 6] tensor (x1, y1, x2, y2, conf, cls),
+    /// sorted by confidence, on the input's device.
+    /// </summary>
+    public static Tensor[] NonMaxSuppression(Tensor prediction, NmsOptions options)
+    {
+        if (prediction.dim() != 3) throw new ArgumentException($"expected [B, 4+nc, anchors], got [{string.Join(", ", prediction.shape)}]");
+        long b = prediction.shape[0];
+        var result = new Tensor[b];
+        for (long i = 0; i < b; i++)
+        {
+            using var p = prediction[i];
+            result[i] = SingleImage(p, options);
+        }
+        return result;
+    }
+
+    /// <summary>NMS for one image's [4+nc, A] predictions.</summary>
+    public static Tensor SingleImage(Tensor pred, NmsOptions o)
+    {
+        using var scope = NewDisposeScope();
+        var device = pred.device;
+        var x = pred.transpose(0, 1).to(ScalarType.Float32); // [A, 4+nc]
+        long nc = x.shape[1] - 4;
+        var boxes = XywhToXyxy(x[.., ..4]);
+        var scores = x[.., 4..];
+        Tensor candBoxes, candConf, candCls;
+        if (o.MultiLabel && nc > 1)
+        {
+            var idx = (scores > o.Conf).nonzero();           // [k, 2] (anchor, class)
+            var a = idx[.., 0]; var c = idx[.., 1];
+            candBoxes = boxes.index_select(0, a);
+            candConf = scores[a, c];
+            candCls = c.to(ScalarType.Float32);
+        }
+        else
+        {
+            var (conf, cls) = scores.max(1);
+            var keep = (conf > o.Conf).nonzero().squeeze(1);
+            candBoxes = boxes.index_select(0, keep);
+            candConf = conf.index_select(0, keep);
+            candCls = cls.index_select(0, keep).to(ScalarType.Float32);
+        }
+        if (o.Classes is { Length: > 0 })
+        {
+            var wanted = tensor(o.Classes.Select(c => (float)c).ToArray(), device: device);
+            var keep = (candCls.unsqueeze(1) == wanted.unsqueeze(0)).any(1).nonzero().squeeze(1);
+            candBoxes = candBoxes.index_select(0, keep); candConf = candConf.index_select(0, keep); candCls = candCls.index_select(0, keep);
+        }
+        long n = candConf.shape[0];
+        if (n == 0) return zeros(0, 6, device: device).MoveToOuterDisposeScope();
+        // Rank by score; cap the candidate count.
+        var order = candConf.argsort(descending: true);
+        if (n > o.MaxCandidates) order = order[..o.MaxCandidates];
+        candBoxes = candBoxes.index_select(0, order); candConf = candConf.index_select(0, order); candCls = candCls.index_select(0, order);
+        n = candConf.shape[0];
+
+        var keptIdx = GreedyByClass(candBoxes.cpu().data<float>().ToArray(), o.Agnostic ? null : candCls.cpu().data<float>().ToArray(), (int)n, (float)o.Iou, o.MaxDet);
+        var keepT = tensor(keptIdx, dtype: ScalarType.Int64, device: device);
+        var det = cat(new[] { candBoxes.index_select(0, keepT), candConf.index_select(0, keepT).unsqueeze(1), candCls.index_select(0, keepT).unsqueeze(1) }, 1);
+        return det.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Exact greedy NMS over score-sorted boxes (xyxy, flattened), independently per class
+    /// (<paramref name="classes"/> null = agnostic). Returns kept indices in score order, at most maxDet.
+    /// </summary>
+    internal static long[] GreedyByClass(float[] xyxy, float[]? classes, int n, float iouThreshold, int maxDet)
+    {
+        var suppressed = new bool[n];
+        var area = new float[n];
+        for (int i = 0; i < n; i++)
+            area[i] = Math.Max(0, xyxy[4 * i + 2] - xyxy[4 * i]) * Math.Max(0, xyxy[4 * i + 3] - xyxy[4 * i + 1]);
+        // Group indices by class, keeping score order inside each group.
+        var groups = new Dictionary<float, List<int>>();
+        for (int i = 0; i < n; i++)
+        {
+            float c = classes?[i] ?? 0f;
+            if (!groups.TryGetValue(c, out var g)) groups[c] = g = new List<int>();
+            g.Add(i);
+        }
+        var kept = new List<int>();
+        foreach (var g in groups.Values)
+        {
+            for (int a = 0; a < g.Count; a++)
+            {
+                int i = g[a];
+                if (suppressed[i]) continue;
+                kept.Add(i);
+                float x1 = xyxy[4 * i], y1 = xyxy[4 * i + 1], x2 = xyxy[4 * i + 2], y2 = xyxy[4 * i + 3], ai = area[i];
+                for (int bIdx = a + 1; bIdx < g.Count; bIdx++)
+                {
+                    int j = g[bIdx];
+                    if (suppressed[j]) continue;
+                    float w = Math.Min(x2, xyxy[4 * j + 2]) - Math.Max(x1, xyxy[4 * j]);
+                    if (w <= 0) continue;
+                    float h = Math.Min(y2, xyxy[4 * j + 3]) - Math.Max(y1, xyxy[4 * j + 1]);
+                    if (h <= 0) continue;
+                    float inter = w * h;
+                    if (inter / (ai + area[j] - inter + 1e-9f) > iouThreshold) suppressed[j] = true;
+                }
+            }
+        }
+        kept.Sort(); // indices are in score order
+        return kept.Take(maxDet).Select(i => (long)i).ToArray();
+    }
+
+    /// <summary>Centre xywh → corner xyxy, on the last dimension.</summary>
+    public static Tensor XywhToXyxy(Tensor xywh)
+    {
+        using var scope = NewDisposeScope();
+        var xy = xywh[.., ..2]; var half = xywh[.., 2..4] / 2;
+        return cat(new[] { xy - half, xy + half }, -1).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,69 @@
+using SkiaSharp;
+using Strix.Data;
+
+namespace Strix.Inference;
+
+/// <summary>Draws class-coloured boxes with "name conf" labels, sized relative to the image.</summary>
+public static class Annotator
+{
+    /// <summary>A fixed, well-spread palette: hues stepped by the golden angle, alternating lightness.</summary>
+    public static SKColor ColorFor(int classId)
+    {
+        float hue = (float)(classId * 137.508 % 360.0);
+        float sat = 85f - classId / 7 % 3 * 10f;
+        float light = classId % 2 == 0 ? 50f : 42f;
+        return SKColor.FromHsl(hue, sat, light);
+    }
+
+    static readonly Lazy<SKTypeface> Typeface = new(LoadTypeface);
+
+    static SKTypeface LoadTypeface()
+    {
+        var t = SKTypeface.Default;
+        if (t is not null && t.GlyphCount > 0) return t;
+        foreach (var path in new[] { "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf", "C:\\Windows\\Fonts\\arial.ttf", "/System/Library/Fonts/Helvetica.ttc" })
+            if (File.Exists(path) && SKTypeface.FromFile(path) is { } f) return f;
+        return SKTypeface.Default!;
+    }
+
+    /// <summary>Returns a copy of <paramref name="image"/> with <paramref name="detections"/> drawn.</summary>
+    public static RgbImage Draw(RgbImage image, IEnumerable<Detection> detections, bool labels = true, bool conf = true)
+    {
+        using var bmp = ImageIO.ToBitmap(image);
+        DrawOn(bmp, detections, labels, conf);
+        return ImageIO.FromBitmap(bmp);
+    }
+
+    /// <summary>Draws onto a bitmap in place.</summary>
+    public static void DrawOn(SKBitmap bmp, IEnumerable<Detection> detections, bool labels = true, bool conf = true)
+    {
+        using var canvas = new SKCanvas(bmp);
+        float lw = Math.Max(2f, (bmp.Width + bmp.Height) / 2f * 0.003f);
+        using var font = new SKFont(Typeface.Value, Math.Max(11f, lw * 5.5f));
+        using var stroke = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = lw, IsAntialias = true };
+        using var fill = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = true };
+        using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        // Draw lowest confidence first so the strongest boxes end on top.
+        foreach (var d in detections.OrderBy(d => d.Confidence))
+        {
+            var color = ColorFor(d.ClassId);
+            stroke.Color = color;
+            var rect = new SKRect(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2);
+            canvas.DrawRect(rect, stroke);
+            if (!labels) continue;
+            string label = conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName;
+            float tw = font.MeasureText(label);
+            var metrics = font.Metrics;
+            float th = metrics.Descent - metrics.Ascent;
+            float pad = lw;
+            // Label above the box if it fits, otherwise inside its top edge.
+            float top = rect.Top - th - 2 * pad >= 0 ? rect.Top - th - 2 * pad : rect.Top;
+            float left = Math.Clamp(rect.Left - lw / 2, 0, Math.Max(0, bmp.Width - tw - 2 * pad));
+            fill.Color = color;
+            canvas.DrawRect(new SKRect(left, top, left + tw + 2 * pad, top + th + 2 * pad), fill);
+            text.Color = color.Red * 0.299 + color.Green * 0.587 + color.Blue * 0.114 > 160 ? SKColors.Black : SKColors.White;
+            canvas.DrawText(label, left + pad, top + pad - metrics.Ascent, SKTextAlign.Left, font, text);
+        }
+        canvas.Flush();
+    }
+}

@@ -1,0 +1,21 @@
+namespace Strix.Inference;
+
+/// <summary>Prediction settings, with Ultralytics' names and defaults.</summary>
+public sealed record PredictOptions
+{
+    /// <summary>Minimum confidence of a reported detection.</summary>
+    public double Conf { get; init; } = 0.25;
+    /// <summary>NMS IoU threshold.</summary>
+    public double Iou { get; init; } = 0.7;
+    /// <summary>Model input size (square; images are letterboxed into it). Null: the model's own.</summary>
+    public int? ImgSz { get; init; }
+    public int MaxDet { get; init; } = 300;
+    /// <summary>Keep only these class ids.</summary>
+    public int[]? Classes { get; init; }
+    /// <summary>Class-agnostic NMS.</summary>
+    public bool Agnostic { get; init; }
+    /// <summary>Images per forward pass.</summary>
+    public int Batch { get; init; } = 1;
+    /// <summary>Keep each decoded source image in its <see cref="Results"/> so it can be drawn.</summary>
+    public bool KeepImages { get; init; } = true;
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using SkiaSharp;
+using Strix.Data;
+using Strix.Eval;
+using static TorchSharp.torch;
+
+namespace Strix.Inference;
+
+/// <summary>
+/// Letterbox → batched forward → NMS → boxes scaled back to each original image. Works on any
+/// <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
+/// decoded a batch at a time, so a folder of thousands never sits in memory at once.
+/// </summary>
+public sealed class Predictor
+{
+    readonly IDetectionBackend _backend;
+
+    public Predictor(IDetectionBackend backend, PredictOptions? options = null)
+    {
+        _backend = backend;
+        Options = options ?? new PredictOptions();
+    }
+
+    public PredictOptions Options { get; }
+
+    /// <summary>Called for a source that cannot be read (missing, not an image, truncated); prediction goes on with the rest.</summary>
+    public Action<string, Exception> OnError { get; set; } = (path, e) => Console.Error.WriteLine($"WARNING ⚠️ skipping {path}: {e.Message}");
+
+    /// <summary>Predicts on image files; unreadable ones are reported through <see cref="OnError"/> and skipped.</summary>
+    public IEnumerable<Results> Predict(IEnumerable<string> paths)
+    {
+        foreach (var chunk in paths.Chunk(Math.Max(1, Options.Batch)))
+        {
+            var batch = new List<(string? Path, RgbImage Image)>();
+            var sw = Stopwatch.StartNew();
+            foreach (var p in chunk)
+            {
+                try { batch.Add((p, ImageIO.Load(p))); }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { OnError(p, e); }
+            }
+            double decodeMs = sw.Elapsed.TotalMilliseconds;
+            if (batch.Count == 0) continue;
+            foreach (var r in PredictBatch(batch, decodeMs)) yield return r;
+        }
+    }
+
+    /// <summary>Predicts on decoded images, a batch at a time.</summary>
+    public IEnumerable<Results> Predict(IEnumerable<RgbImage> images)
+    {
+        foreach (var chunk in images.Chunk(Math.Max(1, Options.Batch)))
+            foreach (var r in PredictBatch(chunk.Select(i => ((string?)null, i)).ToList(), 0)) yield return r;
+    }
+
+    /// <summary>Predicts on SkiaSharp bitmaps.</summary>
+    public IEnumerable<Results> Predict(IEnumerable<SKBitmap> bitmaps) => Predict(bitmaps.Select(ImageIO.FromBitmap));
+
+    /// <summary>
+    /// Predicts on a ready model input: float [B,3,H,W] RGB in 0–1, sides multiples of the stride.
+    /// Boxes are in that tensor's pixel coordinates (no letterbox is undone).
+    /// </summary>
+    public IReadOnlyList<Results> Predict(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 3) throw new ArgumentException($"expected a [B,3,H,W] tensor, got [{string.Join(", ", images.shape)}]");
+        int h = (int)images.shape[2], w = (int)images.shape[3];
+        if (h % _backend.Stride != 0 || w % _backend.Stride != 0)
+            throw new ArgumentException($"tensor input {w}x{h} must be a multiple of the stride {_backend.Stride}");
+        var sw = Stopwatch.StartNew();
+        using var input = images.to(ScalarType.Float32).to(_backend.Device);
+        using var raw = _backend.Forward(input);
+        double inferMs = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var dets = Nms.NonMaxSuppression(raw, NmsOptions());
+        var results = new List<Results>();
+        foreach (var d in dets)
+        {
+            using (d) results.Add(new Results(null, h, w, _backend.Names, ToDetections(d, 1, 1, 0, 0, w, h), default));
+        }
+        double postMs = sw.Elapsed.TotalMilliseconds;
+        int n = Math.Max(1, results.Count);
+        return results.Select(r => new Results(null, h, w, _backend.Names, r.Detections, new Speed(0, inferMs / n, postMs / n))).ToList();
+    }
+
+    NmsOptions NmsOptions() => new()
+    {
+        Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
+    };
+
+    List<Results> PredictBatch(List<(string? Path, RgbImage Image)> batch, double decodeMs)
+    {
+        var sw = Stopwatch.StartNew();
+        int size = Options.ImgSz ?? _backend.ImageSize;
+        int stride = _backend.Stride;
+        size = (int)Math.Ceiling(size / (double)stride) * stride;
+        // Minimal (rectangular) padding when every image has the same shape and the backend accepts it.
+        bool sameShape = batch.All(b => b.Image.Width == batch[0].Image.Width && b.Image.Height == batch[0].Image.Height);
+        bool auto = sameShape && _backend.DynamicShape;
+        var boxed = batch.Select(b => Letterbox.Apply(b.Image, size, size, auto: auto, stride: stride)).ToList();
+        using var input = ToTensor(boxed.Select(l => l.Image).ToList(), _backend.Device);
+        double preMs = sw.Elapsed.TotalMilliseconds + decodeMs;
+        sw.Restart();
+        using var raw = _backend.Forward(input);
+        double inferMs = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var dets = Nms.NonMaxSuppression(raw, NmsOptions());
+        var detections = new List<IReadOnlyList<Detection>>();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            using var d = dets[i];
+            var lb = boxed[i];
+            detections.Add(ToDetections(d, lb.RatioW, lb.RatioH, lb.PadW, lb.PadH, batch[i].Image.Width, batch[i].Image.Height));
+        }
+        double postMs = sw.Elapsed.TotalMilliseconds;
+        int n = batch.Count;
+        var speed = new Speed(preMs / n, inferMs / n, postMs / n);
+        return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, detections[i], speed,
+            Options.KeepImages ? b.Image : null)).ToList();
+    }
+
+    /// <summary>Stacks equally sized RGB images into float [B,3,H,W] in 0–1 on <paramref name="device"/>.</summary>
+    public static Tensor ToTensor(IReadOnlyList<RgbImage> images, Device device)
+    {
+        int h = images[0].Height, w = images[0].Width;
+        var bytes = new byte[images.Count * h * w * 3];
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i].Height != h || images[i].Width != w) throw new ArgumentException("images in a batch must have one size");
+            Buffer.BlockCopy(images[i].Pixels, 0, bytes, i * h * w * 3, h * w * 3);
+        }
+        using var scope = NewDisposeScope();
+        var t = tensor(bytes, new long[] { images.Count, h, w, 3 }).to(device);
+        return t.permute(0, 3, 1, 2).to(ScalarType.Float32).div_(255f).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[n,6] model-input detections → original-image detections (undo letterbox, clip).</summary>
+    IReadOnlyList<Detection> ToDetections(Tensor det, double ratioW, double ratioH, double padW, double padH, int origW, int origH)
+    {
+        if (det.shape[0] == 0) return Array.Empty<Detection>();
+        var v = det.cpu().data<float>().ToArray();
+        var list = new List<Detection>((int)det.shape[0]);
+        for (int k = 0; k < det.shape[0]; k++)
+        {
+            float x1 = Math.Clamp((float)((v[6 * k] - padW) / ratioW), 0, origW);
+            float y1 = Math.Clamp((float)((v[6 * k + 1] - padH) / ratioH), 0, origH);
+            float x2 = Math.Clamp((float)((v[6 * k + 2] - padW) / ratioW), 0, origW);
+            float y2 = Math.Clamp((float)((v[6 * k + 3] - padH) / ratioH), 0, origH);
+            int cls = (int)v[6 * k + 5];
+            string name = cls >= 0 && cls < _backend.Names.Count ? _backend.Names[cls] : cls.ToString();
+            list.Add(new Detection(new BoundingBox(x1, y1, x2, y2), v[6 * k + 4], cls, name));
+        }
+        return list;
+    }
+}

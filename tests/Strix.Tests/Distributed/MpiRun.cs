@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Strix.Tests.Distributed;
+
+/// <summary>
+/// Runs <c>mpirun -np N dotnet Strix.MpiHost.dll SCENARIO</c> on the already-built test host
+/// (tests/Strix.MpiHost, built with the solution: the test project references it without its assembly).
+/// A missing mpirun or host is a test failure with a clear message, never a silent pass.
+/// </summary>
+public static class MpiRun
+{
+    public sealed record Result(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)
+    {
+        public string All => StdOut + "\n" + StdErr;
+
+        /// <summary>Values of every <c>RESULT key=value …</c> line rank 0 printed.</summary>
+        public Dictionary<string, string> Values()
+        {
+            var d = new Dictionary<string, string>();
+            foreach (var line in StdOut.Split('\n'))
+            {
+                var i = line.IndexOf("RESULT ", StringComparison.Ordinal);
+                if (i < 0) continue;
+                foreach (var kv in line[(i + 7)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var parts = kv.Split('=', 2);
+                    if (parts.Length == 2) d[parts[0]] = parts[1];
+                }
+            }
+            return d;
+        }
+
+        public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:F1} s\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}";
+    }
+
+    public static string MpirunPath()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var p = Path.Combine(dir, "mpirun");
+            if (File.Exists(p)) return p;
+        }
+        throw new InvalidOperationException("mpirun is not on PATH: the distributed tests need Open MPI (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev; .ci/run installs it)");
+    }
+
+    /// <summary>tests/Strix.MpiHost/bin/{same configuration}/{same framework}/Strix.MpiHost.dll.</summary>
+    public static string HostDll()
+    {
+        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string tfm = baseDir.Name, config = baseDir.Parent?.Name ?? "Debug";
+        var dll = Path.Combine(TestPaths.RepoRoot, "tests", "Strix.MpiHost", "bin", config, tfm, "Strix.MpiHost.dll");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"the MPI test host was not built: {dll} is missing (build the solution, or `dotnet build tests/Strix.MpiHost -c {config}`)");
+        return dll;
+    }
+
+    public static Result Run(int ranks, string scenario, TimeSpan limit, params string[] args)
+    {
+        var psi = new ProcessStartInfo(MpirunPath())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "dotnet", HostDll(), scenario })
+            psi.ArgumentList.Add(a);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        // Shared-memory transport without cross-process memory attach (CMA), which containers often forbid.
+        psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+        psi.Environment.Remove("OMP_NUM_THREADS");
+
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start mpirun");
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        if (!p.WaitForExit(limit))
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.WaitForExit();
+            throw new TimeoutException($"mpirun {scenario} did not finish within {limit.TotalSeconds:F0} s (a hang):\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+        }
+        p.WaitForExit(); // flush the async readers
+        return new Result(p.ExitCode, stdout.ToString(), stderr.ToString(), sw.Elapsed);
+    }
+}

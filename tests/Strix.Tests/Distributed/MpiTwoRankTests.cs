@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace Strix.Tests.Distributed;
+
+/// <summary>Runs mpirun one at a time: two ranks each, on a machine that may have two cores.</summary>
+[CollectionDefinition("mpirun", DisableParallelization = true)]
+public sealed class MpirunCollection { }
+
+/// <summary>
+/// Real two-rank jobs under <c>mpirun -np 2</c> over the system's Open MPI: collective values, the
+/// sampler, DDP equivalence with single-process training, and the never-hang guarantees.
+/// </summary>
+[Collection("mpirun")]
+public class MpiTwoRankTests
+{
+    static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public void Collectives_TwoRanks_MatchHandComputedValues()
+    {
+        var r = MpiRun.Run(2, "collectives", Limit);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var v = r.Values();
+        Assert.Equal("2", v["world"]);
+        Assert.Equal("mpi", v["backend"]);
+        Assert.Equal("1", v["threads"]);          // 2 local ranks share this machine's cores
+        Assert.Equal("0", v["collectives_failures"]);
+        foreach (var check in new[] { "allreduce_Float32", "allreduce_Float64", "allreduce_Int64", "allreduce_Int32", "allreduce_Float16",
+                     "allreduce_3.2M_float32", "allreduce_noncontiguous_view", "broadcast_root0_float32", "broadcast_root1_int64",
+                     "broadcast_bool", "barrier", "allgather_fixed", "allgather_variable", "allgather_bytes", "gather_objects",
+                     "broadcast_object", "allgather_shape_mismatch_rejected", "sampler_n24_epoch0", "sampler_n23_epoch5",
+                     "sampler_n3_epoch1", "sharded_eval_equals_single" })
+            Assert.Contains($"CHECK {check} ok", r.StdOut);
+    }
+
+    [Fact]
+    public void Ddp_TwoRanksBatch4_EqualsOneProcessBatch8_AndRanksStayIdentical()
+    {
+        var r = MpiRun.Run(2, "ddp", Limit);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var v = r.Values();
+        double D(string k) => double.Parse(v[k], CultureInfo.InvariantCulture);
+        Assert.True(D("ddp_vs_single_maxdiff") <= 1e-5, r.ToString());
+        Assert.Equal(0, D("ranks_spread_after_broadcast"));   // rank 0's parameters and buffers everywhere
+        Assert.Equal(0, D("ranks_spread_after_training"));    // identical averaged gradients → identical weights
+        Assert.True(int.Parse(v["buckets"]) > 1, "the small bucket size must exercise several buckets");
+    }
+
+    [Fact]
+    public void Ddp_WithoutGradientAveraging_DiffersFromOneProcess()
+    {
+        // Negative control: the equivalence check above can fail.
+        var r = MpiRun.Run(2, "ddp", Limit, "reduce=false");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var v = r.Values();
+        Assert.True(double.Parse(v["ddp_vs_single_maxdiff"], CultureInfo.InvariantCulture) > 1e-3, r.ToString());
+        Assert.True(double.Parse(v["ranks_spread_after_training"], CultureInfo.InvariantCulture) > 1e-3, r.ToString());
+    }
+
+    [Fact]
+    public void KilledRank_SurvivorExitsNonZeroWithin60Seconds()
+    {
+        var r = MpiRun.Run(2, "kill", Limit, "timeout=20");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(60), r.ToString());
+        Assert.DoesNotContain("survived=true", r.StdOut);
+        Assert.Contains("killing myself", r.All);
+        // mpirun names the dead rank; the survivor says why it stops.
+        Assert.True(r.All.Contains("exited on signal 9") || r.All.Contains("timed out"), r.ToString());
+    }
+
+    [Fact]
+    public void StalledRank_CollectiveTimesOutAndAbortsTheJob()
+    {
+        var r = MpiRun.Run(2, "timeout", Limit, "timeout=3");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(60), r.ToString()); // rank 1 "sleeps" 120 s: MPI_Abort must kill it
+        Assert.DoesNotContain("survived=true", r.StdOut);
+        Assert.Contains("MPI_Iallreduce", r.All);
+        Assert.Contains("timed out after 3 s on rank 0 of 2", r.All);
+    }
+
+    [Fact]
+    public void CrashedRank_UnhandledExceptionAbortsTheJob()
+    {
+        var r = MpiRun.Run(2, "crash", Limit, "timeout=30");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(25), r.ToString()); // well before rank 0's 30 s timeout
+        Assert.DoesNotContain("survived=true", r.StdOut);
+        Assert.Contains("simulated data-loader crash on rank 1", r.All);
+        Assert.Contains("unhandled exception, aborting the job", r.All);
+    }
+}
