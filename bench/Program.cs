@@ -4,6 +4,7 @@ using Strix.Bench;
 var benches = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["infer"] = InferBench.Run,
+    ["metrics"] = MetricsBench.Run,
     ["ddp"] = DdpBench.Run, // under MPI: mpirun --allow-run-as-root -np 2 dotnet bench/bin/Release/net10.0/Strix.Bench.dll ddp
 };
 

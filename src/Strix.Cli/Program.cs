@@ -5,6 +5,7 @@ using Strix.Cli.Commands;
 var commands = new ICommand[]
 {
     new InfoCommand(),
+    new DataCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")

@@ -2,7 +2,7 @@ using Strix.Models;
 
 namespace Strix.Cli.Commands;
 
-/// <summary><c>strix info model=yolov8n imgsz=640</c>: the layer table, parameter count and GFLOPs.</summary>
+/// <summary><c>strix info model=yolov8n imgsz=640</c>: the layer table, parameter count and GFLOPs (model= may be a .safetensors, .pt or .onnx file).</summary>
 public sealed class InfoCommand : ICommand
 {
     public string Name => "info";
@@ -12,15 +12,17 @@ public sealed class InfoCommand : ICommand
     {
         var modelArg = args.GetString("model", "yolov8n")!;
         int imgsz = args.GetInt("imgsz", 640);
-        int nc = args.GetInt("nc", 80);
+        int? nc = args.Has("nc") ? args.GetInt("nc", 80) : null;
         bool fuse = args.GetBool("fuse", false);
         args.EnsureAllUsed(Name);
 
-        using var model = DetectionModel.Create(modelArg, nc);
+        using var loaded = ModelLoader.Load(modelArg, nc, Console.WriteLine);
+        var model = loaded.Model;
         Console.WriteLine(ModelSummary.Table(model));
         if (fuse) model.Fuse();
         double gflops = ModelProfiler.GFlops(model, imgsz, imgsz);
         Console.WriteLine(ModelSummary.Line(model, gflops, imgsz));
+        Console.WriteLine($"classes ({model.NumClasses}): {string.Join(", ", loaded.Metadata.Names.Take(10))}{(model.NumClasses > 10 ? ", …" : "")}");
         return 0;
     }
 }

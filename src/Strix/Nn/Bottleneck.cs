@@ -18,6 +18,9 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>True when the input is added to the output (shortcut on and channels match).</summary>
+    public bool HasShortcut => _add;
+
     public override Tensor forward(Tensor x)
     {
         using var h = cv1.call(x);

@@ -8,5 +8,7 @@ public sealed class Concat : Module<Tensor[], Tensor>
 {
     readonly long _dim;
     public Concat(long dim = 1) : base(nameof(Concat)) { _dim = dim; }
+    /// <summary>The dimension concatenated along.</summary>
+    public long Dimension => _dim;
     public override Tensor forward(Tensor[] xs) => cat(xs, _dim);
 }

@@ -31,11 +31,13 @@ public sealed class Conv : Module<Tensor, Tensor>
     }
 
     public bool IsFused => bn is null;
+    /// <summary>True when SiLU follows the (normalised) convolution.</summary>
+    public bool HasActivation => _act;
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = conv.call(x);
+        var y = Autocast.Conv2d(conv, x); // bf16/fp16 under autocast, fp32 out for batch norm
         if (bn is not null) y = bn.call(y);
         if (_act) y = functional.silu(y);
         return y.MoveToOuterDisposeScope();

@@ -53,11 +53,19 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
         var outs = new Tensor[NumLevels];
         for (int i = 0; i < NumLevels; i++)
         {
-            using var box = cv2[i].call(x[i]);
-            using var cls = cv3[i].call(x[i]);
+            using var box = Branch(cv2[i], x[i]);
+            using var cls = Branch(cv3[i], x[i]);
             outs[i] = cat(new[] { box, cls }, 1);
         }
         return outs;
+    }
+
+    /// <summary>Conv, Conv, then the 1×1 prediction conv (through <see cref="Autocast"/> like every conv).</summary>
+    static Tensor Branch(Sequential branch, Tensor x)
+    {
+        using var h1 = ((Conv)branch[0]).call(x);
+        using var h2 = ((Conv)branch[1]).call(h1);
+        return Autocast.Conv2d((Conv2d)branch[2], h2);
     }
 
     /// <summary>

@@ -1,0 +1,85 @@
+using Strix.Data;
+
+namespace Strix.Cli.Commands;
+
+/// <summary>
+/// <c>strix data check data=coco128.yaml</c>: checks every split, prints the summary and per-class
+/// counts, and writes <c>labels.jpg</c> and <c>train_batch0.jpg</c> (augmented samples with boxes)
+/// so the data can be looked at before training on it.
+/// </summary>
+public sealed class DataCommand : ICommand
+{
+    public string Name => "data";
+    public string Summary => "check a dataset and plot it: data check data=coco128.yaml (imgsz=640 batch=16 workers=2 seed=0)";
+
+    public int Run(CliArgs args)
+    {
+        if (!args.GetBool("check", false))
+            throw new ArgumentException("usage: strix data check data=path/to/data.yaml|shapes [imgsz=640 batch=16 workers=2 seed=0 project=runs/data name=check]");
+        var data = args.Require("data", "a data.yaml path or 'shapes'");
+        int imgsz = args.GetInt("imgsz", 640);
+        int batch = args.GetInt("batch", 16);
+        int workers = args.GetInt("workers", Math.Min(8, Environment.ProcessorCount));
+        int seed = args.GetInt("seed", 0);
+        var cache = DataLoaderOptions.ParseCache(args.GetString("cache", "false"));
+        double fraction = args.GetDouble("fraction", 1.0);
+        var project = args.GetString("project", Path.Combine("runs", "data"))!;
+        var name = args.GetString("name", "check")!;
+        bool existOk = args.GetBool("exist_ok", false);
+        var hyp = AugmentationOptions.FromLookup((k, d) => args.GetDouble(k, d));
+        args.EnsureAllUsed($"{Name} check");
+
+        var config = DatasetConfig.Resolve(data, Console.WriteLine);
+        Console.WriteLine($"dataset: {config.YamlFile} ({config.Nc} classes, root {config.Path})");
+        var saveDir = IncrementPath(Path.Combine(project, name), existOk);
+        Directory.CreateDirectory(saveDir);
+
+        var opts = DataLoaderOptions.ForTraining(imgsz, batch, workers, seed, hyp) with { Cache = cache, Fraction = fraction };
+        YoloDataset? train = null;
+        foreach (var split in new[] { "train", "val", "test" })
+        {
+            if (split == "test" && config.Test is null) continue;
+            // Same images in two splits (coco128 validates on train) are checked once: the cache answers the second time.
+            var ds = YoloDataset.Create(config, split, split == "train" ? opts : opts with { Augment = false, Shuffle = false }, m => Console.WriteLine($"WARNING {m}"));
+            Console.WriteLine(ds.Scan.Summary);
+            if (ds.Scan.OrphanLabelFiles > 0)
+                Console.WriteLine($"{split}: note: {ds.Scan.OrphanLabelFiles} label file(s) have no image and are not used");
+            if (split == "train") train = ds;
+            PrintClassTable(ds.Scan, config.Names);
+        }
+
+        var labelsJpg = Path.Combine(saveDir, "labels.jpg");
+        DataPlots.PlotLabels(train!.Scan, config.Names, labelsJpg);
+        using var loader = new DataLoader(train);
+        loader.SetEpoch(0);
+        using (var e = loader.GetEnumerator())
+        {
+            if (e.MoveNext())
+            {
+                using var b = e.Current;
+                DataPlots.PlotBatch(b, config.Names, Path.Combine(saveDir, "train_batch0.jpg"));
+            }
+        }
+        Console.WriteLine($"plots saved to {saveDir}: labels.jpg, train_batch0.jpg");
+        return 0;
+    }
+
+    static void PrintClassTable(LabelScan scan, string[] names)
+    {
+        int width = Math.Max(5, names.Max(n => n.Length));
+        Console.WriteLine($"  {"class".PadLeft(width)} {"images",8} {"instances",10}");
+        Console.WriteLine($"  {"all".PadLeft(width)} {scan.Valid.Count,8} {scan.Instances,10}");
+        for (int c = 0; c < names.Length; c++)
+            if (scan.ClassCounts[c] > 0) Console.WriteLine($"  {names[c].PadLeft(width)} {scan.ImageCounts[c],8} {scan.ClassCounts[c],10}");
+        int missing = scan.ClassCounts.Count(c => c == 0);
+        if (missing > 0) Console.WriteLine($"  ({missing} of {names.Length} classes have no instances)");
+    }
+
+    /// <summary>runs/data/check, then check2, check3, … unless exist_ok.</summary>
+    static string IncrementPath(string path, bool existOk)
+    {
+        if (existOk || !Directory.Exists(path)) return path;
+        for (int i = 2; ; i++)
+            if (!Directory.Exists(path + i)) return path + i;
+    }
+}

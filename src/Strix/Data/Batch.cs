@@ -1,0 +1,81 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Strix.Data;
+
+/// <summary>
+/// A collated batch in the layout YOLO's loss and validator consume. The caller owns the tensors:
+/// dispose the batch once its tensors have been moved or used.
+/// </summary>
+public sealed class Batch : IDisposable
+{
+    /// <summary>uint8 <c>[B,3,H,W]</c> RGB (the trainer converts to float/255 on the device).</summary>
+    public Tensor Images = null!;
+    /// <summary>float32 <c>[N]</c>: index of the image in the batch for each box.</summary>
+    public Tensor BatchIdx = null!;
+    /// <summary>float32 <c>[N]</c>: class id.</summary>
+    public Tensor Cls = null!;
+    /// <summary>float32 <c>[N,4]</c>: normalised centre <c>x y w h</c> relative to the batch image W, H.</summary>
+    public Tensor Bboxes = null!;
+    public string[] Files = Array.Empty<string>();
+    /// <summary>Image size before any resize.</summary>
+    public (int Height, int Width)[] OriginalShapes = Array.Empty<(int, int)>();
+    /// <summary>Size after the resize to long side imgsz, before padding.</summary>
+    public (int Height, int Width)[] ResizedShapes = Array.Empty<(int, int)>();
+    /// <summary>Letterbox ratio and left/top padding per image (validation): <c>x_batch = x_orig·Ratio + Pad</c>.</summary>
+    public (double RatioW, double RatioH, double PadW, double PadH)[] RatioPad = Array.Empty<(double, double, double, double)>();
+    /// <summary>B, the number of images.</summary>
+    public int Count;
+
+    /// <summary>Stacks samples of equal size into one batch.</summary>
+    public static unsafe Batch Collate(IReadOnlyList<Sample> samples)
+    {
+        if (samples.Count == 0) throw new ArgumentException("cannot collate an empty batch");
+        int h = samples[0].Image.Height, w = samples[0].Image.Width, plane = h * w;
+        foreach (var s in samples)
+            if (s.Image.Height != h || s.Image.Width != w)
+                throw new InvalidOperationException($"{s.File}: sample is {s.Image.Width}x{s.Image.Height}, batch is {w}x{h}");
+        int b = samples.Count, n = samples.Sum(s => s.Count);
+        var images = empty(new long[] { b, 3, h, w }, ScalarType.Byte);
+        var dst = images.bytes;
+        fixed (byte* d0 = dst)
+        {
+            for (int i = 0; i < b; i++)
+            {
+                fixed (byte* s0 = samples[i].Image.Pixels)
+                {
+                    byte* r = d0 + (long)i * 3 * plane, g = r + plane, bl = g + plane, s = s0;
+                    for (int k = 0; k < plane; k++, s += 3) { r[k] = s[0]; g[k] = s[1]; bl[k] = s[2]; }
+                }
+            }
+        }
+        var idx = new float[n]; var cls = new float[n]; var boxes = new float[n * 4];
+        int o = 0;
+        for (int i = 0; i < b; i++)
+        {
+            var s = samples[i];
+            for (int j = 0; j < s.Count; j++, o++)
+            {
+                idx[o] = i; cls[o] = s.Cls[j];
+                Array.Copy(s.Boxes, 4 * j, boxes, 4 * o, 4);
+            }
+        }
+        return new Batch
+        {
+            Images = images,
+            BatchIdx = tensor(idx, new long[] { n }),
+            Cls = tensor(cls, new long[] { n }),
+            Bboxes = tensor(boxes, new long[] { n, 4 }),
+            Files = samples.Select(s => s.File).ToArray(),
+            OriginalShapes = samples.Select(s => s.OriginalShape).ToArray(),
+            ResizedShapes = samples.Select(s => s.ResizedShape).ToArray(),
+            RatioPad = samples.Select(s => s.RatioPad).ToArray(),
+            Count = b,
+        };
+    }
+
+    public void Dispose()
+    {
+        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose();
+    }
+}

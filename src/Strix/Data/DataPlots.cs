@@ -1,0 +1,194 @@
+using SkiaSharp;
+using Strix.Inference;
+
+namespace Strix.Data;
+
+/// <summary>
+/// Pictures for looking at a dataset before training on it, like Ultralytics': <c>labels.jpg</c>
+/// (instances per class, box shapes, centre and size distributions) and <c>train_batch0.jpg</c>
+/// (a grid of augmented samples with their boxes drawn).
+/// </summary>
+public static class DataPlots
+{
+    static readonly Lazy<SKTypeface> Face = new(() =>
+    {
+        var t = SKTypeface.Default;
+        if (t is not null && t.GlyphCount > 0) return t;
+        foreach (var p in new[] { "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf", "C:\\Windows\\Fonts\\arial.ttf", "/System/Library/Fonts/Helvetica.ttc" })
+            if (File.Exists(p) && SKTypeface.FromFile(p) is { } f) return f;
+        return SKTypeface.Default!;
+    });
+
+    /// <summary>Writes the 2×2 label statistics figure for the usable images of <paramref name="scan"/>.</summary>
+    public static void PlotLabels(LabelScan scan, IReadOnlyList<string> names, string path)
+    {
+        const int Panel = 640, Size = 2 * Panel;
+        using var bmp = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var canvas = new SKCanvas(bmp);
+        canvas.Clear(SKColors.White);
+        var xs = new List<float>(); var ys = new List<float>(); var ws = new List<float>(); var hs = new List<float>(); var cs = new List<int>();
+        foreach (var l in scan.Valid)
+            for (int i = 0; i < l.Count; i++)
+            {
+                cs.Add((int)l.Cls[i]);
+                xs.Add(l.Boxes[4 * i]); ys.Add(l.Boxes[4 * i + 1]); ws.Add(l.Boxes[4 * i + 2]); hs.Add(l.Boxes[4 * i + 3]);
+            }
+
+        ClassHistogram(canvas, new SKRect(0, 0, Panel, Panel), scan.ClassCounts, names);
+        BoxShapes(canvas, new SKRect(Panel, 0, Size, Panel), ws, hs, cs);
+        Heatmap(canvas, new SKRect(0, Panel, Panel, Size), xs, ys, "x (box centre)", "y", flipY: false);
+        Heatmap(canvas, new SKRect(Panel, Panel, Size, Size), ws, hs, "width", "height", flipY: true);
+        canvas.Flush();
+        ImageIO.Save(bmp, path, 90);
+    }
+
+    /// <summary>Writes a grid of the batch's images (at most 16) with boxes and class names drawn.</summary>
+    public static unsafe void PlotBatch(Batch batch, IReadOnlyList<string> names, string path, int maxImages = 16, int maxSize = 1920)
+    {
+        int b = Math.Min(batch.Count, maxImages);
+        long[] shape = batch.Images.shape;
+        int h = (int)shape[2], w = (int)shape[3], plane = h * w;
+        int cols = (int)Math.Ceiling(Math.Sqrt(b)), rows = (b + cols - 1) / cols;
+        float scale = Math.Min(1f, maxSize / (float)(Math.Max(h, w) * cols));
+        int cw = (int)(w * scale), ch = (int)(h * scale);
+        var bytes = batch.Images.contiguous().bytes.ToArray();
+        float[] idx = batch.BatchIdx.data<float>().ToArray(), cls = batch.Cls.data<float>().ToArray(), boxes = batch.Bboxes.data<float>().ToArray();
+
+        using var grid = new SKBitmap(new SKImageInfo(cols * cw, rows * ch, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var canvas = new SKCanvas(grid);
+        canvas.Clear(SKColors.White);
+        using var font = new SKFont(Face.Value, Math.Max(10f, ch / 32f));
+        using var stroke = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1.5f, ch / 300f), IsAntialias = true };
+        using var text = new SKPaint { IsAntialias = true };
+        using var border = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = 2, Color = SKColors.White };
+        for (int i = 0; i < b; i++)
+        {
+            // CHW uint8 → RGBA bitmap.
+            using var tile = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
+            byte* d = (byte*)tile.GetPixels();
+            int o = i * 3 * plane;
+            for (int k = 0; k < plane; k++, d += 4)
+            {
+                d[0] = bytes[o + k]; d[1] = bytes[o + plane + k]; d[2] = bytes[o + 2 * plane + k]; d[3] = 255;
+            }
+            float ox = i % cols * cw, oy = i / cols * ch;
+            using var img = SKImage.FromBitmap(tile);
+            canvas.DrawImage(img, new SKRect(0, 0, w, h), new SKRect(ox, oy, ox + cw, oy + ch), new SKSamplingOptions(SKFilterMode.Linear), null);
+            canvas.DrawRect(ox, oy, cw, ch, border);
+            for (int j = 0; j < idx.Length; j++)
+            {
+                if ((int)idx[j] != i) continue;
+                int c = (int)cls[j];
+                float bx = boxes[4 * j] * cw, by = boxes[4 * j + 1] * ch, bw = boxes[4 * j + 2] * cw, bh = boxes[4 * j + 3] * ch;
+                var color = Annotator.ColorFor(c);
+                stroke.Color = color;
+                canvas.DrawRect(ox + bx - bw / 2, oy + by - bh / 2, bw, bh, stroke);
+                text.Color = color;
+                var label = c >= 0 && c < names.Count ? names[c] : c.ToString();
+                canvas.DrawText(label, ox + bx - bw / 2 + 2, oy + by - bh / 2 - 2, SKTextAlign.Left, font, text);
+            }
+            text.Color = SKColors.White;
+            var fname = Path.GetFileName(batch.Files[i]);
+            canvas.DrawText(fname.Length > 40 ? fname[..40] : fname, ox + 4, oy + font.Size + 2, SKTextAlign.Left, font, text);
+        }
+        canvas.Flush();
+        ImageIO.Save(grid, path, 90);
+    }
+
+    static void Axes(SKCanvas canvas, SKRect plot, string xLabel, string yLabel, string title, bool ticks = true, bool yDown = false)
+    {
+        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
+        using var font = new SKFont(Face.Value, 15);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        canvas.DrawLine(plot.Left, plot.Bottom, plot.Right, plot.Bottom, axis);
+        canvas.DrawLine(plot.Left, plot.Top, plot.Left, plot.Bottom, axis);
+        canvas.DrawText(xLabel, plot.MidX, plot.Bottom + 40, SKTextAlign.Center, font, text);
+        canvas.Save();
+        canvas.RotateDegrees(-90, plot.Left - 52, plot.MidY);
+        canvas.DrawText(yLabel, plot.Left - 52, plot.MidY, SKTextAlign.Center, font, text);
+        canvas.Restore();
+        using var big = new SKFont(Face.Value, 18) { Embolden = true };
+        canvas.DrawText(title, plot.MidX, plot.Top - 14, SKTextAlign.Center, big, text);
+        if (ticks)
+        {
+            for (int i = 0; i <= 4; i++)
+            {
+                float f = i / 4f;
+                canvas.DrawText($"{f:0.00}", plot.Left + f * plot.Width, plot.Bottom + 18, SKTextAlign.Center, font, text);
+                float y = yDown ? plot.Top + f * plot.Height : plot.Bottom - f * plot.Height;
+                canvas.DrawText($"{f:0.00}", plot.Left - 6, y + 5, SKTextAlign.Right, font, text);
+            }
+        }
+    }
+
+    static SKRect Inner(SKRect r) => new(r.Left + 70, r.Top + 45, r.Right - 25, r.Bottom - 70);
+
+    static void ClassHistogram(SKCanvas canvas, SKRect panel, int[] counts, IReadOnlyList<string> names)
+    {
+        var plot = Inner(panel);
+        int n = counts.Length, max = Math.Max(1, counts.DefaultIfEmpty(0).Max());
+        Axes(canvas, plot, "", "instances", $"instances per class ({counts.Sum()} total)", ticks: false);
+        using var bar = new SKPaint { IsAntialias = true };
+        using var font = new SKFont(Face.Value, n <= 12 ? 14 : 9);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        float bw = plot.Width / Math.Max(1, n);
+        for (int i = 0; i < n; i++)
+        {
+            float bh = plot.Height * counts[i] / max;
+            bar.Color = Annotator.ColorFor(i);
+            canvas.DrawRect(plot.Left + i * bw + bw * 0.1f, plot.Bottom - bh, bw * 0.8f, bh, bar);
+            if (n <= 30 || i % (n / 20 + 1) == 0)
+            {
+                canvas.Save();
+                canvas.RotateDegrees(n <= 12 ? 0 : -90, plot.Left + (i + 0.5f) * bw, plot.Bottom + 16);
+                canvas.DrawText(i < names.Count ? names[i] : i.ToString(), plot.Left + (i + 0.5f) * bw, plot.Bottom + 16,
+                    n <= 12 ? SKTextAlign.Center : SKTextAlign.Right, font, text);
+                canvas.Restore();
+            }
+            if (n <= 30) canvas.DrawText(counts[i].ToString(), plot.Left + (i + 0.5f) * bw, plot.Bottom - bh - 4, SKTextAlign.Center, font, text);
+        }
+        for (int t = 0; t <= 4; t++)
+            canvas.DrawText($"{max * t / 4}", plot.Left - 6, plot.Bottom - t / 4f * plot.Height + 5, SKTextAlign.Right, font, text);
+    }
+
+    static void BoxShapes(SKCanvas canvas, SKRect panel, List<float> ws, List<float> hs, List<int> cs)
+    {
+        var plot = Inner(panel);
+        Axes(canvas, plot, "", "", "box shapes (normalised, centred; panel = image size)", ticks: false);
+        using var p = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = 1, IsAntialias = true };
+        int step = Math.Max(1, ws.Count / 1000);
+        for (int i = 0; i < ws.Count; i += step)
+        {
+            p.Color = Annotator.ColorFor(cs[i]).WithAlpha(90);
+            float bw = ws[i] * plot.Width, bh = hs[i] * plot.Height;
+            canvas.DrawRect(plot.MidX - bw / 2, plot.MidY - bh / 2, bw, bh, p);
+        }
+    }
+
+    static void Heatmap(SKCanvas canvas, SKRect panel, List<float> xs, List<float> ys, string xLabel, string yLabel, bool flipY)
+    {
+        var plot = Inner(panel);
+        const int Bins = 50;
+        var hist = new int[Bins, Bins];
+        for (int i = 0; i < xs.Count; i++)
+        {
+            int bx = Math.Clamp((int)(xs[i] * Bins), 0, Bins - 1), by = Math.Clamp((int)(ys[i] * Bins), 0, Bins - 1);
+            hist[bx, by]++;
+        }
+        int max = 1;
+        foreach (var v in hist) max = Math.Max(max, v);
+        using var cell = new SKPaint();
+        float cw = plot.Width / Bins, chh = plot.Height / Bins;
+        for (int x = 0; x < Bins; x++)
+            for (int y = 0; y < Bins; y++)
+            {
+                if (hist[x, y] == 0) continue;
+                float t = (float)Math.Sqrt(hist[x, y] / (double)max);
+                cell.Color = new SKColor((byte)(255 - 230 * t), (byte)(255 - 160 * t), (byte)(255 - 40 * t));
+                // y axis: centres drawn top-down like the image; sizes bottom-up like a chart.
+                float top = flipY ? plot.Bottom - (y + 1) * chh : plot.Top + y * chh;
+                canvas.DrawRect(plot.Left + x * cw, top, cw + 0.5f, chh + 0.5f, cell);
+            }
+        Axes(canvas, plot, xLabel, yLabel, $"{yLabel} vs {xLabel} ({xs.Count} boxes)", yDown: !flipY);
+    }
+}

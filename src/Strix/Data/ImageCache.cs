@@ -1,0 +1,151 @@
+using System.Buffers.Binary;
+
+namespace Strix.Data;
+
+/// <summary>
+/// Decodes dataset images resized to long side imgsz, optionally keeping them in RAM or in raw files
+/// beside the images (<c>cache=ram|disk</c>), so later epochs skip JPEG decoding and resizing.
+/// Filled lazily by whichever worker first needs an image; safe for concurrent use.
+/// </summary>
+internal sealed class ImageCache
+{
+    const uint DiskMagic = 0x42475253; // "SRGB"
+    const int DiskVersion = 1;
+    /// <summary>RAM caching must leave this fraction of the needed size free (Ultralytics' safety margin).</summary>
+    const double SafetyMargin = 0.5;
+
+    readonly int _imgsz;
+    readonly RgbImage?[]? _ram;
+    readonly bool _disk;
+    readonly Action<string> _warn;
+    int _diskWarned;
+
+    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null)
+    {
+        _imgsz = imgsz; _warn = warn;
+        if (mode == ImageCacheMode.Ram)
+        {
+            long need = 0;
+            foreach (var it in items)
+            {
+                var (w, h) = ResizedSize(it.Width, it.Height, imgsz);
+                need += (long)w * h * 3 + 64;
+            }
+            long avail = availableMemoryBytes ?? AvailableMemoryBytes();
+            if (need * (1 + SafetyMargin) > avail)
+                warn($"cache=ram needs {need / 1e9:0.0} GB (+{SafetyMargin:P0} margin) but only {avail / 1e9:0.0} GB is available; not caching images (use cache=disk or cache=false)");
+            else _ram = new RgbImage?[items.Count];
+        }
+        _disk = mode == ImageCacheMode.Disk;
+    }
+
+    /// <summary>Ultralytics' load_image size: long side = imgsz, the other side rounded up, never above imgsz.</summary>
+    public static (int Width, int Height) ResizedSize(int w0, int h0, int imgsz)
+    {
+        double r = (double)imgsz / Math.Max(w0, h0);
+        if (r == 1) return (w0, h0);
+        return (Math.Max(1, Math.Min((int)Math.Ceiling(w0 * r), imgsz)), Math.Max(1, Math.Min((int)Math.Ceiling(h0 * r), imgsz)));
+    }
+
+    /// <summary>The resized image; treat as read-only (it may be shared through the cache).</summary>
+    public RgbImage Get(int index, ImageLabels item)
+    {
+        if (_ram is not null && Volatile.Read(ref _ram[index]) is { } hit) return hit;
+        RgbImage img;
+        if (_disk)
+        {
+            var path = DiskPath(item.ImageFile, _imgsz);
+            var cached = TryReadDisk(path, item.ImageFile);
+            if (cached is not null) img = cached;
+            else
+            {
+                img = Decode(item);
+                if (Volatile.Read(ref _diskWarned) == 0)
+                {
+                    if (FolderAccess.IsWritable(Path.GetDirectoryName(path)!)) TryWriteDisk(path, item.ImageFile, img);
+                    else if (Interlocked.Exchange(ref _diskWarned, 1) == 0)
+                        _warn($"cache=disk: {Path.GetDirectoryName(path)} is read-only; its images are decoded every time");
+                }
+            }
+        }
+        else img = Decode(item);
+        if (_ram is not null) Volatile.Write(ref _ram[index], img);
+        return img;
+    }
+
+    RgbImage Decode(ImageLabels item)
+    {
+        var img = ImageIO.Load(item.ImageFile);
+        if (img.Width != item.Width || img.Height != item.Height)
+            throw new InvalidDataException($"{item.ImageFile}: image is now {img.Width}x{img.Height} but was {item.Width}x{item.Height} when checked; the file changed during training");
+        var (w, h) = ResizedSize(img.Width, img.Height, _imgsz);
+        return w == img.Width && h == img.Height ? img : ImageOps.ResizeBilinear(img, w, h);
+    }
+
+    /// <summary>Raw-pixel cache file beside the image, per imgsz.</summary>
+    public static string DiskPath(string imageFile, int imgsz) => Path.ChangeExtension(imageFile, $".strix{imgsz}.rgb");
+
+    static (long Length, long Ticks) Stamp(string file)
+    {
+        var fi = new FileInfo(file);
+        return (fi.Length, fi.LastWriteTimeUtc.Ticks);
+    }
+
+    static RgbImage? TryReadDisk(string path, string source)
+    {
+        try
+        {
+            if (!File.Exists(path)) return null;
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length < 32) return null;
+            var span = bytes.AsSpan();
+            if (BinaryPrimitives.ReadUInt32LittleEndian(span) != DiskMagic || BinaryPrimitives.ReadInt32LittleEndian(span[4..]) != DiskVersion) return null;
+            var (len, ticks) = Stamp(source);
+            if (BinaryPrimitives.ReadInt64LittleEndian(span[8..]) != len || BinaryPrimitives.ReadInt64LittleEndian(span[16..]) != ticks) return null;
+            int w = BinaryPrimitives.ReadInt32LittleEndian(span[24..]), h = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
+            if (w <= 0 || h <= 0 || bytes.Length != 32 + (long)w * h * 3) return null;
+            return new RgbImage(w, h, span[32..].ToArray());
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    void TryWriteDisk(string path, string source, RgbImage img)
+    {
+        try
+        {
+            var (len, ticks) = Stamp(source);
+            var header = new byte[32];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, DiskMagic);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), DiskVersion);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), len);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), ticks);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), img.Width);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), img.Height);
+            AtomicFile.Write(path, s => { s.Write(header); s.Write(img.Pixels); });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Interlocked.Exchange(ref _diskWarned, 1) == 0)
+                _warn($"cache=disk: cannot write {path} ({e.Message}); images in read-only folders are decoded every time");
+        }
+    }
+
+    /// <summary>Memory the process can still use: MemAvailable on Linux, the GC's budget elsewhere.</summary>
+    internal static long AvailableMemoryBytes()
+    {
+        long gc = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        try
+        {
+            if (File.Exists("/proc/meminfo"))
+                foreach (var line in File.ReadLines("/proc/meminfo"))
+                    if (line.StartsWith("MemAvailable:"))
+                    {
+                        var kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+                        return Math.Min(kb * 1024, gc);
+                    }
+        }
+        catch (Exception e) when (e is IOException or FormatException) { }
+        return gc;
+    }
+}

@@ -1,0 +1,44 @@
+namespace Strix.Data;
+
+/// <summary>What the check pass concluded about one image.</summary>
+public enum ImageStatus : byte
+{
+    /// <summary>Valid image with at least one valid box.</summary>
+    Labelled = 0,
+    /// <summary>Valid image without boxes (no label file, or an empty one): trains as pure background.</summary>
+    Background = 1,
+    /// <summary>Image or label is unusable; the image is skipped and <see cref="ImageLabels.Message"/> says why.</summary>
+    Corrupt = 2,
+}
+
+/// <summary>
+/// One checked image and its labels: size after EXIF orientation, classes and normalised centre
+/// boxes (<c>x y w h</c> in 0–1, clipped to the image).
+/// </summary>
+public sealed class ImageLabels
+{
+    public ImageLabels(string imageFile, string labelFile, int width, int height, float[] cls, float[] boxes,
+        ImageStatus status, string? message, bool labelMissing)
+    {
+        if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
+        ImageFile = imageFile; LabelFile = labelFile; Width = width; Height = height; Cls = cls; Boxes = boxes;
+        Status = status; Message = message; LabelMissing = labelMissing;
+    }
+
+    public string ImageFile { get; }
+    /// <summary>Where the label file is (or would be) by the Ultralytics <c>/images/ → /labels/</c> rule.</summary>
+    public string LabelFile { get; }
+    /// <summary>Width after EXIF orientation (0 when the image is corrupt).</summary>
+    public int Width { get; }
+    public int Height { get; }
+    /// <summary>Class id per box.</summary>
+    public float[] Cls { get; }
+    /// <summary>Normalised <c>x y w h</c> (centre) per box, 4 numbers each.</summary>
+    public float[] Boxes { get; }
+    public ImageStatus Status { get; }
+    /// <summary>The warning for this file (duplicates removed, corrupt reason), or null.</summary>
+    public string? Message { get; }
+    /// <summary>True when there was no label file at all (as opposed to an empty one).</summary>
+    public bool LabelMissing { get; }
+    public int Count => Cls.Length;
+}

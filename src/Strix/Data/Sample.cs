@@ -1,0 +1,31 @@
+namespace Strix.Data;
+
+/// <summary>One image as the model will see it, with its boxes: the output of <see cref="YoloDataset.Load"/>.</summary>
+public sealed class Sample
+{
+    public Sample(RgbImage image, float[] cls, float[] boxes, string file, (int Height, int Width) originalShape,
+        (int Height, int Width) resizedShape, (double RatioW, double RatioH, double PadW, double PadH) ratioPad)
+    {
+        if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
+        Image = image; Cls = cls; Boxes = boxes; File = file;
+        OriginalShape = originalShape; ResizedShape = resizedShape; RatioPad = ratioPad;
+    }
+
+    /// <summary>The augmented (or letterboxed) image.</summary>
+    public RgbImage Image { get; }
+    /// <summary>Class id per box.</summary>
+    public float[] Cls { get; }
+    /// <summary>Normalised centre <c>x y w h</c> per box, relative to <see cref="Image"/>.</summary>
+    public float[] Boxes { get; }
+    public string File { get; }
+    /// <summary>Size of the image file (after EXIF orientation).</summary>
+    public (int Height, int Width) OriginalShape { get; }
+    /// <summary>Size after the initial resize to long side imgsz, before letterbox padding or mosaic.</summary>
+    public (int Height, int Width) ResizedShape { get; }
+    /// <summary>
+    /// Letterbox mapping from the original image to <see cref="Image"/>: <c>x_img = x_orig·RatioW + PadW</c>.
+    /// Exact for validation samples; for augmented samples only the resize ratio (pad 0) is meaningful.
+    /// </summary>
+    public (double RatioW, double RatioH, double PadW, double PadH) RatioPad { get; }
+    public int Count => Cls.Length;
+}

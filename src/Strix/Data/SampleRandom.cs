@@ -1,0 +1,114 @@
+using System.Numerics;
+
+namespace Strix.Data;
+
+/// <summary>
+/// A small, fast, reproducible random generator (xoshiro256** seeded through SplitMix64).
+/// Every augmented sample gets its own generator derived from <c>(seed, epoch, index, stream)</c>,
+/// so what a sample looks like never depends on which worker made it, how many workers there are,
+/// or in what order they ran. Its sequence is fixed by this code (not by the .NET runtime version).
+/// </summary>
+public sealed class SampleRandom
+{
+    ulong _s0, _s1, _s2, _s3;
+
+    /// <summary>A generator for one sample: mixes all four keys so that neighbouring indices and epochs are unrelated.</summary>
+    public SampleRandom(long seed, long epoch = 0, long index = 0, long stream = 0)
+    {
+        ulong x = SplitMix((ulong)seed ^ 0x5DEECE66DUL);
+        x = SplitMix(x ^ (ulong)epoch * 0x9E3779B97F4A7C15UL);
+        x = SplitMix(x ^ (ulong)index * 0xC2B2AE3D27D4EB4FUL);
+        x = SplitMix(x ^ (ulong)stream * 0x165667B19E3779F9UL);
+        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+    }
+
+    static ulong SplitMix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    static ulong SplitMix(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        ulong z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Next raw 64 random bits.</summary>
+    public ulong NextUInt64()
+    {
+        ulong result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = BitOperations.RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in [0, 1).</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform in [lo, hi).</summary>
+    public double Uniform(double lo, double hi) => lo + (hi - lo) * NextDouble();
+
+    /// <summary>Uniform integer in [0, n).</summary>
+    public int NextInt(int n)
+    {
+        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n));
+        return (int)((NextUInt64() >> 33) * (ulong)n >> 31);
+    }
+
+    /// <summary>Uniform integer in [lo, hi).</summary>
+    public int NextInt(int lo, int hi) => lo + NextInt(hi - lo);
+
+    /// <summary>True with probability <paramref name="p"/>.</summary>
+    public bool Chance(double p) => p > 0 && NextDouble() < p;
+
+    /// <summary>Standard normal (Box–Muller).</summary>
+    public double Normal()
+    {
+        double u1 = 1.0 - NextDouble(), u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+
+    /// <summary>Gamma(shape, 1) by Marsaglia and Tsang's method (shape ≥ 1).</summary>
+    public double Gamma(double shape)
+    {
+        if (shape < 1) return Gamma(shape + 1) * Math.Pow(NextDouble(), 1.0 / shape);
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do { x = Normal(); v = 1 + c * x; } while (v <= 0);
+            v = v * v * v;
+            double u = NextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+            if (Math.Log(u) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+
+    /// <summary>Beta(a, b), used by MixUp (Ultralytics draws its blend ratio from Beta(32, 32)).</summary>
+    public double Beta(double a, double b)
+    {
+        double x = Gamma(a), y = Gamma(b);
+        return x / (x + y);
+    }
+
+    /// <summary>A random permutation of 0..n-1 (Fisher–Yates).</summary>
+    public int[] Permutation(int n)
+    {
+        var p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+}

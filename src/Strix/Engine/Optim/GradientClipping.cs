@@ -1,0 +1,34 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Strix.Engine.Optim;
+
+/// <summary>Gradient-norm clipping as <c>torch.nn.utils.clip_grad_norm_</c> (2-norm over all gradients).</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales every gradient by min(1, max/(‖g‖ + 1e-6)) and returns the total norm ‖g‖ before clipping
+    /// (a 0-d tensor on the gradients' device; NaN/Inf when a gradient is not finite).
+    /// </summary>
+    public static Tensor ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
+        if (grads.Count == 0) return tensor(0.0f).MoveToOuterDisposeScope();
+        var total = linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g, 2.0)).ToArray()), 2.0);
+        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        foreach (var g in grads) g.mul_(coef.to(g.dtype));
+        return total.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Total 2-norm of the gradients without changing them.</summary>
+    public static Tensor GradNorm(IEnumerable<Parameter> parameters)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
+        if (grads.Count == 0) return tensor(0.0f).MoveToOuterDisposeScope();
+        return linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g, 2.0)).ToArray()), 2.0).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,32 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Strix.Engine.Optim;
+
+/// <summary>
+/// Stochastic gradient descent with momentum and optional Nesterov momentum, exactly as
+/// <c>torch.optim.SGD</c> (dampening 0): g ← g + λθ; b ← μb + g (b = g on the first step);
+/// g ← g + μb (Nesterov) or g ← b; θ ← θ − ηg. YOLOv8 uses Nesterov.
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    public Sgd(IEnumerable<ParamGroup> groups, bool nesterov = true) : base(groups) { Nesterov = nesterov; }
+
+    public bool Nesterov { get; }
+    public override string Name => "SGD";
+
+    protected override void Update(ParamGroup group, Parameter p, Tensor grad, Dictionary<string, Tensor> state)
+    {
+        var g = grad;
+        if (group.WeightDecay != 0) g = g.add(p, alpha: group.WeightDecay);
+        if (group.Momentum != 0)
+        {
+            if (!state.TryGetValue("momentum_buffer", out var buf))
+                state["momentum_buffer"] = buf = g.detach().clone();
+            else
+                buf.mul_(group.Momentum).add_(g);
+            g = Nesterov ? g.add(buf, alpha: group.Momentum) : buf;
+        }
+        p.add_(g, alpha: -group.Lr);
+    }
+}

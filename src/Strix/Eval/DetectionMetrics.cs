@@ -1,0 +1,118 @@
+using static TorchSharp.torch;
+
+namespace Strix.Eval;
+
+/// <summary>
+/// Accumulates per-image detection statistics over a validation pass (true-positive flags at the ten
+/// IoU thresholds, confidence, predicted class, ground-truth classes) and turns them into mAP50,
+/// mAP75, mAP50-95, per-class AP, P and R at the max-F1 confidence, and fitness. Feed it one image at
+/// a time with predictions and ground truth in the same pixel space (Ultralytics compares in original
+/// image pixels); call <see cref="Compute"/> at the end.
+/// </summary>
+public sealed class DetectionMetrics
+{
+    readonly Buffer<bool> _tp = new();
+    readonly Buffer<float> _conf = new();
+    readonly Buffer<int> _predCls = new();
+    readonly Buffer<int> _targetCls = new();
+    readonly int[] _imagesPerClass;
+    readonly int[] _instancesPerClass;
+
+    /// <param name="names">Class names by id; their count is the number of classes.</param>
+    public DetectionMetrics(IReadOnlyList<string> names)
+    {
+        if (names.Count == 0) throw new ArgumentException("need at least one class name", nameof(names));
+        Names = names.ToArray();
+        _imagesPerClass = new int[names.Count];
+        _instancesPerClass = new int[names.Count];
+    }
+
+    public IReadOnlyList<string> Names { get; }
+    public int NumClasses => Names.Count;
+    /// <summary>Images seen (with or without ground truth or predictions).</summary>
+    public int Images { get; private set; }
+    /// <summary>Predictions accumulated.</summary>
+    public int Predictions => _conf.Count;
+    /// <summary>Ground-truth instances accumulated.</summary>
+    public int Instances => _targetCls.Count;
+    static int T => DetectionMatcher.IouThresholds.Count;
+
+    /// <summary>
+    /// Adds one image: predictions row-major [n,6] (x1, y1, x2, y2, conf, cls), ground truth
+    /// <paramref name="gtBoxes"/> row-major [m,4] xyxy and <paramref name="gtClasses"/> [m].
+    /// </summary>
+    public void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses)
+    {
+        var tp = DetectionMatcher.Match(predictions, gtBoxes, gtClasses);
+        int n = predictions.Length / DetectionMatcher.PredictionWidth;
+        var conf = new float[n];
+        var cls = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            conf[i] = predictions[i * DetectionMatcher.PredictionWidth + 4];
+            cls[i] = DetectionMatcher.ClassOf(predictions[i * DetectionMatcher.PredictionWidth + 5]);
+        }
+        Add(tp, conf, cls, gtClasses);
+    }
+
+    /// <summary>Tensor form of <see cref="Update(ReadOnlySpan{float},ReadOnlySpan{float},ReadOnlySpan{int})"/>: [n,6], [m,4], [m] on any device.</summary>
+    public void Update(Tensor predictions, Tensor gtBoxes, Tensor gtClasses) =>
+        Update(DetectionMatcher.ToFloats(predictions, DetectionMatcher.PredictionWidth, nameof(predictions)),
+            DetectionMatcher.ToFloats(gtBoxes, 4, nameof(gtBoxes)), DetectionMatcher.ToClasses(gtClasses));
+
+    /// <summary>
+    /// Adds one image's precomputed statistics: <paramref name="tp"/> row-major [n,10],
+    /// confidences and classes [n], and the classes of its ground-truth instances.
+    /// </summary>
+    public void Add(ReadOnlySpan<bool> tp, ReadOnlySpan<float> confidence, ReadOnlySpan<int> predictedClass, ReadOnlySpan<int> targetClass)
+    {
+        int n = confidence.Length;
+        if (tp.Length != n * T) throw new ArgumentException($"tp must be [{n},{T}], has {tp.Length} flags", nameof(tp));
+        if (predictedClass.Length != n) throw new ArgumentException("one predicted class per confidence", nameof(predictedClass));
+        foreach (var c in predictedClass)
+            if ((uint)c >= (uint)NumClasses) throw new ArgumentException($"predicted class {c} outside 0..{NumClasses - 1}", nameof(predictedClass));
+        Span<bool> seen = NumClasses <= 1024 ? stackalloc bool[NumClasses] : new bool[NumClasses];
+        foreach (var c in targetClass)
+        {
+            if ((uint)c >= (uint)NumClasses) throw new ArgumentException($"ground-truth class {c} outside 0..{NumClasses - 1}", nameof(targetClass));
+            _instancesPerClass[c]++;
+            if (!seen[c]) { seen[c] = true; _imagesPerClass[c]++; }
+        }
+        _tp.Append(tp);
+        _conf.Append(confidence);
+        _predCls.Append(predictedClass);
+        _targetCls.Append(targetClass);
+        Images++;
+    }
+
+    /// <summary>Forgets everything (a new validation pass).</summary>
+    public void Reset()
+    {
+        _tp.Clear(); _conf.Clear(); _predCls.Clear(); _targetCls.Clear();
+        Array.Clear(_imagesPerClass); Array.Clear(_instancesPerClass);
+        Images = 0;
+    }
+
+    /// <summary>Computes every metric from what has been accumulated.</summary>
+    public DetectionResults Compute()
+    {
+        var ap = AveragePrecision.PerClass(_tp.Span, T, _conf.Span, _predCls.Span, _targetCls.Span);
+        return new DetectionResults(Names, ap, Images, _imagesPerClass.ToArray(), _instancesPerClass.ToArray());
+    }
+
+    /// <summary>A growable array that hands out spans (List&lt;T&gt; without the per-item overhead).</summary>
+    sealed class Buffer<T>
+    {
+        T[] _items = new T[1024];
+        public int Count { get; private set; }
+        public ReadOnlySpan<T> Span => _items.AsSpan(0, Count);
+        public void Clear() => Count = 0;
+        public void Append(ReadOnlySpan<T> values)
+        {
+            if (Count + values.Length > _items.Length)
+                Array.Resize(ref _items, Math.Max(Count + values.Length, _items.Length * 2));
+            values.CopyTo(_items.AsSpan(Count));
+            Count += values.Length;
+        }
+    }
+}

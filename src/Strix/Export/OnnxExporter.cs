@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Reflection;
+using Strix.Export.Onnx;
+using Strix.Models;
+using Strix.Nn;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Strix.Export;
+
+/// <summary>
+/// Writes a <see cref="DetectionModel"/> as an ONNX detector in Ultralytics' layout: input
+/// <c>images</c> [B,3,H,W] (RGB 0–1), output <c>output0</c> [B, 4+nc, anchors] (pixel xywh, class
+/// scores), Ultralytics' metadata keys — so tools that load Ultralytics exports load ours.
+/// Batch norm is folded on the fly from the module's weights; the caller's model is not changed.
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>Builds the ONNX model in memory.</summary>
+    public static ModelProto Build(DetectionModel model, OnnxExportOptions? options = null)
+    {
+        var o = options ?? new OnnxExportOptions();
+        Validate(model, o);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+
+        var names = o.Names ?? Enumerable.Range(0, model.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Scale.ModelName);
+        int nc = model.NumClasses;
+        long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
+        if (o.Dynamic)
+        {
+            b.Input("images", new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" }));
+            b.Output("output0", new TensorShapeProto(new long[] { -1, 4 + nc, -1 }, new[] { "batch", null, "anchors" }));
+        }
+        else
+        {
+            b.Input("images", new TensorShapeProto(new long[] { o.Batch, 3, o.Height, o.Width }));
+            b.Output("output0", new TensorShapeProto(new long[] { o.Batch, 4 + nc, anchors }));
+        }
+
+        var outputs = new string[model.Layers.Count];
+        string cur = "images";
+        string? result = null;
+        foreach (var layer in model.Layers)
+        {
+            var p = $"model.{layer.Index}";
+            string Input(int f) => f == -1 ? cur : outputs[f] ?? throw new InvalidOperationException($"layer {layer.Index} reads layer {f}, which has no output");
+            switch (layer.Module)
+            {
+                case Conv c: cur = EmitConv(b, c, cur, p); break;
+                case C2f c: cur = EmitC2f(b, c, cur, p); break;
+                case SPPF s: cur = EmitSppf(b, s, cur, p); break;
+                case Upsample u: cur = EmitUpsample(b, u, cur, p); break;
+                case Concat c: cur = b.Concat("/" + p, layer.From.Select(Input), c.Dimension); break;
+                case Detect d: result = EmitDetect(b, d, layer.From.Select(Input).ToArray(), p, o); break;
+                default: throw new NotSupportedException($"layer {layer.Index} ({layer.Type}) cannot be exported to ONNX");
+            }
+            outputs[layer.Index] = cur;
+        }
+        if (result is null) throw new InvalidOperationException("the model has no Detect head");
+        b.Rename(result, "output0");
+
+        var version = Version();
+        var m = new ModelProto
+        {
+            IrVersion = IrVersionFor(o.Opset),
+            ProducerName = "strix",
+            ProducerVersion = version,
+            Graph = b.Graph,
+        };
+        m.OpsetImport.Add(new OperatorSetIdProto("", o.Opset));
+        void Meta(string k, string v) => m.MetadataProps.Add(new StringStringEntryProto(k, v));
+        Meta("description", o.Description ?? $"Strix YOLOv8{model.Scale.Name} model");
+        Meta("author", "Strix");
+        Meta("date", DateTime.Now.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture));
+        Meta("version", version);
+        Meta("stride", model.MaxStride.ToString(CultureInfo.InvariantCulture));
+        Meta("task", "detect");
+        Meta("batch", o.Batch.ToString(CultureInfo.InvariantCulture));
+        Meta("imgsz", PythonLiteral.IntList(new[] { o.Height, o.Width }));
+        Meta("names", PythonLiteral.NamesDict(names));
+        return m;
+    }
+
+    /// <summary>Exports to <paramref name="path"/> atomically; returns the model written.</summary>
+    public static ModelProto Export(DetectionModel model, string path, OnnxExportOptions? options = null)
+    {
+        var m = Build(model, options);
+        m.Save(path);
+        return m;
+    }
+
+    /// <summary>The lowest IR version that can carry <paramref name="opset"/> (newer runtimes read older IRs).</summary>
+    public static long IrVersionFor(int opset) => opset switch
+    {
+        <= 14 => 7,
+        <= 18 => 8,
+        _ => 9,
+    };
+
+    static void Validate(DetectionModel model, OnnxExportOptions o)
+    {
+        if (o.Opset < OnnxExportOptions.MinOpset || o.Opset > OnnxExportOptions.MaxOpset)
+            throw new ArgumentException($"opset={o.Opset} is not supported: Strix exports ONNX opsets {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default {OnnxExportOptions.DefaultOpset})");
+        int s = model.MaxStride;
+        if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)
+            throw new ArgumentException($"imgsz={o.Height}x{o.Width} must be positive multiples of the model's stride {s}");
+        if (o.Batch < 1) throw new ArgumentException($"batch={o.Batch} must be at least 1");
+        if (o.Names is not null && o.Names.Count != model.NumClasses)
+            throw new ArgumentException($"{o.Names.Count} class names given for a model with {model.NumClasses} classes");
+    }
+
+    static string Version() =>
+        typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0";
+
+    static float[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+
+    /// <summary>Conv node from weight/bias tensors and a TorchSharp Conv2d's geometry.</summary>
+    static string EmitConvNode(OnnxGraphBuilder b, Conv2d conv, Tensor weight, Tensor? bias, string x, string scope, string paramPrefix)
+    {
+        if (conv.padding_type is not null) throw new NotSupportedException($"{paramPrefix}: string padding modes cannot be exported");
+        var inputs = new List<string> { x, b.Weight(paramPrefix + ".weight", weight.shape, Values(weight)) };
+        if (bias is not null) inputs.Add(b.Weight(paramPrefix + ".bias", bias.shape, Values(bias)));
+        var pad = conv.padding;
+        return b.Node("Conv", scope, inputs.ToArray(),
+            AttributeProto.IntList("dilations", conv.dilation),
+            AttributeProto.Int("group", conv.groups),
+            AttributeProto.IntList("kernel_shape", conv.kernel_size),
+            AttributeProto.IntList("pads", pad.Concat(pad).ToArray()),
+            AttributeProto.IntList("strides", conv.stride));
+    }
+
+    /// <summary>Conv → (BN folded) → SiLU as Conv, Sigmoid, Mul.</summary>
+    static string EmitConv(OnnxGraphBuilder b, Conv c, string x, string p)
+    {
+        string y;
+        if (c.bn is null) y = EmitConvNode(b, c.conv, c.conv.weight!, c.conv.bias, x, $"/{p}/conv", p + ".conv");
+        else
+        {
+            var (w, bias) = BatchNormFolding.Fold(c.conv.weight!, c.conv.bias, c.bn);
+            y = EmitConvNode(b, c.conv, w, bias, x, $"/{p}/conv", p + ".conv");
+            w.Dispose(); bias.Dispose();
+        }
+        if (!c.HasActivation) return y;
+        var s = b.Sigmoid($"/{p}/act", y);
+        return b.Mul($"/{p}/act", y, s);
+    }
+
+    static string EmitC2f(OnnxGraphBuilder b, C2f c, string x, string p)
+    {
+        var h = EmitConv(b, c.cv1, x, p + ".cv1");
+        int half = c.cv1.OutChannels / 2;
+        var ys = b.Split($"/{p}", h, 1, half, half).ToList();
+        for (int i = 0; i < c.m.Count; i++)
+        {
+            var bn = c.m[i];
+            var bp = $"{p}.m.{i}";
+            var t = EmitConv(b, bn.cv2, EmitConv(b, bn.cv1, ys[^1], bp + ".cv1"), bp + ".cv2");
+            ys.Add(bn.HasShortcut ? b.Add($"/{bp}", ys[^1], t) : t);
+        }
+        return EmitConv(b, c.cv2, b.Concat($"/{p}", ys, 1), p + ".cv2");
+    }
+
+    static string EmitSppf(OnnxGraphBuilder b, SPPF s, string x, string p)
+    {
+        var y = new List<string> { EmitConv(b, s.cv1, x, p + ".cv1") };
+        var mp = s.m;
+        if (mp.ceil_mode || (mp.dilation is { } dil && dil.Any(d => d != 1)))
+            throw new NotSupportedException($"{p}: only plain max pooling can be exported");
+        long[] k = mp.kernel_size, st = mp.stride ?? mp.kernel_size, pad = mp.padding ?? new long[] { 0, 0 };
+        for (int i = 0; i < 3; i++)
+            y.Add(b.Node("MaxPool", $"/{p}/m", new[] { y[^1] },
+                AttributeProto.Int("ceil_mode", 0),
+                AttributeProto.IntList("kernel_shape", k),
+                AttributeProto.IntList("pads", pad.Concat(pad).ToArray()),
+                AttributeProto.IntList("strides", st)));
+        return EmitConv(b, s.cv2, b.Concat($"/{p}", y, 1), p + ".cv2");
+    }
+
+    static string EmitUpsample(OnnxGraphBuilder b, Upsample u, string x, string p)
+    {
+        if (u.mode != UpsampleMode.Nearest) throw new NotSupportedException($"{p}: only nearest upsampling can be exported (got {u.mode})");
+        var f = u.scale_factor.ToArray();
+        if (f.Length == 0) throw new NotSupportedException($"{p}: upsampling to a fixed size cannot be exported; use a scale factor");
+        float fh = (float)f[0], fw = (float)f[^1];
+        var scales = b.Float32($"/{p}/scales", new long[] { 4 }, new[] { 1f, 1f, fh, fw });
+        // PyTorch's 'nearest' picks floor(out · in/out): asymmetric coordinates, floor rounding.
+        return b.Node("Resize", $"/{p}", new[] { x, "", scales },
+            AttributeProto.String("coordinate_transformation_mode", "asymmetric"),
+            AttributeProto.Float("cubic_coeff_a", -0.75f),
+            AttributeProto.String("mode", "nearest"),
+            AttributeProto.String("nearest_mode", "floor"));
+    }
+
+    static string EmitSequential(OnnxGraphBuilder b, Sequential seq, string x, string p)
+    {
+        int j = 0;
+        foreach (var m in seq.children())
+        {
+            var mp = $"{p}.{j++}";
+            x = m switch
+            {
+                Conv c => EmitConv(b, c, x, mp),
+                Conv2d c => EmitConvNode(b, c, c.weight!, c.bias, x, $"/{mp}", mp),
+                _ => throw new NotSupportedException($"{mp}: {m.GetType().Name} cannot be exported to ONNX"),
+            };
+        }
+        return x;
+    }
+
+    static string EmitDetect(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
+    {
+        int nc = d.NumClasses, reg = d.RegMax, no = d.NumOutputs;
+        var levels = new string[d.NumLevels];
+        for (int i = 0; i < d.NumLevels; i++)
+        {
+            var box = EmitSequential(b, d.cv2[i], xs[i], $"{p}.cv2.{i}");
+            var cls = EmitSequential(b, d.cv3[i], xs[i], $"{p}.cv3.{i}");
+            levels[i] = b.Concat($"/{p}", new[] { box, cls }, 1);
+        }
+        var flat = b.Concat($"/{p}", levels.Select(l => b.Reshape($"/{p}", l, 0, no, -1)), 2);
+        var parts = b.Split($"/{p}", flat, 1, 4 * reg, nc);
+
+        // DFL: softmax over each side's reg_max bins, then the expectation as a fixed 1×1 conv.
+        var dflScope = $"/{p}/dfl";
+        var r = b.Reshape(dflScope, parts[0], 0, 4, reg, -1);
+        var t = b.Transpose(dflScope, r, 0, 2, 1, 3);
+        var sm = b.Softmax(dflScope, t, 1);
+        var dc = EmitConvNode(b, d.dfl.conv, d.dfl.conv.weight!, null, sm, $"{dflScope}/conv", $"{p}.dfl.conv");
+        var dist = b.Reshape(dflScope, dc, 0, 4, -1);
+
+        var (anchorPoints, strides) = o.Dynamic ? DynamicAnchors(b, d, levels, p) : StaticAnchors(b, d, o, p);
+
+        // dist2bbox (xywh), scaled by stride: the same arithmetic as Detect.Decode.
+        var lr = b.Split($"/{p}", dist, 1, 2, 2);
+        var x1y1 = b.Sub($"/{p}", anchorPoints, lr[0]);
+        var x2y2 = b.Add($"/{p}", anchorPoints, lr[1]);
+        var two = b.Weight($"/{p}/two", Array.Empty<long>(), new[] { 2f });
+        var cxy = b.Div($"/{p}", b.Add($"/{p}", x1y1, x2y2), two);
+        var wh = b.Sub($"/{p}", x2y2, x1y1);
+        var boxes = b.Mul($"/{p}", b.Concat($"/{p}", new[] { cxy, wh }, 1), strides);
+        var scores = b.Sigmoid($"/{p}", parts[1]);
+        return b.Concat($"/{p}", new[] { boxes, scores }, 1);
+    }
+
+    /// <summary>Anchor points [1,2,A] and strides [1,A] as constants for a fixed input size.</summary>
+    static (string Points, string Strides) StaticAnchors(OnnxGraphBuilder b, Detect d, OnnxExportOptions o, string p)
+    {
+        var feats = d.Strides.Select(s => zeros(1, 1, (long)(o.Height / s), (long)(o.Width / s))).ToArray();
+        var (pts, sts) = Anchors.Make(feats, d.Strides, 0.5);
+        long a = pts.shape[0];
+        var points = b.Weight($"/{p}/anchors", new long[] { 1, 2, a }, Values(pts.transpose(0, 1)));
+        var strides = b.Weight($"/{p}/strides", new long[] { 1, a }, Values(sts.transpose(0, 1)));
+        return (points, strides);
+    }
+
+    /// <summary>
+    /// Anchor points and strides computed in the graph from each level's feature-map shape, so a
+    /// dynamic export works at any input size: Shape → Range → (+0.5) → Expand to the grid.
+    /// </summary>
+    static (string Points, string Strides) DynamicAnchors(OnnxGraphBuilder b, Detect d, string[] levels, string p)
+    {
+        var scope = $"/{p}/anchors";
+        var zero = b.Int64(new long[] { 0 }, scalar: true);
+        var one = b.Int64(new long[] { 1 }, scalar: true);
+        var offset = b.Weight($"{scope}/offset", Array.Empty<long>(), new[] { 0.5f });
+        var pts = new List<string>();
+        var sts = new List<string>();
+        for (int i = 0; i < levels.Length; i++)
+        {
+            var shape = b.Node("Shape", scope, new[] { levels[i] });
+            var hw = b.Node("Slice", scope, new[] { shape, b.Int64(new long[] { 2 }), b.Int64(new long[] { 4 }), b.Int64(new long[] { 0 }) });
+            string Coords(long axis)
+            {
+                var n = b.Node("Gather", scope, new[] { shape, b.Int64(new[] { axis }, scalar: true) }, AttributeProto.Int("axis", 0));
+                var range = b.Node("Range", scope, new[] { zero, n, one });
+                var cast = b.Node("Cast", scope, new[] { range }, AttributeProto.Int("to", (long)b.FloatType));
+                return b.Add(scope, cast, offset);
+            }
+            var sy = Coords(2);
+            var sx = Coords(3);
+            var gx = b.Node("Expand", scope, new[] { b.Reshape(scope, sx, 1, -1), hw });
+            var gy = b.Node("Expand", scope, new[] { b.Reshape(scope, sy, -1, 1), hw });
+            pts.Add(b.Concat(scope, new[] { b.Reshape(scope, gx, 1, 1, -1), b.Reshape(scope, gy, 1, 1, -1) }, 1));
+            var flatShape = b.Node("Shape", scope, new[] { b.Reshape(scope, gx, 1, -1) });
+            var value = b.FloatType == OnnxDataType.Float16
+                ? TensorProto.FromFloatsAsHalf("value", new long[] { 1 }, new[] { d.Strides[i] })
+                : TensorProto.FromFloats("value", new long[] { 1 }, new[] { d.Strides[i] });
+            sts.Add(b.Node("ConstantOfShape", scope, new[] { flatShape }, AttributeProto.Tensor("value", value)));
+        }
+        return (b.Concat(scope, pts, 2), b.Concat(scope, sts, 1));
+    }
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Float16 = Microsoft.ML.OnnxRuntime.Float16;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+using Tensor = TorchSharp.torch.Tensor;
+using Strix.Inference;
+using static TorchSharp.torch;
+
+namespace Strix.Export;
+
+/// <summary>Session settings for <see cref="OnnxRuntimeBackend"/>.</summary>
+public sealed record OnnxRuntimeOptions
+{
+    /// <summary>Threads for one operator; 0 = one per processor core.</summary>
+    public int IntraOpThreads { get; init; }
+}
+
+/// <summary>
+/// Runs an ONNX detector in Ultralytics' layout (ours or one exported by Ultralytics) with ONNX
+/// Runtime on the CPU. Names, image size and stride come from the file's metadata (Ultralytics'
+/// keys); float16 models and fixed or dynamic input shapes are handled here, so the predictor
+/// and validator can treat it like the TorchSharp backend.
+/// </summary>
+public sealed class OnnxRuntimeBackend : IDetectionBackend
+{
+    readonly InferenceSession _session;
+    readonly RunOptions _run = new();
+    readonly string _inputName, _outputName;
+    readonly TensorElementType _inputType;
+    readonly int? _fixedBatch, _fixedHeight, _fixedWidth;
+
+    /// <summary>The .onnx file this backend runs.</summary>
+    public string Path { get; }
+    public IReadOnlyList<string> Names { get; }
+    public int ImageSize { get; }
+    public int Stride { get; }
+    /// <summary>True when height and width are symbolic (any multiple of <see cref="Stride"/> is accepted).</summary>
+    public bool DynamicShape { get; }
+    /// <summary>True when the model takes and returns float16 (inputs and outputs are converted here).</summary>
+    public bool IsHalf => _inputType == TensorElementType.Float16;
+    /// <summary>The batch size a fixed-batch export takes, or null when the batch is symbolic.</summary>
+    public int? FixedBatch => _fixedBatch;
+    /// <summary>ONNX Runtime runs on the CPU here, so inputs belong there.</summary>
+    public Device Device => CPU;
+    /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    OnnxRuntimeBackend(string path, InferenceSession session)
+    {
+        Path = path;
+        _session = session;
+        Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
+        string Where() => $"ONNX model '{path}'";
+
+        if (Metadata.TryGetValue("task", out var task) && task != "detect")
+            throw new NotSupportedException($"{Where()} is a '{task}' model; only detection models are supported");
+        if (session.InputMetadata.Count != 1)
+            throw new InvalidDataException($"{Where()} has {session.InputMetadata.Count} inputs; a detector has one image input [B,3,H,W]");
+        var (inName, inMeta) = session.InputMetadata.First();
+        if (inMeta.Dimensions.Length != 4 || inMeta.Dimensions[1] is not (3 or -1))
+            throw new InvalidDataException($"{Where()}: input '{inName}' has shape [{string.Join(", ", inMeta.Dimensions)}], expected [B,3,H,W]");
+        if (inMeta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
+            throw new InvalidDataException($"{Where()}: input '{inName}' is {inMeta.ElementDataType}; expected float or float16");
+        _inputName = inName;
+        _inputType = inMeta.ElementDataType;
+        int? Fixed(int d) => d > 0 ? d : null;
+        _fixedBatch = Fixed(inMeta.Dimensions[0]);
+        _fixedHeight = Fixed(inMeta.Dimensions[2]);
+        _fixedWidth = Fixed(inMeta.Dimensions[3]);
+        DynamicShape = _fixedHeight is null || _fixedWidth is null;
+
+        var (outName, outMeta) = session.OutputMetadata.First();
+        if (outMeta.Dimensions.Length != 3)
+            throw new InvalidDataException($"{Where()}: output '{outName}' has shape [{string.Join(", ", outMeta.Dimensions)}]; expected [B, 4+nc, anchors] (Ultralytics' detect layout, exported without NMS)");
+        _outputName = outName;
+        int? nc = outMeta.Dimensions[1] > 4 ? outMeta.Dimensions[1] - 4 : null;
+
+        try
+        {
+            Stride = Metadata.TryGetValue("stride", out var s) ? PythonLiteral.ParseIntList(s).Max() : 32;
+            if (Metadata.TryGetValue("imgsz", out var sz)) ImageSize = PythonLiteral.ParseIntList(sz).Max();
+            else ImageSize = _fixedHeight is int h && _fixedWidth is int w ? Math.Max(h, w) : 640;
+            if (Metadata.TryGetValue("names", out var n)) Names = PythonLiteral.ParseNames(n);
+            else if (nc is int k) Names = Enumerable.Range(0, k).Select(i => $"class{i}").ToArray();
+            else throw new InvalidDataException("it has no 'names' metadata and its output does not say how many classes it has");
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{Where()} has unreadable metadata: {e.Message}", e);
+        }
+        if (nc is int c && c != Names.Count)
+            throw new InvalidDataException($"{Where()}: output has {c} classes but its metadata names {Names.Count}");
+    }
+
+    /// <summary>Opens an .onnx detector; errors name the file.</summary>
+    public static OnnxRuntimeBackend Open(string path, OnnxRuntimeOptions? options = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model '{path}' not found", path);
+        var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = options?.IntraOpThreads is > 0 and var t ? t : Environment.ProcessorCount,
+        };
+        InferenceSession session;
+        try { session = new InferenceSession(path, so); }
+        catch (OnnxRuntimeException e) { throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message}", e); }
+        finally { so.Dispose(); }
+        try { return new OnnxRuntimeBackend(path, session); }
+        catch { session.Dispose(); throw; }
+    }
+
+    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU.</summary>
+    public Tensor Forward(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 3)
+            throw new ArgumentException($"images must be [B,3,H,W]; got [{string.Join(", ", images.shape)}]");
+        long batch = images.shape[0], h = images.shape[2], w = images.shape[3];
+        if (_fixedHeight is int fh && _fixedWidth is int fw && (h != fh || w != fw))
+            throw new ArgumentException($"ONNX model '{Path}' was exported for {fh}x{fw} (HxW) inputs; got {h}x{w}. Re-export with dynamic=True or letterbox to its size");
+        if (h % Stride != 0 || w % Stride != 0)
+            throw new ArgumentException($"input {h}x{w} is not a multiple of the model's stride {Stride}");
+
+        using var scope = NewDisposeScope();
+        var x = images.detach().to(CPU).to_type(ScalarType.Float32).contiguous();
+        var data = x.data<float>().ToArray();
+        long chunk = _fixedBatch ?? batch;
+        var outs = new List<Tensor>();
+        for (long start = 0; start < batch; start += chunk)
+        {
+            long n = Math.Min(chunk, batch - start);
+            long per = 3 * h * w;
+            var slice = new float[chunk * per]; // a fixed-batch model's last chunk is padded with zeros
+            Array.Copy(data, start * per, slice, 0, n * per);
+            var y = Run(slice, new[] { chunk, 3, h, w });
+            outs.Add(n < chunk ? y.narrow(0, 0, n) : y);
+        }
+        var result = outs.Count == 1 ? outs[0] : cat(outs, 0);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    Tensor Run(float[] input, long[] shape)
+    {
+        using var value = IsHalf
+            ? OrtValue.CreateTensorValueFromMemory(ToFloat16(input), shape)
+            : OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName });
+        var output = results[0];
+        var info = output.GetTensorTypeAndShape();
+        float[] values = info.ElementDataType switch
+        {
+            TensorElementType.Float => output.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Float16 => FromFloat16(output.GetTensorDataAsSpan<Float16>()),
+            var t => throw new InvalidDataException($"ONNX model '{Path}': output '{_outputName}' is {t}; expected float or float16"),
+        };
+        return tensor(values, info.Shape);
+    }
+
+    static Float16[] ToFloat16(float[] src)
+    {
+        var dst = new Float16[src.Length];
+        TensorPrimitives.ConvertToHalf(src, MemoryMarshal.Cast<Float16, Half>(dst.AsSpan()));
+        return dst;
+    }
+
+    static float[] FromFloat16(ReadOnlySpan<Float16> src)
+    {
+        var dst = new float[src.Length];
+        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(src), dst);
+        return dst;
+    }
+
+    public override string ToString() =>
+        $"ONNX Runtime: {System.IO.Path.GetFileName(Path)} ({Names.Count} classes, {(DynamicShape ? "dynamic" : $"{_fixedHeight}x{_fixedWidth}")}, {(IsHalf ? "fp16" : "fp32")})";
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _run.Dispose();
+    }
+}

@@ -1,0 +1,53 @@
+using static TorchSharp.torch;
+
+namespace Strix.Models;
+
+/// <summary>
+/// Strix's own weight file: safetensors holding the model's state dict under Ultralytics-identical names
+/// (<c>model.0.conv.weight</c> …), plus <see cref="ModelMetadata"/> in the header. Python reads it with
+/// <c>safetensors.torch.load_file</c>; the architecture is rebuilt from the metadata's scale and class count.
+/// Written atomically (temporary file, then rename).
+/// </summary>
+public static class WeightsFile
+{
+    public const string Extension = ".safetensors";
+
+    /// <summary>
+    /// Writes <paramref name="model"/>'s tensors (in their current dtype) and <paramref name="metadata"/>.
+    /// Scale and fusion state are taken from the model; the class names must match its class count.
+    /// Fused models may be saved (metadata <c>fused=true</c>); they load as fused, inference-only models.
+    /// </summary>
+    public static void Save(DetectionModel model, string path, ModelMetadata metadata)
+    {
+        if (metadata.NumClasses != model.NumClasses)
+            throw new ArgumentException($"metadata lists {metadata.NumClasses} class names, the model has {model.NumClasses} classes");
+        if (metadata.Task != "detect") throw new ArgumentException($"task '{metadata.Task}': Strix weight files hold detection models");
+        var meta = metadata with { Scale = model.Scale, Fused = model.IsFused, StrixVersion = ModelMetadata.CurrentStrixVersion };
+        Safetensors.Save(path, model.state_dict(), meta.ToDictionary());
+    }
+
+    /// <summary>Rebuilds the model a weight file describes and loads every tensor (strictly: names and shapes must match).</summary>
+    public static (DetectionModel Model, ModelMetadata Metadata) Load(string path)
+    {
+        using var contents = Safetensors.Load(path);
+        var meta = ModelMetadata.FromDictionary(contents.Metadata, path);
+        if (meta.Task != "detect") throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detection models)");
+        var model = new DetectionModel(meta.Scale, meta.NumClasses);
+        try
+        {
+            if (meta.Fused) model.Fuse();
+            StateDictTransfer.Strict(model, contents.ToDictionary(), path);
+            model.eval();
+            return (model, meta);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads only the metadata (the tensors are not loaded).</summary>
+    public static ModelMetadata ReadMetadata(string path) =>
+        ModelMetadata.FromDictionary(Safetensors.ReadMetadata(path), path);
+}

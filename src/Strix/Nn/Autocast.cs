@@ -1,0 +1,66 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Strix.Nn;
+
+/// <summary>
+/// Our autocast (TorchSharp has none). While a scope from <see cref="Enable"/> is active on the current
+/// async flow, layers that call <see cref="Conv2d"/> or <see cref="Linear"/> run their convolution or
+/// matrix product in the low-precision dtype (bf16 or fp16) and hand back fp32, so batch norm,
+/// activations, the loss and the fp32 master weights stay in full precision. Gradients flow through the
+/// casts, so the weights' gradients arrive in fp32.
+/// </summary>
+public static class Autocast
+{
+    static readonly AsyncLocal<ScalarType?> _dtype = new();
+
+    /// <summary>The low-precision dtype in effect, or null when autocast is off.</summary>
+    public static ScalarType? DType => _dtype.Value;
+
+    public static bool IsEnabled => _dtype.Value is not null;
+
+    /// <summary>Turns autocast on for <paramref name="dtype"/> until the returned scope is disposed (scopes nest).</summary>
+    public static IDisposable Enable(ScalarType dtype)
+    {
+        if (dtype is not (ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"autocast runs in bfloat16 or float16, not {dtype}");
+        var previous = _dtype.Value;
+        _dtype.Value = dtype;
+        return new Scope(previous);
+    }
+
+    /// <summary>Turns autocast off until disposed (e.g. for a loss computed inside an autocast region).</summary>
+    public static IDisposable Disable()
+    {
+        var previous = _dtype.Value;
+        _dtype.Value = null;
+        return new Scope(previous);
+    }
+
+    sealed class Scope(ScalarType? previous) : IDisposable
+    {
+        bool _done;
+        public void Dispose() { if (!_done) { _done = true; _dtype.Value = previous; } }
+    }
+
+    /// <summary><paramref name="conv"/>(x), in the autocast dtype when enabled; result in x's dtype.</summary>
+    public static Tensor Conv2d(Conv2d conv, Tensor x)
+    {
+        var dt = _dtype.Value;
+        if (dt is null || !x.is_floating_point()) return conv.call(x);
+        using var scope = NewDisposeScope();
+        var y = nn.functional.conv2d(x.to(dt.Value), conv.weight!.to(dt.Value), conv.bias?.to(dt.Value),
+            strides: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups);
+        return y.to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><paramref name="linear"/>(x), in the autocast dtype when enabled; result in x's dtype.</summary>
+    public static Tensor Linear(Linear linear, Tensor x)
+    {
+        var dt = _dtype.Value;
+        if (dt is null || !x.is_floating_point()) return linear.call(x);
+        using var scope = NewDisposeScope();
+        var y = nn.functional.linear(x.to(dt.Value), linear.weight!.to(dt.Value), linear.bias?.to(dt.Value));
+        return y.to(x.dtype).MoveToOuterDisposeScope();
+    }
+}

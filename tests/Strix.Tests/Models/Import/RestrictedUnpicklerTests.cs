@@ -1,0 +1,104 @@
+using System.Text;
+using Strix.Models.Import.Pickle;
+
+namespace Strix.Tests.Models.Import;
+
+public class RestrictedUnpicklerTests
+{
+    // pickle.dumps({'a': [1, -2, 300, 70000, 2**40, -2**70], 'b': (1.5, 'ü', None, True, False), 'c': b'\x00\xff',
+    //               'd': {7}, 'e': OrderedDict([('x', 1)]), 'f': ('m', 'm')}, protocol=P)   (CPython 3.11)
+    const string Protocol0 = "286470300a56610a70310a286c70320a49310a61492d320a61493330300a614937303030300a614c313039393531313632373737364c0a614c2d313138303539313632303731373431313330333432344c0a617356620a70330a2846312e350a56fc0a70340a4e4930310a4930300a7470350a7356630a70360a635f636f646563730a656e636f64650a70370a28565c7530303030ff0a70380a566c6174696e310a70390a747031300a527031310a7356640a7031320a635f5f6275696c74696e5f5f0a7365740a7031330a28286c7031340a49370a61747031350a527031360a7356650a7031370a63636f6c6c656374696f6e730a4f726465726564446963740a7031380a2874527031390a56780a7032300a49310a737356660a7032310a28566d0a7032320a6732320a747032330a732e";
+    const string Protocol2 = "80027d71002858010000006171015d7102284b014afeffffff4d2c014a701101008a060000000000018a090000000000000000c065580100000062710328473ff80000000000005802000000c3bc71044e88897471055801000000637106635f636f646563730a656e636f64650a7107580300000000c3bf710858060000006c6174696e31710986710a52710b580100000064710c635f5f6275696c74696e5f5f0a7365740a710d5d710e4b076185710f527110580100000065711163636f6c6c656374696f6e730a4f726465726564446963740a71122952711358010000007871144b0173580100000066711558010000006d71166816867117752e";
+    const string Protocol4 = "80049592000000000000007d94288c0161945d94284b014afeffffff4d2c014a701101008a060000000000018a090000000000000000c0658c01629428473ff80000000000008c02c3bc944e888974948c016394430200ff948c0164948f94284b07908c0165948c0b636f6c6c656374696f6e73948c0b4f726465726564446963749493942952948c0178944b01738c0166948c016d9468118694752e";
+
+    [Theory]
+    [InlineData(Protocol0)]
+    [InlineData(Protocol2)]
+    [InlineData(Protocol4)]
+    public void ReadsPythonValuesOfEveryProtocolTorchUses(string hex)
+    {
+        var root = Assert.IsType<PickleDict>(RestrictedUnpickler.Load(Convert.FromHexString(hex)));
+        Assert.Equal(new object[] { "a", "b", "c", "d", "e", "f" }, root.Keys.ToArray());
+        var a = Assert.IsType<List<object?>>(root["a"]);
+        Assert.Equal(new object[] { 1L, -2L, 300L, 70000L, 1L << 40 }, a.Take(5).ToArray());
+        Assert.Equal(-System.Numerics.BigInteger.Pow(2, 70), a[5]);
+        var b = Assert.IsType<PickleTuple>(root["b"]);
+        Assert.Equal(new object?[] { 1.5, "ü", null, true, false }, b.ToArray());
+        Assert.Equal(new byte[] { 0x00, 0xff }, root["c"]);
+        Assert.Equal(new object[] { 7L }, Assert.IsType<PickleSet>(root["d"]).ToArray());
+        var e = Assert.IsType<PickleDict>(root["e"]);
+        Assert.Equal(1L, e["x"]);
+        var f = Assert.IsType<PickleTuple>(root["f"]);
+        Assert.Same(f[0], f[1]); // memoised: the same object twice
+    }
+
+    [Fact]
+    public void RefusesUnknownOpcodeNamingIt()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(new byte[] { 0x80, 0x02, 0xff, (byte)'.' }, "bad.pkl"));
+        Assert.Contains("unknown pickle opcode 0xff at offset 2", ex.Message);
+        Assert.StartsWith("bad.pkl:", ex.Message);
+    }
+
+    [Fact]
+    public void RefusesTruncatedAndUnterminatedPickles()
+    {
+        // BINUNICODE announcing 100 bytes but holding 2.
+        var truncated = new byte[] { 0x80, 0x02, (byte)'X', 100, 0, 0, 0, (byte)'h', (byte)'i' };
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(truncated)).Message);
+        var noStop = new byte[] { 0x80, 0x02, (byte)'N' };
+        Assert.Contains("STOP", Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(noStop)).Message);
+        var ext = new byte[] { 0x80, 0x02, 0x82, 1, (byte)'.' };
+        Assert.Contains("EXT1", Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(ext)).Message);
+    }
+
+    [Theory]
+    [InlineData("os", "system")]
+    [InlineData("posix", "system")]
+    [InlineData("subprocess", "Popen")]
+    [InlineData("builtins", "exec")]
+    [InlineData("builtins", "eval")]
+    public void NeverCallsGlobalsAPickleReferences(string module, string name)
+    {
+        var marker = Path.Combine(TestPaths.NewTempDir(), "pwned");
+        // What pickle.dumps writes for an object whose __reduce__ is (module.name, ('touch <marker>',)):
+        // PROTO 2, GLOBAL, BINUNICODE, TUPLE1, REDUCE, then BUILD with a state dict, STOP.
+        var bytes = new List<byte> { 0x80, 0x02, (byte)'c' };
+        bytes.AddRange(Encoding.ASCII.GetBytes($"{module}\n{name}\n"));
+        var cmd = Encoding.UTF8.GetBytes($"touch {marker}");
+        bytes.Add((byte)'X');
+        bytes.AddRange(BitConverter.GetBytes(cmd.Length));
+        bytes.AddRange(cmd);
+        bytes.AddRange(new byte[] { 0x85, (byte)'R', (byte)'}', (byte)'b', (byte)'.' });
+
+        var result = RestrictedUnpickler.Load(bytes.ToArray());
+
+        var obj = Assert.IsType<PickleObject>(result);
+        Assert.Equal(new PickleGlobal(module, name), obj.Type);
+        Assert.False(obj.ViaNewObj);
+        Assert.Equal($"touch {marker}", obj.Args[0]);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void ModulesBecomeObjectRecordsWithTheirState()
+    {
+        // NEWOBJ of a class (how torch.save pickles an nn.Module), then BUILD with its __dict__.
+        var bytes = new List<byte> { 0x80, 0x02, (byte)'c' };
+        bytes.AddRange(Encoding.ASCII.GetBytes("ultralytics.nn.modules.conv\nConv\n"));
+        bytes.AddRange(new byte[] { (byte)')', 0x81, (byte)'}', (byte)'X', 2, 0, 0, 0, (byte)'n', (byte)'c', (byte)'K', 3, (byte)'s', (byte)'b', (byte)'.' });
+        var obj = Assert.IsType<PickleObject>(RestrictedUnpickler.Load(bytes.ToArray()));
+        Assert.True(obj.ViaNewObj);
+        Assert.Equal("ultralytics.nn.modules.conv.Conv", obj.Type.FullName);
+        Assert.Equal(3L, obj.Attribute("nc"));
+    }
+
+    [Fact]
+    public void PersistentIdsNeedALoader()
+    {
+        // BINUNICODE 'k', BINPERSID, STOP
+        var bytes = new byte[] { 0x80, 0x02, (byte)'X', 1, 0, 0, 0, (byte)'k', (byte)'Q', (byte)'.' };
+        Assert.Contains("persistent", Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(bytes)).Message);
+        Assert.Equal("loaded k", RestrictedUnpickler.Load(bytes, "p", pid => $"loaded {pid}"));
+    }
+}
