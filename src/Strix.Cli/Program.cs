@@ -4,6 +4,7 @@ using Strix.Cli.Commands;
 // The command table: one line per sub-command.
 var commands = new ICommand[]
 {
+    new TrainCommand(),
     new InfoCommand(),
     new PredictCommand(),
     new DataCommand(),

@@ -101,7 +101,8 @@ public sealed class Trainer
     public IReadOnlyList<KeyValuePair<string, double>> ProgressBarMetrics =>
         (Phase == TrainerPhase.Validate ? _valMetrics : _trainMetrics).ProgressValues().ToList();
 
-    TextWriter Out => Options.Log ?? Console.Error;
+    /// <summary>Where the trainer and modules write notices (Options.Log, default standard error).</summary>
+    public TextWriter Out => Options.Log ?? Console.Error;
 
     /// <summary>Writes a notice to the trainer's log (warnings, recoveries).</summary>
     public void Warn(string message) => Out.WriteLine($"WARNING ⚠️ {message}");
