@@ -1,6 +1,7 @@
 using Strix.Data;
 using Strix.Engine;
 using Strix.Eval;
+using Strix.Export;
 using Strix.Models;
 using TorchSharp;
 
@@ -10,7 +11,7 @@ namespace Strix.Cli.Commands;
 /// <c>strix val model=best.safetensors data=coco128.yaml</c>: validates a model on a dataset split and
 /// writes the table, plots and (save_json) predictions.json to runs/detect/val*. For COCO datasets
 /// whose annotations json is beside the images (annotations/instances_*{split folder}.json),
-/// predictions.json is also scored with the pycocotools definition.
+/// predictions.json is also scored with the pycocotools definition. <c>.onnx</c> models run in ONNX Runtime.
 /// </summary>
 public sealed class ValCommand : ICommand
 {
@@ -41,25 +42,6 @@ public sealed class ValCommand : ICommand
         if (batch < 1) throw new ArgumentException($"batch={batch} must be at least 1");
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
-        using var loaded = ModelLoader.Load(modelArg, log: Console.WriteLine);
-        var model = loaded.Model;
-        if (model.NumClasses != config.Nc && !singleCls)
-            throw new ArgumentException($"model={modelArg} has {model.NumClasses} classes but data={data} has {config.Nc}; validate on a dataset with the model's classes");
-        var names = singleCls ? new[] { "item" } : config.Names;
-        if (singleCls && model.NumClasses != 1)
-            throw new ArgumentException($"single_cls=true needs a one-class model; model={modelArg} has {model.NumClasses} classes");
-        int stride = model.MaxStride;
-        if (imgsz % stride != 0)
-        {
-            int fixedSize = (imgsz + stride - 1) / stride * stride;
-            Console.WriteLine($"WARNING ⚠️ imgsz={imgsz} must be a multiple of max stride {stride}, updating to {fixedSize}");
-            imgsz = fixedSize;
-        }
-
-        model.to(device);
-        model.eval();
-        if (!model.IsFused) model.Fuse();
-
         var saveDir = IncrementPath(Path.Combine(project, name), existOk);
         string? anno = saveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
         var options = new ValidatorOptions
@@ -68,12 +50,57 @@ public sealed class ValCommand : ICommand
             SaveDir = saveDir, Verbose = verbose, CocoAnnotations = anno,
         };
 
-        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, workers, rect) with { Stride = stride };
+        // .onnx runs in ONNX Runtime, as deployed; everything else is loaded into TorchSharp.
+        if (Path.GetExtension(modelArg).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(modelArg)) throw new FileNotFoundException($"model={modelArg}: file not found", modelArg);
+            using var backend = OnnxRuntimeBackend.Open(modelArg);
+            CheckClasses(backend.Names.Count, config.Nc, singleCls, modelArg, data);
+            if (!backend.DynamicShape)
+            {
+                if (imgsz != backend.ImageSize) Console.WriteLine($"WARNING ⚠️ {modelArg} has a fixed {backend.ImageSize}x{backend.ImageSize} input: imgsz={imgsz} → {backend.ImageSize}");
+                if (rect) Console.WriteLine("WARNING ⚠️ fixed-shape ONNX model: rect=false");
+                imgsz = backend.ImageSize; rect = false;
+            }
+            imgsz = AlignToStride(imgsz, backend.Stride);
+            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, workers, rect) with { Stride = backend.Stride },
+                m => Console.WriteLine($"WARNING ⚠️ {m}"));
+            Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime ({modelArg})");
+            var r = new Validator(singleCls ? new[] { "item" } : config.Names, options).Run(backend, onnxLoader);
+            return r.Metrics.Images > 0 ? 0 : 1;
+        }
+
+        using var loaded = ModelLoader.Load(modelArg, log: Console.WriteLine);
+        var model = loaded.Model;
+        CheckClasses(model.NumClasses, config.Nc, singleCls, modelArg, data);
+        imgsz = AlignToStride(imgsz, model.MaxStride);
+        model.to(device);
+        model.eval();
+        if (!model.IsFused) model.Fuse();
+
+        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, workers, rect) with { Stride = model.MaxStride };
         using var loader = DataLoader.Create(config, split, loaderOptions, m => Console.WriteLine($"WARNING ⚠️ {m}"));
         Console.WriteLine($"val: {loader.Dataset.Count} images in {loader.Count} batches of {batch} at imgsz={imgsz} on {device} ({modelArg})");
-        var validator = new Validator(names, options);
-        var result = validator.Run(model, loader);
+        var result = new Validator(singleCls ? new[] { "item" } : config.Names, options).Run(model, loader);
         return result.Metrics.Images > 0 ? 0 : 1;
+    }
+
+    static void CheckClasses(int modelClasses, int dataClasses, bool singleCls, string modelArg, string data)
+    {
+        if (singleCls)
+        {
+            if (modelClasses != 1) throw new ArgumentException($"single_cls=true needs a one-class model; model={modelArg} has {modelClasses} classes");
+        }
+        else if (modelClasses != dataClasses)
+            throw new ArgumentException($"model={modelArg} has {modelClasses} classes but data={data} has {dataClasses}; validate on a dataset with the model's classes");
+    }
+
+    static int AlignToStride(int imgsz, int stride)
+    {
+        if (imgsz % stride == 0) return imgsz;
+        int fixedSize = (imgsz + stride - 1) / stride * stride;
+        Console.WriteLine($"WARNING ⚠️ imgsz={imgsz} must be a multiple of max stride {stride}, updating to {fixedSize}");
+        return fixedSize;
     }
 
     /// <summary>runs/detect/val, then val2, val3, … unless exist_ok.</summary>

@@ -124,6 +124,7 @@ public static class BoxOps
     }
 
     /// <summary>IoU of two xyxy boxes given as 4-float spans.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static float Iou(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         float iw = MathF.Min(a[2], b[2]) - MathF.Max(a[0], b[0]);

@@ -92,7 +92,9 @@ public sealed class Validator
     /// <summary>
     /// Validates one batch on a model in memory (eval mode is the caller's choice; runs under no_grad).
     /// <paramref name="loss"/>, when given, receives the raw head outputs and the batch and returns the
-    /// loss items (e.g. box, cls, dfl) whose batch means become <c>val/…</c> losses.
+    /// loss items (e.g. box, cls, dfl) whose batch means become <c>val/…</c> losses; the raw maps are on
+    /// the model's device, the batch's target tensors where the loader (or trainer) put them. For
+    /// example <c>(raw, b) =&gt; { var (l, items) = loss.Compute(raw, b.BatchIdx.to(dev), b.Cls.to(dev), b.Bboxes.to(dev)); l.Dispose(); return items; }</c>.
     /// </summary>
     public void Step(DetectionModel model, Batch batch, int batchIndex, Func<Tensor[], Batch, Tensor>? loss = null)
     {

@@ -40,7 +40,7 @@ public class PlotsTests : IDisposable
     public void WritesEveryPlotAsAReadablePng(int nc)
     {
         var dir = OutDir($"nc{nc}");
-        var (r, cm, names) = Sample(nc, nc == 3 ? 60 : 400, nc);
+        var (r, cm, names) = Sample(nc, nc == 3 ? 60 : 150, nc);
         var files = CurvePlots.SaveAll(r, dir).Concat(ConfusionMatrixPlot.SaveBoth(cm, names, dir)).ToList();
         Assert.Equal(new[] { "PR_curve.png", "F1_curve.png", "P_curve.png", "R_curve.png", "confusion_matrix_normalized.png", "confusion_matrix.png" },
             files.Select(Path.GetFileName));

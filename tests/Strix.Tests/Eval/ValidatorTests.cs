@@ -142,6 +142,56 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
     }
 
     [Fact]
+    public void ValidationLossesFromTheDetectionLoss()
+    {
+        // How a trainer plugs its loss in: items (box, cls, dfl) of DetectionLoss on the raw head maps.
+        var config = DatasetConfig.Load(TestPaths.Asset("coco8.yaml"));
+        using var model = TinyDetectingModel(80);
+        var lossFn = new Strix.Loss.DetectionLoss(model);
+        using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 160, batch: 4, workers: 0), _ => { });
+        var v = new Validator(config.Names, new ValidatorOptions { Plots = false, Log = null });
+        var r = v.Run(model, loader, (raw, b) =>
+        {
+            var (loss, items) = lossFn.Compute(raw, b.BatchIdx, b.Cls, b.Bboxes);
+            loss.Dispose();
+            return items;
+        });
+        Assert.Equal(new[] { "val/box_loss", "val/cls_loss", "val/dfl_loss" }, r.Losses.Keys);
+        Assert.All(r.Losses.Values, x => Assert.True(double.IsFinite(x) && x > 0, $"loss {x}"));
+        Assert.Equal(r.Losses["val/box_loss"], r.ToDictionary()["val/box_loss"]);
+    }
+
+    [Fact]
+    public void OnnxRuntimeValidationAgreesWithTorchSharp()
+    {
+        var config = DatasetConfig.Load(TestPaths.Asset("coco8.yaml"));
+        var dir = _tmp.NewDir("strix-valonnx");
+        var onnx = Path.Combine(dir, "tiny.onnx");
+        using var model = TinyDetectingModel(80);
+        Strix.Export.OnnxExporter.Export(model, onnx, new Strix.Export.OnnxExportOptions { ImageSize = 160, Names = config.Names });
+        DetectionResults Validate(IDetectionBackend backend)
+        {
+            using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 160, batch: 4, workers: 0, rect: false), _ => { });
+            return new Validator(config.Names, new ValidatorOptions { Plots = false, Log = null }).Run(backend, loader).Metrics;
+        }
+        var torchResult = Validate(new TorchBackend(model, config.Names, 160));
+        using var ort = Strix.Export.OnnxRuntimeBackend.Open(onnx);
+        var ortResult = Validate(ort);
+        output.WriteLine($"torch mAP50 {torchResult.Map50:F6} P {torchResult.MeanPrecision:F6}; ort mAP50 {ortResult.Map50:F6} P {ortResult.MeanPrecision:F6}");
+        Assert.Equal(torchResult.Instances, ortResult.Instances);
+        Assert.InRange(Math.Abs(torchResult.Map50 - ortResult.Map50), 0, 1e-3);
+        Assert.InRange(Math.Abs(torchResult.Map - ortResult.Map), 0, 1e-3);
+
+        // The CLI takes the .onnx through ONNX Runtime (fixed 160×160 input: rect off, imgsz from the file).
+        int rc = new ValCommand().Run(new CliArgs(new[]
+        {
+            $"model={onnx}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=640", "batch=4", "workers=0", $"project={dir}", "name=val",
+        }));
+        Assert.Equal(0, rc);
+        Assert.True(File.Exists(Path.Combine(dir, "val", "PR_curve.png")));
+    }
+
+    [Fact]
     public void ValCommandRunsOnAWeightsFile()
     {
         var dir = _tmp.NewDir("strix-valcli");

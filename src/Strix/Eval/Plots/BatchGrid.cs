@@ -24,6 +24,9 @@ public static class BatchGrid
     /// <param name="names">Class names for the labels.</param>
     /// <param name="files">Per image, the source file (its name is written on the tile); may be null.</param>
     /// <param name="path">Output file (.jpg), written atomically.</param>
+    /// <param name="confThreshold">Predictions at or below this confidence are not drawn.</param>
+    /// <param name="maxImages">Most images in the grid.</param>
+    /// <param name="maxSize">Longest side of the grid in pixels; tiles shrink to fit.</param>
     public static void Save(Tensor images, IReadOnlyList<ImageBoxes> boxes, IReadOnlyList<string> names, IReadOnlyList<string>? files,
         string path, double confThreshold = 0.25, int maxImages = 16, int maxSize = 1920)
     {
