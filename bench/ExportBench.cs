@@ -9,7 +9,8 @@ namespace Strix.Bench;
 /// ONNX export of yolov8n (time, size) and inference latency at 640, batch 1: ONNX Runtime (intra-op
 /// threads = cores) next to TorchSharp eager with BN fused, fp32, in the same process. The two are timed
 /// in alternation (one ORT run, one TorchSharp run, …) so a busy machine slows both alike.
-/// Args: <c>quick</c> (fewer runs), <c>runs=N</c>, <c>imgsz=640</c>, <c>threads=N</c> (both runtimes; default: cores).
+/// Args: <c>quick</c> (fewer runs), <c>runs=N</c>, <c>imgsz=640</c>, <c>threads=N</c> (both runtimes; default: cores),
+/// <c>spin=0</c> (ORT threads do not spin; run with OMP_WAIT_POLICY=PASSIVE to do the same for TorchSharp).
 /// </summary>
 public static class ExportBench
 {
@@ -18,11 +19,13 @@ public static class ExportBench
         int runs = args.Contains("quick") ? 5 : 30;
         int imgsz = 640;
         int threads = 0; // 0: TorchSharp's default and one ORT intra-op thread per core
+        bool spin = true; // spin=0 stops ORT's idle threads spinning (pair with OMP_WAIT_POLICY=PASSIVE for TorchSharp)
         foreach (var a in args)
         {
             if (a.StartsWith("runs=")) runs = int.Parse(a[5..]);
             if (a.StartsWith("imgsz=")) imgsz = int.Parse(a[6..]);
             if (a.StartsWith("threads=")) threads = int.Parse(a[8..]);
+            if (a == "spin=0") spin = false;
         }
         if (threads > 0) set_num_threads(threads);
         manual_seed(0);
@@ -53,7 +56,7 @@ public static class ExportBench
 
             using var x = rand(1, 3, imgsz, imgsz);
             sw.Restart();
-            var ortOptions = new OnnxRuntimeOptions { IntraOpThreads = threads };
+            var ortOptions = new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = spin };
             using var ort = OnnxRuntimeBackend.Open(fp32, ortOptions);
             double sessionMs = sw.Elapsed.TotalMilliseconds;
             using var ortDyn = OnnxRuntimeBackend.Open(dyn, ortOptions);
@@ -90,6 +93,8 @@ public static class ExportBench
                 runs,
                 machine = BenchUtil.Machine(),
                 ort_intra_op_threads = threads > 0 ? threads : Environment.ProcessorCount,
+                ort_allow_spinning = spin,
+                omp_wait_policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(default)",
                 load_average = LoadAverage(),
                 export = new
                 {
