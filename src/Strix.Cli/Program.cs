@@ -5,7 +5,9 @@ using Strix.Cli.Commands;
 var commands = new ICommand[]
 {
     new InfoCommand(),
+    new PredictCommand(),
     new DataCommand(),
+    new ValCommand(),
     new ExportCommand(),
 };
 
