@@ -7,6 +7,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["data"] = DataBench.Run,
     ["metrics"] = MetricsBench.Run,
     ["ddp"] = DdpBench.Run, // under MPI: mpirun --allow-run-as-root -np 2 dotnet bench/bin/Release/net10.0/Strix.Bench.dll ddp
+    ["export"] = ExportBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

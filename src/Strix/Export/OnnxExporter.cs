@@ -125,7 +125,7 @@ public static class OnnxExporter
         if (conv.padding_type is not null) throw new NotSupportedException($"{paramPrefix}: string padding modes cannot be exported");
         var inputs = new List<string> { x, b.Weight(paramPrefix + ".weight", weight.shape, Values(weight)) };
         if (bias is not null) inputs.Add(b.Weight(paramPrefix + ".bias", bias.shape, Values(bias)));
-        var pad = conv.padding;
+        var pad = conv.padding ?? new long[conv.kernel_size.Length];
         return b.Node("Conv", scope, inputs.ToArray(),
             AttributeProto.IntList("dilations", conv.dilation),
             AttributeProto.Int("group", conv.groups),

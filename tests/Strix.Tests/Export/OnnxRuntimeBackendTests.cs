@@ -100,6 +100,40 @@ public class OnnxRuntimeBackendTests : IDisposable
     }
 
     [Fact]
+    public void PredictorGivesTheSameResultsWithEitherBackend()
+    {
+        using var m = ExportTestModels.Make(nc: 3, seed: 13);
+        var calib = new[] { "bus.jpg", "zidane.jpg" }.Select(f => Strix.Data.Letterbox.Apply(Strix.Data.ImageIO.Load(TestPaths.Asset("samples", f)), 160, 160).Image).ToList();
+        using (var batch = Predictor.ToTensor(calib, CPU)) ExportTestModels.Calibrate(m, batch);
+        var p = Path.Combine(_dir, "predict.onnx");
+        var names = new[] { "a", "b", "c" };
+        OnnxExporter.Export(m, p, new OnnxExportOptions { ImageSize = 160, Dynamic = true, Names = names });
+        using var fused = new Strix.Models.DetectionModel(m.Scale, 3);
+        fused.load_state_dict(m.state_dict());
+        fused.Fuse();
+
+        var sources = new[] { TestPaths.Asset("samples", "bus.jpg"), TestPaths.Asset("samples", "zidane.jpg") };
+        var options = new PredictOptions { Conf = 0.25, KeepImages = false, Batch = 2 };
+        using var ort = OnnxRuntimeBackend.Open(p);
+        using var torchBackend = new TorchBackend(fused, names, imageSize: 160);
+        var a = new Predictor(ort, options).Predict(sources).ToList();
+        var b = new Predictor(torchBackend, options).Predict(sources).ToList();
+        Assert.Equal(2, a.Count);
+        int total = 0;
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(b[i].Path, a[i].Path);
+            Assert.Equal(b[i].Count, a[i].Count);
+            foreach (var d in a[i].Detections)
+                Assert.Contains(b[i].Detections, e => e.ClassId == d.ClassId && Math.Abs(e.Confidence - d.Confidence) < 1e-4
+                    && Math.Abs(e.Box.X1 - d.Box.X1) < 0.05 && Math.Abs(e.Box.Y1 - d.Box.Y1) < 0.05
+                    && Math.Abs(e.Box.X2 - d.Box.X2) < 0.05 && Math.Abs(e.Box.Y2 - d.Box.Y2) < 0.05);
+            total += a[i].Count;
+        }
+        Assert.True(total > 0, "the calibrated model should detect something");
+    }
+
+    [Fact]
     public void FilesThatAreNotDetectorsGetClearErrors()
     {
         Assert.Throws<FileNotFoundException>(() => OnnxRuntimeBackend.Open(Path.Combine(_dir, "missing.onnx")));
