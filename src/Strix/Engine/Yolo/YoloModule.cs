@@ -120,7 +120,7 @@ public sealed class YoloModule : StrixModule<Batch>
         Log("metrics/recall(B)", m.MeanRecall);
         Log("metrics/mAP50(B)", m.Map50);
         Log("metrics/mAP50-95(B)", m.Map);
-        foreach (var (k, v) in r.Losses) Log("val/" + k, v);
+        foreach (var (k, v) in r.Losses) Log(k, v); // keys are already val/box_loss …
         Log("fitness", r.Fitness);
     }
 

@@ -20,10 +20,10 @@ public sealed record TrainResult(string RunDir, string? BestWeights, string? Las
 /// </summary>
 public static class YoloTrainer
 {
-    /// <summary>Ultralytics' results.csv columns, in order.</summary>
+    /// <summary>Ultralytics' results.csv columns after <c>epoch</c> (which the CSV logger writes first), in order.</summary>
     public static readonly string[] ResultColumns =
     {
-        "epoch", "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision(B)", "metrics/recall(B)",
+        "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision(B)", "metrics/recall(B)",
         "metrics/mAP50(B)", "metrics/mAP50-95(B)", "val/box_loss", "val/cls_loss", "val/dfl_loss", "lr/pg0", "lr/pg1", "lr/pg2",
     };
 
