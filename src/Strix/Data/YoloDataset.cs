@@ -182,7 +182,7 @@ public sealed class YoloDataset
     /// </summary>
     public int PartnerWindow => Math.Clamp(2 * Options.BatchSize, 8, 64);
 
-    int Partner(int index, int epoch, SampleRandom rng)
+    internal int Partner(int index, int epoch, SampleRandom rng)
     {
         int n = _items.Length, w = PartnerWindow;
         if (n <= 2 * w + 1) return rng.NextInt(n);

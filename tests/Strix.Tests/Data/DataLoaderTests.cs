@@ -277,6 +277,19 @@ public class DataLoaderTests
         var order = ds.EpochOrder(3);
         Assert.Equal(Enumerable.Range(0, 40), order.Order());
         Assert.NotEqual(order, ds.EpochOrder(4));
+        var pos = new int[40];
+        for (int i = 0; i < 40; i++) pos[order[i]] = i;
+        var rng = new SampleRandom(5);
+        var offsets = new HashSet<int>();
+        for (int t = 0; t < 400; t++)
+        {
+            int index = rng.NextInt(40), partner = ds.Partner(index, 3, rng);
+            int d = ((pos[partner] - pos[index]) % 40 + 40) % 40;
+            if (d > 20) d -= 40;
+            Assert.InRange(Math.Abs(d), 1, 8);
+            offsets.Add(d);
+        }
+        Assert.Equal(16, offsets.Count); // every offset in ±1..8 occurs
     }
 
     static string ImageCache_DiskPath(string image, int imgsz) => Path.ChangeExtension(image, $".strix{imgsz}.rgb");
