@@ -5,7 +5,10 @@ using Strix.Cli.Commands;
 var commands = new ICommand[]
 {
     new InfoCommand(),
+    new PredictCommand(),
     new DataCommand(),
+    new ValCommand(),
+    new ExportCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")

@@ -4,13 +4,16 @@ using Strix.Eval.Plots;
 
 namespace Strix.Tests.Eval;
 
-public class PlotsTests
+public class PlotsTests : IDisposable
 {
+    readonly Scratch _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
     /// <summary>Set STRIX_PLOT_DIR to keep the images for a look.</summary>
-    static string OutDir(string name)
+    string OutDir(string name)
     {
         var keep = Environment.GetEnvironmentVariable("STRIX_PLOT_DIR");
-        if (string.IsNullOrEmpty(keep)) return TestPaths.NewTempDir("strix-plots");
+        if (string.IsNullOrEmpty(keep)) return _tmp.NewDir("strix-plots");
         var d = Path.Combine(keep, name);
         Directory.CreateDirectory(d);
         return d;
