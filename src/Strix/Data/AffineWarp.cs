@@ -50,7 +50,7 @@ public static class AffineWarp
     public static unsafe RgbImage Warp(RgbImage src, double[] m, int outWidth, int outHeight, byte border = 114)
     {
         var inv = Invert(m);
-        var dst = new byte[outWidth * outHeight * 3];
+        var dst = GC.AllocateUninitializedArray<byte>(outWidth * outHeight * 3); // every pixel is written
         fixed (byte* s = src.Pixels)
         fixed (byte* d = dst)
         {

@@ -101,6 +101,7 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
                 if ((uint)i >= (uint)Dataset.Count) throw new InvalidOperationException($"the sampler returned index {i}, outside the dataset of {Dataset.Count}");
             return order;
         }
+        if (Options.Shuffle == Dataset.Options.Shuffle && Options.Seed == Dataset.Options.Seed) return Dataset.EpochOrder(epoch);
         int n = Dataset.Count;
         if (!Options.Shuffle) return Enumerable.Range(0, n).ToArray();
         return new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n);

@@ -20,6 +20,10 @@ internal sealed class ImageCache
     readonly Action<string> _warn;
     int _diskWarned;
 
+    /// <summary>Budget of the always-on recent-image cache (mosaic partners are mostly recent images).</summary>
+    const long RecentBudgetBytes = 128L << 20;
+    readonly RecentImages? _recent;
+
     public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null)
     {
         _imgsz = imgsz; _warn = warn;
@@ -37,6 +41,7 @@ internal sealed class ImageCache
             else _ram = new RgbImage?[items.Count];
         }
         _disk = mode == ImageCacheMode.Disk;
+        if (_ram is null) _recent = new RecentImages((int)Math.Clamp(RecentBudgetBytes / (3L * imgsz * imgsz), 8, 160));
     }
 
     /// <summary>Ultralytics' load_image size: long side = imgsz, the other side rounded up, never above imgsz.</summary>
@@ -48,7 +53,10 @@ internal sealed class ImageCache
     }
 
     /// <summary>The resized image; treat as read-only (it may be shared through the cache).</summary>
-    public RgbImage Get(int index, ImageLabels item)
+    public RgbImage Get(int index, ImageLabels item) =>
+        _recent is null ? Load(index, item) : _recent.GetOrLoad(index, () => Load(index, item));
+
+    RgbImage Load(int index, ImageLabels item)
     {
         if (_ram is not null && Volatile.Read(ref _ram[index]) is { } hit) return hit;
         RgbImage img;
@@ -181,5 +189,44 @@ internal sealed class ImageCache
         }
         catch (Exception e) when (e is IOException or FormatException) { }
         return gc;
+    }
+}
+
+/// <summary>
+/// The most recently used decoded images, by dataset index (oldest dropped first). Each image is
+/// decoded once while resident even when several workers ask for it at the same moment; a failed
+/// decode is not kept.
+/// </summary>
+internal sealed class RecentImages
+{
+    readonly int _capacity;
+    readonly object _gate = new();
+    readonly Dictionary<int, Lazy<RgbImage>> _map = new();
+    readonly Queue<int> _fifo = new();
+
+    public RecentImages(int capacity) => _capacity = Math.Max(1, capacity);
+
+    public int Count { get { lock (_gate) return _map.Count; } }
+
+    public RgbImage GetOrLoad(int key, Func<RgbImage> load)
+    {
+        Lazy<RgbImage>? lazy;
+        lock (_gate)
+        {
+            if (!_map.TryGetValue(key, out lazy))
+            {
+                lazy = new Lazy<RgbImage>(load, LazyThreadSafetyMode.ExecutionAndPublication);
+                _map[key] = lazy;
+                _fifo.Enqueue(key);
+                while (_map.Count > _capacity && _fifo.TryDequeue(out int old))
+                    if (old != key) _map.Remove(old);
+            }
+        }
+        try { return lazy.Value; }
+        catch
+        {
+            lock (_gate) if (_map.TryGetValue(key, out var cur) && ReferenceEquals(cur, lazy)) _map.Remove(key);
+            throw;
+        }
     }
 }

@@ -252,6 +252,46 @@ public class DataLoaderTests
         Assert.True(mad < 3, $"mean abs difference to full decode + resize is {mad:F2}");
     }
 
+    [Fact]
+    public void RecentImagesDecodeOnceAndStayBounded()
+    {
+        var cache = new RecentImages(capacity: 3);
+        int decodes = 0;
+        RgbImage Load() { Interlocked.Increment(ref decodes); Thread.Sleep(20); return RgbImage.Filled(2, 2, 1, 1, 1); }
+        Parallel.For(0, 8, _ => cache.GetOrLoad(7, Load));
+        Assert.Equal(1, decodes); // eight concurrent requests, one decode
+        for (int k = 0; k < 10; k++) cache.GetOrLoad(k, Load);
+        Assert.Equal(3, cache.Count);
+        Assert.Throws<InvalidDataException>(() => cache.GetOrLoad(42, () => throw new InvalidDataException("bad")));
+        Assert.Equal(2, cache.Count); // 42 pushed the oldest out, then was dropped itself
+        Assert.Equal(1, cache.GetOrLoad(42, () => RgbImage.Filled(1, 1, 1, 1, 1)).Width); // the failure was not kept
+    }
+
+    [Fact]
+    public void MosaicPartnersComeFromNearbyPositionsOfTheEpochOrder()
+    {
+        var root = TestPaths.NewTempDir();
+        var cfg = DatasetConfig.Load(DataFixtures.Rectangles(root, 40, seed: 2, minSize: 40, maxSize: 60));
+        var ds = YoloDataset.Create(cfg, "train", Train(workers: 0, batch: 4), _ => { }); // window ±8
+        Assert.Equal(8, ds.PartnerWindow);
+        var order = ds.EpochOrder(3);
+        Assert.Equal(Enumerable.Range(0, 40), order.Order());
+        Assert.NotEqual(order, ds.EpochOrder(4));
+        var pos = new int[40];
+        for (int i = 0; i < 40; i++) pos[order[i]] = i;
+        var rng = new SampleRandom(5);
+        var offsets = new HashSet<int>();
+        for (int t = 0; t < 400; t++)
+        {
+            int index = rng.NextInt(40), partner = ds.Partner(index, 3, rng);
+            int d = ((pos[partner] - pos[index]) % 40 + 40) % 40;
+            if (d > 20) d -= 40;
+            Assert.InRange(Math.Abs(d), 1, 8);
+            offsets.Add(d);
+        }
+        Assert.Equal(16, offsets.Count); // every offset in ±1..8 occurs
+    }
+
     static string ImageCache_DiskPath(string image, int imgsz) => Path.ChangeExtension(image, $".strix{imgsz}.rgb");
 
     [Fact]
