@@ -61,8 +61,24 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     /// <summary>The epoch the next enumeration yields (set by <see cref="SetEpoch"/>).</summary>
     public int Epoch { get; private set; }
 
-    /// <summary>Batches per epoch.</summary>
-    public int Count => Options.DropLast ? _samplesPerEpoch / Options.BatchSize : (_samplesPerEpoch + Options.BatchSize - 1) / Options.BatchSize;
+    /// <summary>Batches per epoch (of this rank, when sharded).</summary>
+    public int Count
+    {
+        get
+        {
+            int bs = Options.BatchSize, w = Options.WorldSize;
+            if (_sampler is not null) return Options.DropLast ? _samplesPerEpoch / bs : (_samplesPerEpoch + bs - 1) / bs;
+            int n = Dataset.Count;
+            if (w > 1 && !Options.Shuffle)
+            {
+                int global = (n + bs - 1) / bs; // evaluation: whole batches r, r+W, … (the last one may be partial)
+                if (Options.DropLast && n % bs != 0) global--;
+                return Math.Max(0, (global - Options.Rank + w - 1) / w);
+            }
+            int samples = w > 1 ? (n + w - 1) / w : n;
+            return Options.DropLast ? samples / bs : (samples + bs - 1) / bs;
+        }
+    }
 
     /// <summary>Samples per epoch (the dataset size, or the sampler's count).</summary>
     public int SamplesPerEpoch => _samplesPerEpoch;
@@ -89,22 +105,38 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     /// <summary>Whether training samples are currently mosaics.</summary>
     public bool MosaicEnabled => Dataset.MosaicEnabled;
 
-    /// <summary>The dataset indices of an epoch in the order they are batched.</summary>
+    /// <summary>
+    /// The dataset indices of an epoch in the order they are batched. Sharded for data-parallel
+    /// training (<see cref="DataLoaderOptions.WorldSize"/> &gt; 1): a shuffled (training) epoch is split
+    /// like PyTorch's DistributedSampler — the same permutation on every rank, wrapped to a multiple of
+    /// the world size, rank r taking positions r, r+W, … — so every rank gets the same number of samples
+    /// and each sample's augmentation still depends only on (seed, epoch, index); an unshuffled
+    /// (validation) epoch is split by whole batches r, r+W, …, without padding, so rect batch shapes stay
+    /// valid and every image is evaluated exactly once.
+    /// </summary>
     public int[] EpochOrder(int epoch)
     {
         if (_sampler is not null)
         {
-            var order = _sampler(epoch);
-            if (order.Length != _samplesPerEpoch)
-                throw new InvalidOperationException($"the sampler returned {order.Length} indices for epoch {epoch}, {_samplesPerEpoch} for epoch 0; it must return the same count every epoch");
-            foreach (var i in order)
+            var sampled = _sampler(epoch);
+            if (sampled.Length != _samplesPerEpoch)
+                throw new InvalidOperationException($"the sampler returned {sampled.Length} indices for epoch {epoch}, {_samplesPerEpoch} for epoch 0; it must return the same count every epoch");
+            foreach (var i in sampled)
                 if ((uint)i >= (uint)Dataset.Count) throw new InvalidOperationException($"the sampler returned index {i}, outside the dataset of {Dataset.Count}");
-            return order;
+            return sampled;
         }
-        if (Options.Shuffle == Dataset.Options.Shuffle && Options.Seed == Dataset.Options.Seed) return Dataset.EpochOrder(epoch);
         int n = Dataset.Count;
-        if (!Options.Shuffle) return Enumerable.Range(0, n).ToArray();
-        return new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n);
+        var order = Options.Shuffle == Dataset.Options.Shuffle && Options.Seed == Dataset.Options.Seed ? Dataset.EpochOrder(epoch)
+            : Options.Shuffle ? new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n) : Enumerable.Range(0, n).ToArray();
+        int w = Options.WorldSize, r = Options.Rank;
+        if (w <= 1 || n == 0) return order;
+        if (Options.Shuffle)
+        {
+            int per = (n + w - 1) / w;
+            return Enumerable.Range(0, per).Select(i => order[(r + i * w) % n]).ToArray();
+        }
+        int bs = Options.BatchSize;
+        return Enumerable.Range(0, Count).SelectMany(k => order.Skip((r + k * w) * bs).Take(bs)).ToArray();
     }
 
     /// <summary>Starts the workers for the current epoch. Disposing the enumerator (end of foreach) stops them.</summary>

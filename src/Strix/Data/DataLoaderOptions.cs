@@ -53,6 +53,12 @@ public sealed record DataLoaderOptions
     public int Epochs { get; init; } = 0;
     /// <summary>Drop a final incomplete batch.</summary>
     public bool DropLast { get; init; } = false;
+    /// <summary>
+    /// Data-parallel share: this loader yields only rank <see cref="Rank"/>'s part of each epoch out of
+    /// <see cref="WorldSize"/> (see <see cref="DataLoader.EpochOrder"/>). 0 of 1 = everything.
+    /// </summary>
+    public int Rank { get; init; } = 0;
+    public int WorldSize { get; init; } = 1;
 
     /// <summary>Options Ultralytics uses for a training loader (<paramref name="workers"/> −1 = <see cref="DefaultWorkers"/>).</summary>
     public static DataLoaderOptions ForTraining(int imgsz = 640, int batch = 16, int workers = -1, int seed = 0, AugmentationOptions? hyp = null, int epochs = 0) => new()
@@ -79,6 +85,7 @@ public sealed record DataLoaderOptions
         if (Prefetch < 1) throw new ArgumentException($"prefetch={Prefetch} must be ≥ 1");
         if (!(Fraction > 0 && Fraction <= 1)) throw new ArgumentException($"fraction={Fraction} must be in (0, 1]");
         if (Pad < 0) throw new ArgumentException($"pad={Pad} must be ≥ 0");
+        if (WorldSize < 1 || Rank < 0 || Rank >= WorldSize) throw new ArgumentException($"rank {Rank} of world size {WorldSize} is not a valid data shard");
         Hyp.Validate();
     }
 
