@@ -28,13 +28,18 @@ public static class YoloTrainer
     };
 
     /// <summary>Trains from scratch or from pretrained weights.</summary>
-    public static TrainResult Train(TrainArgs args, TextWriter? log = null) => Run(args, resumeFrom: null, log ?? Console.Out);
+    /// <param name="args">Every argument, Ultralytics' names and defaults.</param>
+    /// <param name="log">Where progress and reports go (default standard output).</param>
+    /// <param name="model">A model to train instead of resolving <see cref="TrainArgs.Model"/> (e.g. a custom scale); it is disposed at the end.</param>
+    /// <param name="callbacks">Extra callbacks, after the built-in ones.</param>
+    public static TrainResult Train(TrainArgs args, TextWriter? log = null, DetectionModel? model = null, IEnumerable<Callback>? callbacks = null) =>
+        Run(args, resumeFrom: null, log ?? Console.Out, model, callbacks);
 
     /// <summary>
     /// Continues the run whose resumable checkpoint is <paramref name="lastCheckpoint"/> with the arguments it
     /// was started with; <paramref name="epochs"/> may extend it.
     /// </summary>
-    public static TrainResult Resume(string lastCheckpoint, int? epochs = null, TextWriter? log = null)
+    public static TrainResult Resume(string lastCheckpoint, int? epochs = null, TextWriter? log = null, IEnumerable<Callback>? callbacks = null)
     {
         if (!File.Exists(lastCheckpoint)) throw new FileNotFoundException($"resume: checkpoint {lastCheckpoint} not found", lastCheckpoint);
         var meta = Safetensors.ReadMetadata(lastCheckpoint);
@@ -46,10 +51,10 @@ public static class YoloTrainer
         // The run continues in its own folder.
         var runDir = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(lastCheckpoint)))!;
         args = args with { Project = Path.GetDirectoryName(runDir)!, Name = Path.GetFileName(runDir), ExistOk = true };
-        return Run(args, Path.GetFullPath(lastCheckpoint), log ?? Console.Out);
+        return Run(args, Path.GetFullPath(lastCheckpoint), log ?? Console.Out, null, callbacks);
     }
 
-    static TrainResult Run(TrainArgs args, string? resumeFrom, TextWriter log)
+    static TrainResult Run(TrainArgs args, string? resumeFrom, TextWriter log, DetectionModel? given, IEnumerable<Callback>? extraCallbacks)
     {
         var wall = Stopwatch.StartNew();
         args.Check();
@@ -58,7 +63,12 @@ public static class YoloTrainer
 
         // Model: a resumed run rebuilds the architecture and takes every tensor from the checkpoint.
         DetectionModel model;
-        if (resumeFrom is not null)
+        if (given is not null)
+        {
+            if (given.NumClasses != names.Length) throw new ArgumentException($"the model has {given.NumClasses} classes, the dataset {names.Length}");
+            model = given;
+        }
+        else if (resumeFrom is not null)
         {
             var (m, _) = WeightsFile.Load(resumeFrom);
             model = m;
@@ -92,6 +102,7 @@ public static class YoloTrainer
             saveLast: args.Save, savePeriod: args.SavePeriod);
         var callbacks = new List<Callback> { new ProgressBar(), new LearningRateMonitor(), new EarlyStopping("fitness", args.Patience) };
         if (args.Save) callbacks.Add(checkpoint);
+        if (extraCallbacks is not null) callbacks.AddRange(extraCallbacks);
         var loggers = new List<TrainingLogger>();
         if (!args.FastDevRun)
         {
