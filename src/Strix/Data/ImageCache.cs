@@ -24,7 +24,8 @@ internal sealed class ImageCache
     const long RecentBudgetBytes = 128L << 20;
     readonly RecentImages? _recent;
 
-    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null)
+    /// <param name="recent">Keep recently decoded images (worth it when mosaic/mixup re-use nearby images).</param>
+    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null, bool recent = true)
     {
         _imgsz = imgsz; _warn = warn;
         if (mode == ImageCacheMode.Ram)
@@ -41,7 +42,7 @@ internal sealed class ImageCache
             else _ram = new RgbImage?[items.Count];
         }
         _disk = mode == ImageCacheMode.Disk;
-        if (_ram is null) _recent = new RecentImages((int)Math.Clamp(RecentBudgetBytes / (3L * imgsz * imgsz), 8, 160));
+        if (_ram is null && recent) _recent = new RecentImages((int)Math.Clamp(RecentBudgetBytes / (3L * imgsz * imgsz), 8, 160));
     }
 
     /// <summary>Ultralytics' load_image size: long side = imgsz, the other side rounded up, never above imgsz.</summary>

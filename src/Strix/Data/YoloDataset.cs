@@ -46,7 +46,8 @@ public sealed class YoloDataset
             _batchShapes = RectShapes(items, options.BatchSize, options.ImgSize, options.Stride, options.Pad);
         }
         _items = items;
-        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn, availableMemoryBytes);
+        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn, availableMemoryBytes,
+            recent: options.Augment && (options.Hyp.Mosaic > 0 || options.Hyp.MixUp > 0));
     }
 
     /// <summary>The options this dataset was built with.</summary>
