@@ -7,6 +7,7 @@ var commands = new ICommand[]
     new InfoCommand(),
     new PredictCommand(),
     new DataCommand(),
+    new TrainCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")

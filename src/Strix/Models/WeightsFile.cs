@@ -36,7 +36,10 @@ public static class WeightsFile
         try
         {
             if (meta.Fused) model.Fuse();
-            StateDictTransfer.Strict(model, contents.ToDictionary(), path);
+            // Training checkpoints (weights/last) add optimizer and RNG state under "train/…" names;
+            // state-dict keys never contain '/', so the model's tensors are exactly the others.
+            var tensors = contents.Tensors.Where(kv => !kv.Key.Contains('/')).ToDictionary(kv => kv.Key, kv => kv.Value);
+            StateDictTransfer.Strict(model, tensors, path);
             model.eval();
             return (model, meta);
         }

@@ -1,0 +1,35 @@
+using Strix.Engine.Yolo;
+
+namespace Strix.Cli.Commands;
+
+/// <summary>
+/// <c>strix train data=… model=yolov8n epochs=100 imgsz=640 …</c> with Ultralytics' argument names
+/// (see <see cref="TrainingArguments.Definitions"/>); <c>strix train resume model=…/last.safetensors</c>
+/// continues a run exactly. With no arguments at all it trains yolov8n on the built-in shapes dataset
+/// at a size that finishes in minutes on a laptop CPU.
+/// </summary>
+public sealed class TrainCommand : ICommand
+{
+    /// <summary>What a bare <c>strix train</c> runs.</summary>
+    public static readonly KeyValuePair<string, string>[] QuickStart =
+    {
+        new("data", "shapes"), new("model", "yolov8n"), new("epochs", "10"), new("imgsz", "160"), new("batch", "16"),
+    };
+
+    public string Name => "train";
+    public string Summary => "train a detector (data=shapes model=yolov8n epochs=100 imgsz=640 …; resume model=…/last.safetensors)";
+
+    public int Run(CliArgs args)
+    {
+        var given = args.Values.Select(kv => KeyValuePair.Create(kv.Key, kv.Value)).ToList();
+        foreach (var (k, _) in given) args.GetString(k); // every key is checked by TrainingArguments
+        if (given.Count == 0)
+        {
+            given = QuickStart.ToList();
+            Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", given.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        }
+        var targs = TrainingArguments.Parse(given);
+        var result = YoloTraining.Run(targs);
+        return result.Fit.Interrupted ? 130 : 0;
+    }
+}
