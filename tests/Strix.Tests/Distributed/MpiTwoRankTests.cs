@@ -73,6 +73,16 @@ public class MpiTwoRankTests
     }
 
     [Fact]
+    public void StuckBlockingCall_WatchdogEndsTheRank_AndTheJob()
+    {
+        var r = MpiRun.Run(2, "watchdog", Limit, "timeout=30");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(25), r.ToString()); // the 2 s watchdog, not rank 1's 30 s timeout
+        Assert.DoesNotContain("survived=true", r.StdOut);
+        Assert.Contains("rank 0 of 2: simulated blocking all-reduce did not finish within 2 s", r.All);
+    }
+
+    [Fact]
     public void CrashedRank_UnhandledExceptionAbortsTheJob()
     {
         var r = MpiRun.Run(2, "crash", Limit, "timeout=30");
