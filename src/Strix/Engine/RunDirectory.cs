@@ -11,7 +11,8 @@ namespace Strix.Engine;
 public static class RunDirectory
 {
     /// <summary>Creates and returns the run folder (default project <c>runs/detect</c>, name <c>train</c>).</summary>
-    public static string Create(string? project = null, string? name = null, bool existOk = false)
+    /// <param name="withWeights">Also create <c>weights/</c> (training runs).</param>
+    public static string Create(string? project = null, string? name = null, bool existOk = false, bool withWeights = true)
     {
         var root = Path.GetFullPath(string.IsNullOrWhiteSpace(project) ? Path.Combine("runs", "detect") : project);
         var stem = string.IsNullOrWhiteSpace(name) ? "train" : name;
@@ -19,7 +20,7 @@ public static class RunDirectory
         if (!existOk)
             for (int n = 2; Directory.Exists(dir) || File.Exists(dir); n++)
                 dir = Path.Combine(root, stem + n.ToString(CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(Path.Combine(dir, "weights"));
+        Directory.CreateDirectory(withWeights ? Path.Combine(dir, "weights") : dir);
         return dir;
     }
 

@@ -102,7 +102,8 @@ public sealed class Trainer
     public IReadOnlyList<KeyValuePair<string, double>> ProgressBarMetrics =>
         (Phase == TrainerPhase.Validate ? _valMetrics : _trainMetrics).ProgressValues().ToList();
 
-    TextWriter Out => Options.Log ?? Console.Error;
+    /// <summary>Where the trainer and modules write notices (Options.Log, default standard error).</summary>
+    public TextWriter Out => Options.Log ?? Console.Error;
 
     /// <summary>How training is spread over processes (<see cref="TrainerOptions.Strategy"/>; default one device).</summary>
     public Strategy Strategy => Options.Strategy ?? SingleDeviceStrategy.Instance;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
 namespace Strix.Eval;
@@ -64,6 +65,7 @@ public sealed class DetectionMetrics
     /// Adds one image's precomputed statistics: <paramref name="tp"/> row-major [n,10],
     /// confidences and classes [n], and the classes of its ground-truth instances.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<bool> tp, ReadOnlySpan<float> confidence, ReadOnlySpan<int> predictedClass, ReadOnlySpan<int> targetClass)
     {
         int n = confidence.Length;

@@ -36,7 +36,11 @@ public static class WeightsFile
         try
         {
             if (meta.Fused) model.Fuse();
-            StateDictTransfer.Strict(model, contents.ToDictionary(), path);
+            // A training checkpoint keeps its training state under "train/" and "extra/": the model is the rest.
+            var weights = contents.Tensors
+                .Where(kv => !kv.Key.StartsWith("train/", StringComparison.Ordinal) && !kv.Key.StartsWith("extra/", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key, kv => kv.Value);
+            StateDictTransfer.Strict(model, weights, path);
             model.eval();
             return (model, meta);
         }

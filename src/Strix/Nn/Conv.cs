@@ -37,7 +37,7 @@ public sealed class Conv : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = Autocast.Conv2d(conv, x); // bf16/fp16 under autocast, fp32 out for batch norm
+        var y = Autocast.Conv2d(conv, x); // in bf16/fp16 under autocast; batch norm then runs mixed (fp32 statistics)
         if (bn is not null) y = bn.call(y);
         if (_act) y = functional.silu(y);
         return y.MoveToOuterDisposeScope();

@@ -60,12 +60,12 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
         return outs;
     }
 
-    /// <summary>Conv, Conv, then the 1×1 prediction conv (through <see cref="Autocast"/> like every conv).</summary>
+    /// <summary>Conv, Conv, then the 1×1 prediction conv (through <see cref="Autocast"/>); the maps come out in fp32.</summary>
     static Tensor Branch(Sequential branch, Tensor x)
     {
         using var h1 = ((Conv)branch[0]).call(x);
         using var h2 = ((Conv)branch[1]).call(h1);
-        return Autocast.Conv2d((Conv2d)branch[2], h2);
+        return Autocast.Float32(Autocast.Conv2d((Conv2d)branch[2], h2));
     }
 
     /// <summary>

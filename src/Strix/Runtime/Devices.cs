@@ -1,25 +1,30 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix;
 
-/// <summary>Parses Ultralytics-style device strings: <c>cpu</c>, <c>cuda</c>, <c>cuda:1</c>, <c>0</c>, <c>1</c>.</summary>
+/// <summary>Parses Ultralytics/Lightning device strings into a torch device.</summary>
 public static class Devices
 {
-    public static Device Parse(string? device)
+    /// <summary>
+    /// "cpu"; "cuda" / "cuda:N" / "N" (Ultralytics' <c>device=0</c>); empty means CUDA 0 when available,
+    /// else CPU. Multi-device lists are rejected (one process trains on one device).
+    /// </summary>
+    public static Device Parse(string? spec)
     {
-        var d = (device ?? "").Trim().ToLowerInvariant();
-        if (d is "" or "cpu") return CPU;
-        if (d == "cuda") d = "cuda:0";
-        if (int.TryParse(d, out var idx)) d = $"cuda:{idx}";
-        if (d.StartsWith("cuda:"))
-        {
-            if (!cuda.is_available())
-                throw new NotSupportedException($"device '{device}' requested but CUDA is not available (this build uses the {(TorchSharpPackageIsCpu ? "TorchSharp-cpu" : "TorchSharp")} package; build with -p:TorchSharpPackage=TorchSharp-cuda-linux for GPUs)");
-            return new Device(d);
-        }
-        if (d == "mps") throw new NotSupportedException("device 'mps' is not supported by TorchSharp");
-        throw new ArgumentException($"unknown device '{device}' (expected cpu, cuda, cuda:N or N)");
+        var s = (spec ?? "").Trim().ToLowerInvariant();
+        if (s.Length == 0) return cuda.is_available() ? new Device(DeviceType.CUDA, 0) : CPU;
+        if (s == "cpu") return CPU;
+        if (s.Contains(',')) throw new ArgumentException($"device={spec}: training on several devices in one process is not supported; pick one (e.g. device=0)");
+        int index = 0;
+        if (s == "cuda" || s == "gpu") index = 0;
+        else if (s.StartsWith("cuda:") && int.TryParse(s[5..], out var i)) index = i;
+        else if (int.TryParse(s, out var j)) index = j;
+        else throw new ArgumentException($"device={spec} is not cpu, cuda, cuda:N or N");
+        if (!cuda.is_available())
+            throw new ArgumentException($"device={spec} asks for CUDA but it is not available (this build uses {(typeof(TorchSharp.torch).Assembly.GetName().Name)} with a CPU libtorch, or no GPU is visible); use device=cpu");
+        int n = cuda.device_count();
+        if (index < 0 || index >= n) throw new ArgumentException($"device={spec}: CUDA device {index} does not exist ({n} visible)");
+        return new Device(DeviceType.CUDA, index);
     }
-
-    static bool TorchSharpPackageIsCpu => !cuda.is_available();
 }

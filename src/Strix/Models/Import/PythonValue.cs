@@ -24,6 +24,7 @@ public static class PythonValue
         PickleTuple t => "(" + string.Join(", ", t.Select(Format)) + ")",
         IEnumerable<object?> list => "[" + string.Join(", ", list.Select(Format)) + "]",
         PickleDict d => "{" + string.Join(", ", d.Select(kv => $"{Format(kv.Key)}: {Format(kv.Value)}")) + "}",
+        PickleObject { Type.Module: "pathlib" } path => string.Join("/", path.Args.Select(Format)).Replace("//", "/"), // PosixPath('runs', 'train')
         PickleObject o => o.ToString(),
         _ => v.ToString() ?? "",
     };

@@ -102,3 +102,25 @@ public class RestrictedUnpicklerTests
         Assert.Equal("loaded k", RestrictedUnpickler.Load(bytes, "p", pid => $"loaded {pid}"));
     }
 }
+
+public class PythonValueTests
+{
+    [Fact]
+    public void FormatsUnpickledValuesForTheCli()
+    {
+        // {'epochs': 3, 'amp': True, 'cache': None, 'lr0': 0.01, 'imgsz': [640, 480], 'save_dir': PosixPath('runs/detect/train')}
+        var d = new PickleDict
+        {
+            ["epochs"] = 3L, ["amp"] = true, ["cache"] = null, ["lr0"] = 0.01,
+            ["imgsz"] = new List<object?> { 640L, 480L },
+            ["save_dir"] = new PickleObject(new PickleGlobal("pathlib", "PosixPath"), new PickleTuple(new object?[] { "runs", "detect", "train" }), false),
+        };
+        var f = d.ToDictionary(kv => (string)kv.Key, kv => Strix.Models.Import.PythonValue.Format(kv.Value));
+        Assert.Equal("3", f["epochs"]);
+        Assert.Equal("true", f["amp"]);
+        Assert.Equal("None", f["cache"]);
+        Assert.Equal("0.01", f["lr0"]);
+        Assert.Equal("[640, 480]", f["imgsz"]);
+        Assert.Equal("runs/detect/train", f["save_dir"]);
+    }
+}

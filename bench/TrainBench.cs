@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Strix.Engine.Optim;
+using Strix.Engine.Precision;
+using Strix.Loss;
+using Strix.Models;
+using Strix.Nn;
+using static TorchSharp.torch;
+
+namespace Strix.Bench;
+
+/// <summary>
+/// One YOLOv8 training step (forward, loss, backward, clip, SGD) on synthetic images and targets, per
+/// precision: milliseconds per step split into phases and images per second.
+/// <c>bench -- train model=yolov8n imgsz=640 batch=16 steps=3 precision=32,bf16-mixed</c>
+/// </summary>
+public static class TrainBench
+{
+    public static int Run(string[] args)
+    {
+        var a = args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        string scale = a.GetValueOrDefault("model", "yolov8n");
+        int imgsz = int.Parse(a.GetValueOrDefault("imgsz", "640"));
+        int batch = int.Parse(a.GetValueOrDefault("batch", "16"));
+        int steps = int.Parse(a.GetValueOrDefault("steps", "3"));
+        var precisions = a.GetValueOrDefault("precision", "32,bf16-mixed").Split(',');
+
+        manual_seed(0);
+        using var model = DetectionModel.Create(scale, 80);
+        model.train();
+        var loss = new DetectionLoss(model);
+        var opt = new Sgd(ParameterGroups.Yolo(model, 0.01, 0.937, 5e-4));
+        var images = rand(batch, 3, imgsz, imgsz);
+        // 8 boxes per image, random centres and sizes.
+        int n = batch * 8;
+        var batchIdx = arange(batch).repeat_interleave(8).to(ScalarType.Float32);
+        var cls = randint(0, 80, n).to(ScalarType.Float32);
+        var xy = rand(n, 2) * 0.6 + 0.2;
+        var wh = rand(n, 2) * 0.2 + 0.05;
+        var boxes = cat(new[] { xy, wh }, 1);
+
+        // Precisions are interleaved step by step and the minimum is reported beside the median, so a
+        // machine shared with other jobs biases neither precision.
+        var modes = precisions.Select(Precisions.Parse).ToArray();
+        var samples = modes.Select(_ => new List<double[]>()).ToArray();
+        for (int s = 0; s < steps + 1; s++)
+            for (int m = 0; m < modes.Length; m++)
+            {
+                var t = Step(model, loss, opt, modes[m], images, batchIdx, cls, boxes);
+                if (s > 0) samples[m].Add(t); // the first round is warm-up
+            }
+        var results = modes.Select((mode, m) =>
+        {
+            var totals = samples[m].Select(t => t.Sum()).OrderBy(x => x).ToArray();
+            var best = samples[m].OrderBy(t => t.Sum()).First();
+            double median = totals[totals.Length / 2];
+            return (object)new
+            {
+                precision = mode.Name(),
+                ms_per_step_min = BenchUtil.Round(totals[0], 1),
+                ms_per_step_median = BenchUtil.Round(median, 1),
+                images_per_s = BenchUtil.Round(batch * 1000.0 / totals[0]),
+                forward_ms = BenchUtil.Round(best[0], 1),
+                loss_ms = BenchUtil.Round(best[1], 1),
+                backward_ms = BenchUtil.Round(best[2], 1),
+                clip_and_step_ms = BenchUtil.Round(best[3], 1),
+            };
+        }).ToList();
+        double f32 = samples[0].Select(t => t.Sum()).Min();
+        var speedups = modes.Skip(1).Select((mode, i) => new { precision = mode.Name(), speedup_vs_first = BenchUtil.Round(f32 / samples[i + 1].Select(t => t.Sum()).Min(), 2) }).ToList();
+        BenchUtil.Print(new { bench = "train", model = scale, imgsz, batch, steps, machine = BenchUtil.Machine(), load_average = LoadAverage(), results, speedups });
+        return 0;
+    }
+
+    static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Trim(); } catch (IOException) { return "unknown"; }
+    }
+
+    /// <summary>One step; returns milliseconds of forward, loss, backward, clip+step.</summary>
+    static double[] Step(DetectionModel model, DetectionLoss loss, Optimizer opt, PrecisionMode mode, Tensor images, Tensor batchIdx, Tensor cls, Tensor boxes)
+    {
+        var t = new double[4];
+        var sw = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        Tensor[] preds;
+        using (mode.AutocastDType() is ScalarType dt ? Autocast.Enable(dt) : null) preds = model.forward(images);
+        t[0] = sw.Elapsed.TotalMilliseconds;
+        var (l, _) = loss.Compute(preds, batchIdx, cls, boxes);
+        t[1] = sw.Elapsed.TotalMilliseconds - t[0];
+        l.backward();
+        t[2] = sw.Elapsed.TotalMilliseconds - t[0] - t[1];
+        GradientClipping.ClipGradNorm(opt.NamedParameters.Select(q => q.Param), 10.0);
+        opt.Step();
+        opt.ZeroGrad();
+        t[3] = sw.Elapsed.TotalMilliseconds - t[0] - t[1] - t[2];
+        return t;
+    }
+}
