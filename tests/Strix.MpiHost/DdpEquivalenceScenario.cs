@@ -65,10 +65,35 @@ static class DdpEquivalenceScenario
             Console.WriteLine(FormattableString.Invariant(
                 $"RESULT ddp_vs_single_maxdiff={maxDiff:E3} control_without_averaging_maxdiff={controlDiff:E3} ranks_spread_after_broadcast={afterBroadcast:E3} ranks_spread_after_training={afterTraining:E3} buckets={buckets} params={model.parameters().Sum(p => p.numel())} losses={string.Join(";", losses.Select(l => l.ToString("G6")))} ddp_ms={ddpMs:F0}"));
         }
+        g.Barrier();
+
+        // Batch norm in training mode: local BN (the default) sees 4 images per rank and differs from one
+        // process on 8; synchronised BN normalises over the global batch and must match it.
+        using var synced = NewModel();
+        synced.load_state_dict(initial);
+        synced.train();
+        using (SyncBatchNorm.Apply(synced, g)) Train(synced, g, images, sampler, LocalBatch, bucketBytes);
+        using var local = NewModel();
+        local.load_state_dict(initial);
+        local.train();
+        Train(local, g, images, sampler, LocalBatch, bucketBytes);
+        double syncSpread = SpreadAcrossRanks(synced, g);
+        if (R == 0)
+        {
+            using var reference = NewModel();
+            reference.load_state_dict(initial);
+            reference.train();
+            Train(reference, SingleProcessGroup.Instance, images, new DistributedSampler(DatasetSize, 1, 0, shuffle: true, seed: 7), LocalBatch * g.WorldSize, bucketBytes);
+            Console.WriteLine(FormattableString.Invariant(
+                $"RESULT syncbn_vs_single_maxdiff={MaxAbsDiff(synced, reference):E3} syncbn_buffers_maxdiff={MaxBufferDiff(synced, reference):E3} localbn_vs_single_maxdiff={MaxAbsDiff(local, reference):E3} syncbn_ranks_spread={syncSpread:E3}"));
+        }
         foreach (var t in initial.Values) t.Dispose();
         g.Barrier();
         return 0;
     }
+
+    static double MaxBufferDiff(DetectionModel a, DetectionModel b) =>
+        a.buffers().Zip(b.buffers()).Where(p => p.First.is_floating_point()).Max(p => (p.First - p.Second).abs().max().ToDouble());
 
     static DetectionModel NewModel()
     {

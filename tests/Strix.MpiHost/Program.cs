@@ -10,6 +10,7 @@ var scenarios = new Dictionary<string, Func<IProcessGroup, Dictionary<string, st
     ["kill"] = FailureScenarios.KillRank,
     ["timeout"] = FailureScenarios.Timeout,
     ["crash"] = FailureScenarios.Crash,
+    ["watchdog"] = FailureScenarios.Watchdog,
     ["trainer"] = TrainerScenarios.Equivalence,
     ["trainer-kill"] = TrainerScenarios.Kill,
     ["trainer-resume"] = TrainerScenarios.Resume,

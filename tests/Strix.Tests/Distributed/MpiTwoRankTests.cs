@@ -35,7 +35,7 @@ public class MpiTwoRankTests
     }
 
     [Fact]
-    public void Ddp_TwoRanksBatch4_EqualsOneProcessBatch8_AndRanksStayIdentical()
+    public void Ddp_TwoRanksBatch4_EqualsOneProcessBatch8_AndRanksStayIdentical_AlsoWithSyncBatchNorm()
     {
         var r = MpiRun.Run(2, "ddp", Limit);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -47,6 +47,12 @@ public class MpiTwoRankTests
         Assert.Equal(0, D("ranks_spread_after_broadcast"));   // rank 0's parameters and buffers everywhere
         Assert.Equal(0, D("ranks_spread_after_training"));    // identical averaged gradients → identical weights
         Assert.True(int.Parse(v["buckets"]) > 1, "the small bucket size must exercise several buckets");
+        // Batch norm in training mode: synchronised BN over 2 × 4 equals one process's BN over 8 (weights and
+        // running statistics), ranks bit-identical; local BN (the default) does not.
+        Assert.True(D("syncbn_vs_single_maxdiff") <= 1e-5, r.ToString());
+        Assert.True(D("syncbn_buffers_maxdiff") <= 1e-5, r.ToString());
+        Assert.Equal(0, D("syncbn_ranks_spread"));
+        Assert.True(D("localbn_vs_single_maxdiff") > 1e-3, r.ToString());
     }
 
     [Fact]
@@ -70,6 +76,16 @@ public class MpiTwoRankTests
         Assert.DoesNotContain("survived=true", r.StdOut);
         Assert.Contains("MPI_Iallreduce", r.All);
         Assert.Contains("timed out after 3 s on rank 0 of 2", r.All);
+    }
+
+    [Fact]
+    public void StuckBlockingCall_WatchdogEndsTheRank_AndTheJob()
+    {
+        var r = MpiRun.Run(2, "watchdog", Limit, "timeout=30");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(25), r.ToString()); // the 2 s watchdog, not rank 1's 30 s timeout
+        Assert.DoesNotContain("survived=true", r.StdOut);
+        Assert.Contains("rank 0 of 2: simulated blocking all-reduce did not finish within 2 s", r.All);
     }
 
     [Fact]

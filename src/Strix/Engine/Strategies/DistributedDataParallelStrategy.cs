@@ -9,7 +9,7 @@ namespace Strix.Engine.Strategies;
 /// Data-parallel training, one process per device (PyTorch DDP semantics): rank 0's parameters and
 /// buffers are broadcast at start (and after a resume); each rank trains on its shard of every epoch;
 /// gradients are averaged in ~25 MB flattened buckets before unscaling, clipping and the step, so all
-/// ranks take identical steps; batch norm stays local. Logged epoch metrics are combined over ranks;
+/// ranks take identical steps; batch norm stays local unless <c>syncBatchNorm</c> is set. Logged epoch metrics are combined over ranks;
 /// only rank 0 runs loggers and <see cref="IRankZeroOnly"/> callbacks (checkpoints, progress). Stop
 /// requests (signals, time budget) and non-finite losses are agreed by all ranks, and epoch-end
 /// decisions come from rank 0, so no rank ever waits in a collective the others skipped. The EMA is
@@ -19,21 +19,26 @@ namespace Strix.Engine.Strategies;
 public sealed class DistributedDataParallelStrategy : Strategy
 {
     readonly long _bucketBytes;
+    IDisposable? _syncBatchNorm;
     GradientBucketReducer? _reducer;
     IReadOnlyList<Parameter>? _reducerParams;
 
     /// <param name="group">The ranks (e.g. <see cref="ProcessGroups.FromEnvironment"/>); the caller disposes it.</param>
     /// <param name="bucketBytes">Gradient bucket size (PyTorch's default 25 MB).</param>
     /// <param name="splitCpuThreads">Give each local rank cores/local_ranks torch threads (unless OMP_NUM_THREADS is set).</param>
-    public DistributedDataParallelStrategy(IProcessGroup group, long bucketBytes = GradientBucketReducer.DefaultBucketBytes, bool splitCpuThreads = true)
+    /// <param name="syncBatchNorm">Normalise with global-batch statistics (<see cref="SyncBatchNorm"/>) instead of each rank's own.</param>
+    public DistributedDataParallelStrategy(IProcessGroup group, long bucketBytes = GradientBucketReducer.DefaultBucketBytes, bool splitCpuThreads = true,
+        bool syncBatchNorm = false)
     {
         Group = group ?? throw new ArgumentNullException(nameof(group));
         _bucketBytes = bucketBytes;
         SplitCpuThreads = splitCpuThreads;
+        SyncBatchNormEnabled = syncBatchNorm;
     }
 
     public override IProcessGroup Group { get; }
     public bool SplitCpuThreads { get; }
+    public bool SyncBatchNormEnabled { get; }
 
     /// <summary>
     /// <c>cpu</c> → CPU (threads split among local ranks); <c>cuda</c>, empty (with CUDA) → <c>cuda:{local rank}</c>;
@@ -63,7 +68,15 @@ public sealed class DistributedDataParallelStrategy : Strategy
         return device;
     }
 
-    public override void SetupModel(nn.Module model) => ModuleSync.BroadcastParameters(model, Group, 0, _bucketBytes);
+    public override void SetupModel(nn.Module model)
+    {
+        ModuleSync.BroadcastParameters(model, Group, 0, _bucketBytes);
+        if (SyncBatchNormEnabled && IsDistributed)
+        {
+            _syncBatchNorm?.Dispose();
+            _syncBatchNorm = SyncBatchNorm.Apply(model, Group);
+        }
+    }
 
     public override void OnRestored(nn.Module model) => ModuleSync.BroadcastParameters(model, Group, 0, _bucketBytes);
 
