@@ -36,8 +36,7 @@ public sealed class Trainer
     Tensor? _rngToRestore;
     double _trainSecondsBefore;
     Stopwatch _clock = new();
-    int _epochsThisRun;
-    double _epochSecondsThisRun;
+    readonly Stopwatch _dataWait = new(), _batchTime = new();
 
     public Trainer(TrainerOptions? options = null, IEnumerable<Callback>? callbacks = null, IEnumerable<TrainingLogger>? loggers = null)
     {
@@ -91,6 +90,12 @@ public sealed class Trainer
     /// <summary>Training time including earlier sessions of a resumed run.</summary>
     public TimeSpan TrainTime => TimeSpan.FromSeconds(_trainSecondsBefore + _clock.Elapsed.TotalSeconds);
     public string? DefaultRootDir => Options.DefaultRootDir;
+    /// <summary>Time this fit spent blocked waiting for the next training batch.</summary>
+    public TimeSpan DataWaitTime => _dataWait.Elapsed;
+    /// <summary>Time this fit spent in training batches, waiting for data included.</summary>
+    public TimeSpan TrainBatchTime => _batchTime.Elapsed;
+    /// <summary>Fraction of training-batch time spent waiting for data (the input pipeline's cost to the loop).</summary>
+    public double DataWaitFraction => _batchTime.Elapsed.TotalSeconds > 0 ? _dataWait.Elapsed.TotalSeconds / _batchTime.Elapsed.TotalSeconds : 0;
     public StrixModule Module => _module ?? throw new InvalidOperationException("the trainer is not running a module");
 
     /// <summary>The epoch's metrics so far: training means, then validation metrics, then end-of-epoch values (learning rates).</summary>
@@ -174,12 +179,11 @@ public sealed class Trainer
 
             while (Epoch < MaxEpochs && !_stopNow && !ShouldStop)
             {
-                var epochClock = Stopwatch.StartNew();
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
                 if (val is not null && ValBatches > 0 && (Options.Val || final)) ValidateEpoch(module, val);
-                EndEpoch(module, epochClock.Elapsed.TotalSeconds);
+                EndEpoch(module);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
             Phase = TrainerPhase.Idle;
@@ -243,7 +247,8 @@ public sealed class Trainer
         MaxEpochs = FastDevRun ? 1 : Options.MaxEpochs;
         ShouldStop = false; StopReason = ""; _stopRequest = null; _stopNow = false;
         _epochDone = false; _batchesDone = 0; _nonFinite = 0; _restoresWithoutProgress = 0; _lastOptIteration = -1;
-        _trainSecondsBefore = 0; _epochsThisRun = 0; _epochSecondsThisRun = 0; _clock = new Stopwatch();
+        _trainSecondsBefore = 0; _clock = new Stopwatch();
+        _dataWait.Reset(); _batchTime.Reset();
         _trainMetrics.Clear(); _valMetrics.Clear(); _epochEndMetrics.Clear();
         Ema?.Dispose(); Ema = null; Scaler = null; Optimizer = null; Scheduler = null;
     }
@@ -293,8 +298,13 @@ public sealed class Trainer
         using var it = batches.GetEnumerator();
         for (int i = start; i < BatchesPerEpoch; i++)
         {
-            if (!it.MoveNext())
+            _batchTime.Start();
+            _dataWait.Start();
+            bool more = it.MoveNext();
+            _dataWait.Stop();
+            if (!more)
             {
+                _batchTime.Stop();
                 Warn($"the training data ended after {i} of {BatchesPerEpoch} batches in epoch {Epoch + 1}");
                 break;
             }
@@ -317,6 +327,7 @@ public sealed class Trainer
             {
                 if (!ReferenceEquals(batch, raw)) (batch as IDisposable)?.Dispose();
                 if (owned) (raw as IDisposable)?.Dispose();
+                _batchTime.Stop();
             }
             _batchesDone = i + 1;
             if (CheckStopMidEpoch(lastBatch: i + 1 >= BatchesPerEpoch)) break;
@@ -475,7 +486,7 @@ public sealed class Trainer
         }
     }
 
-    void EndEpoch(StrixModule module, double epochSeconds)
+    void EndEpoch(StrixModule module)
     {
         Phase = TrainerPhase.EpochEnd;
         _epochEndMetrics.Clear();
@@ -487,8 +498,6 @@ public sealed class Trainer
             var row = MetricRow().ToList();
             foreach (var l in Loggers) l.LogEpoch(EpochsCompleted, row);
         }
-        _epochsThisRun++;
-        _epochSecondsThisRun += epochSeconds;
         if (Options.TimeHours is double h)
         {
             double budget = h * 3600;
