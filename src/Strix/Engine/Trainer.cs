@@ -108,8 +108,11 @@ public sealed class Trainer
 
     TextWriter Out => Options.Log ?? Console.Error;
 
-    /// <summary>Writes a notice to the trainer's log (warnings, recoveries).</summary>
+    /// <summary>Writes a warning to the trainer's log (skipped steps, recoveries).</summary>
     public void Warn(string message) => Out.WriteLine($"WARNING ⚠️ {message}");
+
+    /// <summary>Writes a notice to the trainer's log (resume, checkpoints written on stop, early stopping).</summary>
+    public void Print(string message) => Out.WriteLine(message);
 
     /// <summary>Ends training after the current epoch (early stopping); <paramref name="reason"/> goes into the result.</summary>
     public void Stop(string reason)
@@ -648,7 +651,7 @@ public sealed class Trainer
         module.OnLoadCheckpoint(ck);
         foreach (var c in Callbacks) c.OnLoadCheckpoint(this, module, ck);
         foreach (var l in Loggers) l.OnResume(EpochsCompleted);
-        Out.WriteLine($"Resuming training from {path}: epoch {Epoch + 1}{(_batchesDone > 0 ? $", batch {_batchesDone}" : "")} of {MaxEpochs}, step {GlobalStep}");
+        Print($"Resuming training from {path}: epoch {Epoch + 1}{(_batchesDone > 0 ? $", batch {_batchesDone}" : "")} of {MaxEpochs}, step {GlobalStep}");
     }
 
     /// <summary>Copies a state dict into a model; every model entry must be present with the same shape.</summary>
