@@ -37,8 +37,7 @@ public sealed class Trainer
     Tensor? _rngToRestore;
     double _trainSecondsBefore;
     Stopwatch _clock = new();
-    int _epochsThisRun;
-    double _epochSecondsThisRun;
+    readonly Stopwatch _dataWait = new(), _batchTime = new();
 
     public Trainer(TrainerOptions? options = null, IEnumerable<Callback>? callbacks = null, IEnumerable<TrainingLogger>? loggers = null)
     {
@@ -92,6 +91,12 @@ public sealed class Trainer
     /// <summary>Training time including earlier sessions of a resumed run.</summary>
     public TimeSpan TrainTime => TimeSpan.FromSeconds(_trainSecondsBefore + _clock.Elapsed.TotalSeconds);
     public string? DefaultRootDir => Options.DefaultRootDir;
+    /// <summary>Time this fit spent blocked waiting for the next training batch.</summary>
+    public TimeSpan DataWaitTime => _dataWait.Elapsed;
+    /// <summary>Time this fit spent in training batches, waiting for data included.</summary>
+    public TimeSpan TrainBatchTime => _batchTime.Elapsed;
+    /// <summary>Fraction of training-batch time spent waiting for data (the input pipeline's cost to the loop).</summary>
+    public double DataWaitFraction => _batchTime.Elapsed.TotalSeconds > 0 ? _dataWait.Elapsed.TotalSeconds / _batchTime.Elapsed.TotalSeconds : 0;
     public StrixModule Module => _module ?? throw new InvalidOperationException("the trainer is not running a module");
 
     /// <summary>The epoch's metrics so far: training means, then validation metrics, then end-of-epoch values (learning rates).</summary>
@@ -114,8 +119,11 @@ public sealed class Trainer
     /// <summary>Loggers write on rank 0 only.</summary>
     IEnumerable<TrainingLogger> ActiveLoggers => IsGlobalZero ? Loggers : Enumerable.Empty<TrainingLogger>();
 
-    /// <summary>Writes a notice to the trainer's log (warnings, recoveries).</summary>
+    /// <summary>Writes a warning to the trainer's log (skipped steps, recoveries).</summary>
     public void Warn(string message) => Out.WriteLine($"WARNING ⚠️ {message}");
+
+    /// <summary>Writes a notice to the trainer's log (resume, checkpoints written on stop, early stopping).</summary>
+    public void Print(string message) => Out.WriteLine(message);
 
     /// <summary>Ends training after the current epoch (early stopping); <paramref name="reason"/> goes into the result.</summary>
     public void Stop(string reason)
@@ -189,12 +197,11 @@ public sealed class Trainer
 
             while (Epoch < MaxEpochs && !_stopNow && !ShouldStop)
             {
-                var epochClock = Stopwatch.StartNew();
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
                 if (val is not null && ValBatches > 0 && (Options.Val || final)) ValidateEpoch(module, val);
-                EndEpoch(module, epochClock.Elapsed.TotalSeconds);
+                EndEpoch(module);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
             Phase = TrainerPhase.Idle;
@@ -259,7 +266,8 @@ public sealed class Trainer
         MaxEpochs = FastDevRun ? 1 : Options.MaxEpochs;
         ShouldStop = false; StopReason = ""; _stopRequest = null; _stopNow = false;
         _epochDone = false; _batchesDone = 0; _nonFinite = 0; _restoresWithoutProgress = 0; _lastOptIteration = -1;
-        _trainSecondsBefore = 0; _epochsThisRun = 0; _epochSecondsThisRun = 0; _clock = new Stopwatch();
+        _trainSecondsBefore = 0; _clock = new Stopwatch();
+        _dataWait.Reset(); _batchTime.Reset();
         _trainMetrics.Clear(); _valMetrics.Clear(); _epochEndMetrics.Clear();
         Ema?.Dispose(); Ema = null; Scaler = null; Optimizer = null; Scheduler = null;
     }
@@ -310,8 +318,13 @@ public sealed class Trainer
         using var it = batches.GetEnumerator();
         for (int i = start; i < BatchesPerEpoch; i++)
         {
-            if (!it.MoveNext())
+            _batchTime.Start();
+            _dataWait.Start();
+            bool more = it.MoveNext();
+            _dataWait.Stop();
+            if (!more)
             {
+                _batchTime.Stop();
                 Warn($"the training data ended after {i} of {BatchesPerEpoch} batches in epoch {Epoch + 1}");
                 break;
             }
@@ -334,6 +347,7 @@ public sealed class Trainer
             {
                 if (!ReferenceEquals(batch, raw)) (batch as IDisposable)?.Dispose();
                 if (owned) (raw as IDisposable)?.Dispose();
+                _batchTime.Stop();
             }
             _batchesDone = i + 1;
             if (CheckStopMidEpoch(lastBatch: i + 1 >= BatchesPerEpoch)) break;
@@ -507,7 +521,7 @@ public sealed class Trainer
         }
     }
 
-    void EndEpoch(StrixModule module, double epochSeconds)
+    void EndEpoch(StrixModule module)
     {
         Phase = TrainerPhase.EpochEnd;
         _epochEndMetrics.Clear();
@@ -520,8 +534,6 @@ public sealed class Trainer
             var row = MetricRow().ToList();
             foreach (var l in ActiveLoggers) l.LogEpoch(EpochsCompleted, row);
         }
-        _epochsThisRun++;
-        _epochSecondsThisRun += epochSeconds;
         if (Options.TimeHours is double h)
         {
             double budget = h * 3600;
@@ -681,7 +693,7 @@ public sealed class Trainer
         module.OnLoadCheckpoint(ck);
         foreach (var c in Callbacks) c.OnLoadCheckpoint(this, module, ck);
         foreach (var l in ActiveLoggers) l.OnResume(EpochsCompleted);
-        Out.WriteLine($"Resuming training from {path}: epoch {Epoch + 1}{(_batchesDone > 0 ? $", batch {_batchesDone}" : "")} of {MaxEpochs}, step {GlobalStep}");
+        Print($"Resuming training from {path}: epoch {Epoch + 1}{(_batchesDone > 0 ? $", batch {_batchesDone}" : "")} of {MaxEpochs}, step {GlobalStep}");
     }
 
     /// <summary>Copies a state dict into a model; every model entry must be present with the same shape.</summary>

@@ -81,6 +81,17 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.False(Directory.Exists(r.RunDir));
     }
 
+    [Fact]
+    public void Fine_tuning_on_different_classes_transfers_matching_tensors_and_says_how_many()
+    {
+        var dir = TestPaths.NewTempDir();
+        var log = new StringWriter();
+        var r = YoloTraining.Run(Args(dir, ("fast_dev_run", "true"), ("single_cls", "true")), log); // 80-class weights, 1-class data
+        Assert.Matches(@"Transferred \d+/\d+ items from tiny\.safetensors", log.ToString());
+        Assert.Contains("class count changed from 80 to 1", log.ToString());
+        Assert.Equal(1, r.Fit.GlobalStep);
+    }
+
     /// <summary>
     /// A short run writes a complete run folder; best loads as a plain weights file; the run then resumes
     /// from last with more epochs and continues the same results.csv.

@@ -33,7 +33,7 @@ public sealed class EarlyStopping : Callback
         {
             Stopped = true;
             trainer.Stop("early_stopping");
-            Console.Error.WriteLine($"Stopping training early as no improvement observed in last {Patience} epochs. " +
+            trainer.Print($"Stopping training early as no improvement observed in last {Patience} epochs. " +
                 $"Best results observed at epoch {BestEpoch}, best model saved as best.");
         }
     }

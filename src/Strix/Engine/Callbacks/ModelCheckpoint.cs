@@ -67,7 +67,7 @@ public sealed class ModelCheckpoint : Callback, Strategies.IRankZeroOnly
     {
         if (trainer.FastDevRun || !SaveLast || !trainer.IsMidEpoch) return;
         Save(trainer, LastPath, resumable: true);
-        Console.Error.WriteLine($"Saved {LastPath} at epoch {trainer.Epoch + 1}, step {trainer.GlobalStep} ({trainer.StopReason}); resume with it to continue.");
+        trainer.Print($"Saved {LastPath} at epoch {trainer.Epoch + 1}, step {trainer.GlobalStep} ({trainer.StopReason}); resume with it to continue.");
     }
 
     void Save(Trainer trainer, string path, bool resumable)

@@ -13,7 +13,7 @@ namespace Strix.Engine.Yolo;
 
 /// <summary>What a <see cref="YoloTraining.Run"/> produced.</summary>
 public sealed record TrainResult(string RunDir, string? BestPath, string? LastPath, FitResult Fit,
-    IReadOnlyDictionary<string, double> FinalMetrics, TimeSpan WallTime);
+    IReadOnlyDictionary<string, double> FinalMetrics, TimeSpan WallTime, double DataWaitFraction, TimeSpan TrainBatchTime);
 
 /// <summary>
 /// <c>strix train</c>: resolves the data and model, builds loaders, the <see cref="YoloModule"/>, the
@@ -120,7 +120,8 @@ public static class YoloTraining
         output.WriteLine(args.GetNullableDouble("time") is double h ? $"Starting training for {h} hours..." : $"Starting training for {args.Epochs} epochs...");
 
         var fit = trainer.Fit(module, new LoaderSource(trainLoader), new LoaderSource(valLoader), resumePath);
-        output.WriteLine($"\n{fit.EpochsCompleted} epochs completed in {fit.TrainTime.TotalHours:0.000} hours ({fit.StopReason}).");
+        output.WriteLine($"\n{fit.EpochsCompleted} epochs completed in {fit.TrainTime.TotalHours:0.000} hours ({fit.StopReason}); " +
+            $"waiting for data took {100 * trainer.DataWaitFraction:0.0}% of the training-step time.");
 
         IReadOnlyDictionary<string, double> final = fit.Metrics;
         string? best = File.Exists(checkpoint.BestPath) ? checkpoint.BestPath : null;
@@ -135,7 +136,7 @@ public static class YoloTraining
         }
         if (!fastDevRun) output.WriteLine($"Results saved to {runDir}");
         else { try { Directory.Delete(runDir, recursive: true); } catch (IOException) { } }
-        return new TrainResult(runDir, best, last, fit, final, wall.Elapsed);
+        return new TrainResult(runDir, best, last, fit, final, wall.Elapsed, trainer.DataWaitFraction, trainer.TrainBatchTime);
     }
 
     /// <summary>Validates the best weights with the per-class table, the confusion matrix and the curves (Ultralytics' final_eval).</summary>
