@@ -1,3 +1,4 @@
+using Strix.Engine.Strategies;
 using Strix.Engine.Yolo;
 
 namespace Strix.Cli.Commands;
@@ -6,6 +7,7 @@ namespace Strix.Cli.Commands;
 /// <c>strix train data=… model=yolov8n epochs=100 imgsz=640 …</c> (every Ultralytics train argument), or
 /// <c>strix train resume model=runs/detect/train/weights/last.safetensors [epochs=N]</c>.
 /// With no arguments it trains yolov8n on the built-in <c>shapes</c> dataset in a few minutes.
+/// Under <c>mpirun -np N</c> (or srun) it trains data-parallel on N ranks (docs/distributed.md).
 /// </summary>
 public sealed class TrainCommand : ICommand
 {
@@ -22,8 +24,7 @@ public sealed class TrainCommand : ICommand
             var last = args.Require("model", "the run's weights/last.safetensors");
             int? epochs = args.Has("epochs") ? args.GetInt("epochs", 0) : null;
             args.EnsureAllUsed(Name);
-            YoloTrainer.Resume(last, epochs);
-            return 0;
+            return DistributedLaunch.Run(strategy => { YoloTrainer.Resume(last, epochs, strategy: strategy); return 0; });
         }
         var lookup = new CliLookup(args);
         var a = TrainArgs.FromLookup(lookup);
@@ -37,8 +38,7 @@ public sealed class TrainCommand : ICommand
                 Hyp = args.Has("close_mosaic") ? a.Hyp : a.Hyp with { CloseMosaic = Math.Min(a.Hyp.CloseMosaic, 5) },
             };
         args.EnsureAllUsed(Name);
-        YoloTrainer.Train(a);
-        return 0;
+        return DistributedLaunch.Run(strategy => { YoloTrainer.Train(a, strategy: strategy); return 0; });
     }
 
     sealed class CliLookup(CliArgs args) : ITrainArgLookup

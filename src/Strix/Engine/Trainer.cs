@@ -30,7 +30,7 @@ public sealed class Trainer
     List<(string Name, double Value, bool ProgBar, bool OnStep, bool OnEpoch)>? _pending;
     StrixModule? _module;
     volatile string? _stopRequest;
-    bool _stopNow, _epochDone, _validatedThisEpoch;
+    bool _stopNow, _epochDone, _validatedThisEpoch, _anyValBatches;
     int _batchesDone, _nonFinite, _restoresWithoutProgress;
     long _lastOptIteration = -1;
     Snapshot? _lastGood;
@@ -193,7 +193,7 @@ public sealed class Trainer
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
-                if (val is not null && ValBatches > 0 && (Options.Val || final)) ValidateEpoch(module, val);
+                if (val is not null && _anyValBatches && (Options.Val || final)) ValidateEpoch(module, val);
                 EndEpoch(module, epochClock.Elapsed.TotalSeconds);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
@@ -260,6 +260,9 @@ public sealed class Trainer
         ValBatches = FastDevRun ? Math.Min(1, nv)
             : Options.OverfitBatches > 0 ? Math.Min(Options.OverfitBatches, nv)
             : Options.LimitValBatches?.Apply(nv) ?? nv;
+
+        // Under DDP a rank's validation shard may be empty; every rank still runs validation (it gathers).
+        _anyValBatches = Strategy.IsDistributed ? Strategy.AnyRank(ValBatches > 0)[0] : ValBatches > 0;
 
         var cfg = module.ConfigureOptimizers() ?? throw new InvalidOperationException($"{module.GetType().Name}.ConfigureOptimizers returned null");
         Optimizer = cfg.Optimizer;

@@ -113,6 +113,10 @@ public sealed class YoloModule : StrixModule<Batch>
 
     public override void OnValidationEpochEnd()
     {
+        // Data-parallel: every rank validated a shard; all take every shard so each computes the
+        // single-process metrics (and every rank agrees on fitness, e.g. for early stopping).
+        if (Trainer.Strategy.IsDistributed)
+            _validator.MergeShards(Trainer.Strategy.Group.AllGatherBytes(_validator.ExportShard()));
         var r = _validator.End();
         LastValidation = r;
         var m = r.Metrics;
