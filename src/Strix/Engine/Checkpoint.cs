@@ -16,10 +16,11 @@ namespace Strix.Engine;
 /// the torch generator state. Only in resumable checkpoints (<c>last</c>).</item>
 /// <item><c>extra/&lt;name&gt;</c> — tensors a module adds in <c>OnSaveCheckpoint</c>.</item>
 /// </list>
-/// Metadata (string → string): <c>format</c>, <c>format_version</c>, <c>trainer</c> (JSON: epoch, step,
+/// Metadata (string → string): <c>checkpoint_format</c>, <c>checkpoint_version</c>, <c>trainer</c> (JSON: epoch, step,
 /// counters, scheduler, scaler, EMA, C# RNG states, optimizer groups), <c>callbacks</c> (JSON by callback
 /// key), <c>module</c> (JSON), <c>args</c> (JSON of the run's arguments), <c>created</c>, plus any string
-/// entries a module adds to <see cref="Metadata"/>.
+/// entries a module adds to <see cref="Metadata"/> (a detection module adds the model metadata of a
+/// Strix weight file, so <c>best</c> loads wherever a weights file does).
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
@@ -27,7 +28,7 @@ public sealed class Checkpoint : IDisposable
     public const int FormatVersion = 1;
     const string ModelPrefix = "train/model/", OptimPrefix = "train/optim/", GradPrefix = "train/grad/",
         RngKey = "train/rng/torch", ExtraPrefix = "extra/";
-    static readonly string[] ReservedMeta = { "format", "format_version", "trainer", "callbacks", "module", "args", "created" };
+    static readonly string[] ReservedMeta = { "checkpoint_format", "checkpoint_version", "trainer", "callbacks", "module", "args", "created" };
 
     public Dictionary<string, Tensor> Weights { get; } = new();
     public Dictionary<string, Tensor>? ModelWeights { get; set; }
@@ -59,8 +60,8 @@ public sealed class Checkpoint : IDisposable
                 throw new ArgumentException($"weight name '{k}' collides with the checkpoint's reserved prefixes");
         var meta = new Dictionary<string, string>(Metadata)
         {
-            ["format"] = FormatName,
-            ["format_version"] = FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["checkpoint_format"] = FormatName,
+            ["checkpoint_version"] = FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["trainer"] = Trainer.ToJsonString(),
             ["callbacks"] = Callbacks.ToJsonString(),
             ["module"] = Module.ToJsonString(),
@@ -80,10 +81,10 @@ public sealed class Checkpoint : IDisposable
         try
         {
             var meta = contents.Metadata;
-            if (meta.TryGetValue("format", out var fmt) && fmt == FormatName)
+            if (meta.TryGetValue("checkpoint_format", out var fmt) && fmt == FormatName)
             {
-                if (!int.TryParse(meta.GetValueOrDefault("format_version"), out var ver) || ver > FormatVersion)
-                    throw new InvalidDataException($"{path}: checkpoint format version '{meta.GetValueOrDefault("format_version")}' is newer than this Strix reads ({FormatVersion})");
+                if (!int.TryParse(meta.GetValueOrDefault("checkpoint_version"), out var ver) || ver > FormatVersion)
+                    throw new InvalidDataException($"{path}: checkpoint format version '{meta.GetValueOrDefault("checkpoint_version")}' is newer than this Strix reads ({FormatVersion})");
                 ck.Trainer = ParseObject(meta, "trainer", path);
                 ck.Callbacks = ParseObject(meta, "callbacks", path);
                 ck.Module = ParseObject(meta, "module", path);

@@ -225,6 +225,35 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>
+    /// Runs one validation pass (Lightning's <c>trainer.validate</c>): the module's validation hooks and
+    /// the callbacks' validation hooks, in eval mode under no_grad, with the trainer's precision. Returns
+    /// what the module logged.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Validate<TBatch>(StrixModule<TBatch> module, IBatchSource<TBatch> val)
+    {
+        if (_module is not null) throw new InvalidOperationException("this trainer is already running");
+        _module = module;
+        module.Attach(this);
+        try
+        {
+            Device = Strategy.ResolveDevice(Options.Device);
+            Precision = Precisions.Parse(Options.Precision);
+            module.Model.to(Device);
+            val = Strategy.ValSource(val); // DDP: this rank's whole batches; the module gathers the statistics
+            int nv = val.Count;
+            ValBatches = FastDevRun ? Math.Min(1, nv) : Options.LimitValBatches?.Apply(nv) ?? nv;
+            Call(m => m.Setup("validate"), c => c.Setup(this, module, "validate"));
+            ValidateEpoch(module, val);
+            return _valMetrics.EpochValues().ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        finally
+        {
+            try { Call(m => m.Teardown("validate"), c => c.Teardown(this, module, "validate")); }
+            finally { Phase = TrainerPhase.Idle; _module = null; }
+        }
+    }
+
     void ResetState()
     {
         Epoch = 0; EpochsCompleted = 0; BatchIdx = 0; Iteration = 0; GlobalStep = 0;

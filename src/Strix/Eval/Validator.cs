@@ -194,67 +194,24 @@ public sealed class Validator
 
     /// <summary>
     /// This pass's statistics (per image, per batch, loss sums) as bytes, for data-parallel validation:
-    /// every rank validates a shard, the shards are exchanged, and <see cref="MergeShards"/> rebuilds the
-    /// single-process pass. The confusion matrix, plots and predictions.json are not carried.
+    /// every rank validates a batch-strided shard, the shards are exchanged, and <see cref="MergeShards"/>
+    /// rebuilds the single-process pass (see <see cref="ValidationShard"/>). The confusion matrix, plots
+    /// and predictions.json are not carried.
     /// </summary>
-    public byte[] ExportShard()
-    {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms))
-        {
-            w.Write(_batchSizes.Count);
-            foreach (var b in _batchSizes) w.Write(b);
-            w.Write(_lossSums?.Length ?? 0);
-            foreach (var v in _lossSums ?? Array.Empty<double>()) w.Write(v);
-            Evaluator.Metrics.WriteImages(w);
-        }
-        return ms.ToArray();
-    }
+    public byte[] ExportShard() =>
+        ValidationShard.Export(Evaluator.Metrics, _batchSizes, _lossSums ?? Array.Empty<double>());
 
-    /// <summary>
-    /// Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in the
-    /// order one process would have seen the images. The shards must be batch-strided (rank r validated
-    /// global batches r, r+W, r+2W, …, as the data loader and the DDP strategy shard validation), so
-    /// global batch g is rank g mod W's batch g div W. Metrics then equal a single-process pass exactly.
-    /// </summary>
+    /// <summary>Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in single-process order.</summary>
     public void MergeShards(IReadOnlyList<byte[]> shards)
     {
-        int world = shards.Count;
-        var batches = new List<List<DetectionMetrics.ImageStats>>[world];
-        double[]? losses = null;
-        int totalBatches = 0;
-        for (int r = 0; r < world; r++)
-        {
-            using var reader = new BinaryReader(new MemoryStream(shards[r]));
-            var sizes = new int[reader.ReadInt32()];
-            for (int i = 0; i < sizes.Length; i++) sizes[i] = reader.ReadInt32();
-            var l = new double[reader.ReadInt32()];
-            for (int i = 0; i < l.Length; i++) l[i] = reader.ReadDouble();
-            if (l.Length > 0)
-            {
-                losses ??= new double[l.Length];
-                if (losses.Length != l.Length) throw new InvalidDataException($"rank {r} reports {l.Length} validation losses, rank 0 {losses.Length}");
-                for (int i = 0; i < l.Length; i++) losses[i] += l[i];
-            }
-            var images = DetectionMetrics.ReadImages(reader);
-            if (images.Count != sizes.Sum()) throw new InvalidDataException($"rank {r}'s validation shard has {images.Count} images in batches of {sizes.Sum()}");
-            batches[r] = new();
-            int at = 0;
-            foreach (var size in sizes) { batches[r].Add(images.GetRange(at, size)); at += size; }
-            totalBatches += sizes.Length;
-        }
+        var merged = ValidationShard.Merge(shards);
         var metrics = Evaluator.Metrics;
         metrics.Reset();
+        foreach (var image in merged.Images) metrics.Add(image);
         _batchSizes.Clear();
-        for (int g = 0; g < totalBatches; g++)
-        {
-            int r = g % world, k = g / world;
-            if (k >= batches[r].Count) throw new InvalidDataException($"validation shards are not batch-strided: global batch {g} (rank {r}, batch {k}) is missing");
-            foreach (var image in batches[r][k]) metrics.Add(image);
-            _batchSizes.Add(batches[r][k].Count);
-        }
-        _lossSums = losses;
-        _batches = totalBatches;
+        _batchSizes.AddRange(merged.BatchSizes);
+        _lossSums = merged.Sums.Length > 0 ? merged.Sums : null;
+        _batches = merged.BatchSizes.Count;
         _images = metrics.Images;
     }
 

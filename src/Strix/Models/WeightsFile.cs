@@ -36,11 +36,10 @@ public static class WeightsFile
         try
         {
             if (meta.Fused) model.Fuse();
-            // A training checkpoint keeps its training state under "train/" and "extra/": the model is the rest.
-            var weights = contents.Tensors
-                .Where(kv => !kv.Key.StartsWith("train/", StringComparison.Ordinal) && !kv.Key.StartsWith("extra/", StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key, kv => kv.Value);
-            StateDictTransfer.Strict(model, weights, path);
+            // Training checkpoints (weights/last) add optimizer and RNG state under "train/…" names;
+            // state-dict keys never contain '/', so the model's tensors are exactly the others.
+            var tensors = contents.Tensors.Where(kv => !kv.Key.Contains('/')).ToDictionary(kv => kv.Key, kv => kv.Value);
+            StateDictTransfer.Strict(model, tensors, path);
             model.eval();
             return (model, meta);
         }

@@ -166,7 +166,7 @@ public class MpiTwoRankTests
         var r = MpiRun.RunDll(2, MpiRun.CliDll(), Limit, dir, "train", $"data={TestPaths.Asset("coco8.yaml")}", "model=yolov8n",
             "imgsz=64", "epochs=2", "batch=4", "workers=1", "plots=false", $"project={Path.Combine(dir, "runs")}");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("(2 ranks, 2 images per rank per step)", r.StdOut); // batch is the total, as in Ultralytics
+        Assert.Contains("2 ranks (mpi), 2 images per rank per step", r.StdOut); // batch is the total, as in Ultralytics
         var run = Path.Combine(dir, "runs", "train");
         Assert.Equal(new[] { run }, Directory.GetDirectories(Path.Combine(dir, "runs")));   // one run folder (rank 0's)
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "results.csv")).Length);         // header + 2 epochs, written once

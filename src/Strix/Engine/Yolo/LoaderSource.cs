@@ -3,13 +3,21 @@ using Strix.Engine.Strategies;
 
 namespace Strix.Engine.Yolo;
 
-/// <summary>A <see cref="DataLoader"/> as the trainer's batch source: epoch e's batches depend only on (seed, e).</summary>
+/// <summary>
+/// A <see cref="DataLoader"/> as the trainer's batch source: each epoch calls
+/// <see cref="DataLoader.SetEpoch"/> first, so shuffling, augmentation draws and close_mosaic are a
+/// function of (seed, epoch) — what makes a resumed run see the same batches.
+/// </summary>
 public sealed class LoaderSource(DataLoader loader) : IBatchSource<Batch>, IRankShardedSource
 {
-    public DataLoader Loader => loader;
+    public DataLoader Loader { get; } = loader;
+    public int Count => Loader.Count;
     /// <summary>True when the loader was built for one rank's share (DataLoaderOptions.WorldSize &gt; 1).</summary>
-    public bool IsRankSharded => loader.Options.WorldSize > 1;
-    public int Count => loader.Count;
-    public IEnumerable<Batch> GetEpoch(int epoch) => loader.GetEpoch(epoch);
-    public IEnumerable<Batch> GetEpoch(int epoch, int start) => loader.GetEpoch(epoch, start);
+    public bool IsRankSharded => Loader.Options.WorldSize > 1;
+
+    public IEnumerable<Batch> GetEpoch(int epoch)
+    {
+        Loader.SetEpoch(epoch);
+        foreach (var b in Loader) yield return b;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Strix.Data;
 using Strix.Engine.Optim;
 using Strix.Eval;
@@ -9,133 +10,217 @@ using static TorchSharp.torch;
 namespace Strix.Engine.Yolo;
 
 /// <summary>
-/// YOLOv8 detection training as a <see cref="StrixModule{TBatch}"/>: the loss on each batch, the
-/// validator on the EMA weights, Ultralytics' optimizer rule and three parameter groups, warm-up and
-/// decay, and mosaic switched off for the last <c>close_mosaic</c> epochs.
+/// YOLOv8 detection training as a <see cref="StrixModule{TBatch}"/>: the training step is the v8 loss
+/// on uint8 batches scaled to 0–1 on the device; validation decodes, runs NMS (conf 0.001, multi-label,
+/// as Ultralytics validates) and accumulates mAP in original-image pixels, plus the validation losses;
+/// the optimizer and schedule follow Ultralytics' <c>build_optimizer</c> (three parameter groups,
+/// nominal batch 64, <c>optimizer=auto</c>) and warm-up.
 /// </summary>
 public sealed class YoloModule : StrixModule<Batch>
 {
-    readonly DetectionLoss _loss;
-    readonly Validator _validator;
-    readonly DataLoader _train;
-
-    readonly string? _plotDir;
-
-    /// <param name="plotDir">Where to write train_batch0..2.jpg (null: no plots).</param>
-    public YoloModule(DetectionModel model, TrainArgs args, IReadOnlyList<string> names, DataLoader train, Validator validator, string? plotDir = null) : base(model)
+    /// <summary>Ultralytics' results.csv columns after <c>epoch</c>.</summary>
+    public static readonly string[] ResultColumns =
     {
-        _plotDir = plotDir;
+        "train/box_loss", "train/cls_loss", "train/dfl_loss",
+        "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
+        "val/box_loss", "val/cls_loss", "val/dfl_loss", "lr/pg0", "lr/pg1", "lr/pg2",
+    };
+
+    readonly DetectionLoss _loss;
+    readonly TrainingArguments _args;
+    readonly int _trainImages;
+    DetectionMetrics? _metrics;
+    ConfusionMatrix? _confusion;
+    double[] _valLoss = new double[3];
+    int _valBatches;
+    readonly List<int> _valBatchSizes = new();
+
+    public YoloModule(DetectionModel model, IReadOnlyList<string> names, TrainingArguments args, int trainImages, TextWriter? log = null)
+        : base(model)
+    {
+        if (names.Count != model.NumClasses) throw new ArgumentException($"{names.Count} class names for a model with {model.NumClasses} classes");
         Detector = model;
-        Args = args;
-        Names = names;
-        _train = train;
-        _validator = validator;
-        _loss = new DetectionLoss(model, args.Box, args.Cls, args.Dfl);
+        Names = names.ToArray();
+        _args = args;
+        _trainImages = trainImages;
+        Out = log ?? Console.Out;
+        _loss = new DetectionLoss(model, args.GetDouble("box"), args.GetDouble("cls"), args.GetDouble("dfl"));
+        SingleClass = args.GetBool("single_cls");
     }
 
     public DetectionModel Detector { get; }
-    public TrainArgs Args { get; }
     public IReadOnlyList<string> Names { get; }
-    /// <summary>The last validation's result (metrics, speed, losses).</summary>
-    public ValidationResult? LastValidation { get; private set; }
+    public bool SingleClass { get; }
+    TextWriter Out { get; }
+    /// <summary>The results of the last validation.</summary>
+    public DetectionResults? LastResults { get; private set; }
+    public ConfusionMatrix? LastConfusion => _confusion;
+    /// <summary>Print the per-class table after validation (the final evaluation does).</summary>
+    public bool PerClassTable { get; set; }
+    /// <summary>Optimizer Ultralytics' rules picked (after <see cref="ConfigureOptimizers"/>).</summary>
+    public string OptimizerSummary { get; private set; } = "";
 
-    /// <summary>Ultralytics' <c>optimizer=auto</c>: SGD for long runs, else AdamW with an lr fitted to the class count.</summary>
-    public static (string Name, double Lr, double Momentum) ResolveOptimizer(string optimizer, double lr0, double momentum, int nc, long iterations)
+    /// <summary>
+    /// Ultralytics' choice for <c>optimizer=auto</c>: SGD(lr 0.01, momentum 0.9) for more than 10 000
+    /// iterations, else AdamW with lr = round(0.002·5/(4+nc), 6) and momentum 0.9.
+    /// </summary>
+    public static (string Name, double Lr, double Momentum) AutoOptimizer(long iterations, int nc) =>
+        iterations > 10000 ? ("SGD", 0.01, 0.9) : ("AdamW", Math.Round(0.002 * 5 / (4 + nc), 6), 0.9);
+
+    /// <summary>Ultralytics: accumulate = max(round(nbs/batch), 1); weight decay × batch·accumulate/nbs.</summary>
+    public static (int Accumulate, double WeightDecay) NominalBatch(int batch, int nbs, double weightDecay)
     {
-        if (!optimizer.Equals("auto", StringComparison.OrdinalIgnoreCase)) return (optimizer, lr0, momentum);
-        if (iterations > 10_000) return ("SGD", 0.01, 0.9);
-        return ("AdamW", Math.Round(0.002 * 5 / (4 + nc), 6), 0.9);
+        int accumulate = Math.Max((int)Math.Round((double)nbs / batch), 1);
+        return (accumulate, weightDecay * batch * accumulate / nbs);
     }
 
     public override OptimizerConfig ConfigureOptimizers()
     {
-        int accumulate = Math.Max((int)Math.Round((double)Args.Nbs / Args.Batch), 1);
-        double weightDecay = Args.WeightDecay * Args.Batch * accumulate / Args.Nbs;
-        long iterations = (long)Math.Ceiling((double)Trainer.BatchesPerEpoch * Args.Batch / Math.Max(Args.Batch, Args.Nbs)) * Trainer.MaxEpochs;
-        var (name, lr, momentum) = ResolveOptimizer(Args.Optimizer, Args.Lr0, Args.Momentum, Detector.NumClasses, iterations);
-        if (Args.Optimizer.Equals("auto", StringComparison.OrdinalIgnoreCase))
-            Trainer.Out.WriteLine($"optimizer: 'optimizer=auto' found, chose {name}(lr={lr}, momentum={momentum}) for {iterations} iterations and {Detector.NumClasses} classes");
-        var groups = ParameterGroups.Yolo(Detector, lr, momentum, weightDecay);
+        int batch = _args.Batch, nbs = _args.GetInt("nbs");
+        var (_, decay) = NominalBatch(batch, nbs, _args.GetDouble("weight_decay"));
+        long iterations = (long)Math.Ceiling((double)_trainImages / Math.Max(batch, nbs)) * Trainer.MaxEpochs;
+        string name = _args.GetString("optimizer") ?? "auto";
+        double lr = _args.GetDouble("lr0"), momentum = _args.GetDouble("momentum"), warmupBiasLr = _args.GetDouble("warmup_bias_lr");
+        if (name.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            (name, lr, momentum) = AutoOptimizer(iterations, Names.Count);
+            warmupBiasLr = 0.0; // no higher than lr0 for Adam
+            Out.WriteLine($"optimizer: 'optimizer=auto' found, ignoring 'lr0={_args.GetDouble("lr0").ToString(CultureInfo.InvariantCulture)}' and " +
+                $"'momentum={_args.GetDouble("momentum").ToString(CultureInfo.InvariantCulture)}' and determining best 'optimizer', 'lr0' and 'momentum' automatically...");
+        }
+        var groups = ParameterGroups.Yolo(Detector, lr, momentum, decay);
         var opt = ParameterGroups.Create(name, groups);
-        var schedule = new YoloLrScheduler(opt, Args.Lrf, Args.CosLr, Args.WarmupEpochs, Args.WarmupBiasLr,
-            Args.WarmupMomentum, momentum, Args.Nbs, Args.Batch);
-        return new OptimizerConfig(opt, schedule);
+        var sched = new YoloLrScheduler(opt, _args.GetDouble("lrf"), _args.GetBool("cos_lr"), _args.GetDouble("warmup_epochs"),
+            warmupBiasLr, _args.GetDouble("warmup_momentum"), _args.GetDouble("momentum"), nbs, batch);
+        OptimizerSummary = string.Create(CultureInfo.InvariantCulture,
+            $"{opt.Name}(lr={lr}, momentum={momentum}) with parameter groups {groups[2].Parameters.Count} weight(decay=0.0), " +
+            $"{groups[1].Parameters.Count} weight(decay={decay}), {groups[0].Parameters.Count} bias(decay=0.0)");
+        Out.WriteLine($"optimizer: {OptimizerSummary}");
+        return new OptimizerConfig(opt, sched);
     }
 
-    /// <summary>uint8 RGB batch → float 0–1 on the model's device.</summary>
-    public static Tensor Preprocess(Batch batch, Device device) =>
-        batch.Images.to(device).to(ScalarType.Float32).div_(255f);
-
-    /// <summary>Class targets as the model sees them (all zero for single_cls).</summary>
-    Tensor Classes(Batch batch) => Args.SingleCls ? zeros_like(batch.Cls, device: Device) : batch.Cls.to(Device);
-
-    public override void OnTrainBatchStart(Batch batch, int batchIdx)
+    public override Batch TransferBatchToDevice(Batch batch, Device device)
     {
-        if (_plotDir is not null && Trainer.Epoch == 0 && batchIdx < 3 && !Trainer.FastDevRun)
-            DataPlots.PlotBatch(batch, Names, Path.Combine(_plotDir, $"train_batch{batchIdx}.jpg"));
+        if (batch.Images.device == device) return batch;
+        return new Batch
+        {
+            Images = batch.Images.to(device), BatchIdx = batch.BatchIdx.to(device), Cls = batch.Cls.to(device),
+            Bboxes = batch.Bboxes.to(device), Files = batch.Files, OriginalShapes = batch.OriginalShapes,
+            ResizedShapes = batch.ResizedShapes, RatioPad = batch.RatioPad, Count = batch.Count,
+        };
     }
+
+    /// <summary>uint8 [B,3,H,W] → float 0–1 on the batch's device.</summary>
+    static Tensor Preprocess(Batch batch) => batch.Images.to(ScalarType.Float32).div_(255.0);
+
+    Tensor Classes(Batch batch) => SingleClass ? zeros_like(batch.Cls) : batch.Cls;
 
     public override Tensor TrainingStep(Batch batch, int batchIdx)
     {
-        var images = Preprocess(batch, Device);
-        var preds = Detector.call(images);
-        var (loss, items) = _loss.Compute(preds, batch.BatchIdx.to(Device), Classes(batch), batch.Bboxes.to(Device));
+        var images = Preprocess(batch);
+        var preds = Detector.forward(images);
+        var (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
         var v = items.cpu().data<float>().ToArray();
         Log("train/box_loss", v[0], progBar: true);
         Log("train/cls_loss", v[1], progBar: true);
         Log("train/dfl_loss", v[2], progBar: true);
-        Log("Instances", batch.BatchIdx.shape[0], progBar: true, onEpoch: false);
-        Log("Size", batch.Images.shape[3], progBar: true, onEpoch: false);
+        Log("Instances", batch.Cls.shape[0], progBar: true, onEpoch: false);
+        Log("Size", images.shape[3], progBar: true, onEpoch: false);
         return loss;
     }
 
-    /// <summary>Mosaic on or off is a function of the epoch alone, so a resumed run sees what an uninterrupted one would.</summary>
-    public override void OnTrainEpochStart()
+    public override void OnValidationEpochStart()
     {
-        int closeAt = Trainer.MaxEpochs - Args.Hyp.CloseMosaic;
-        bool close = Args.Hyp.CloseMosaic > 0 && Trainer.Epoch >= closeAt;
-        if (close && _train.MosaicEnabled)
-        {
-            Trainer.Out.WriteLine("Closing dataloader mosaic");
-            _train.CloseMosaic();
-        }
-        else if (!close && !_train.MosaicEnabled) _train.Dataset.OpenMosaic();
+        _metrics = new DetectionMetrics(Names);
+        _confusion = new ConfusionMatrix(Names.Count);
+        _valLoss = new double[3];
+        _valBatches = 0;
+        _valBatchSizes.Clear();
     }
 
-    public override void OnValidationStart() => _validator.Begin();
+    public override void ValidationStep(Batch batch, int batchIdx)
+    {
+        var images = Preprocess(batch);
+        var preds = Detector.forward(images);
+        var cls = Classes(batch);
+        var (_, items) = _loss.Compute(preds, batch.BatchIdx, cls, batch.Bboxes);
+        var v = items.cpu().data<float>().ToArray();
+        for (int k = 0; k < 3; k++) _valLoss[k] += v[k];
+        _valBatches++;
+        _valBatchSizes.Add(batch.Count);
 
-    public override void ValidationStep(Batch batch, int batchIdx) =>
-        _validator.Step(Detector, batch, batchIdx, (raw, b) =>
+        var decoded = Detector.Head.Decode(preds);
+        var dets = Nms.NonMaxSuppression(decoded, new NmsOptions
         {
-            var (_, items) = _loss.Compute(raw, b.BatchIdx.to(Device), Classes(b), b.Bboxes.to(Device));
-            return items;
+            Conf = 0.001, Iou = _args.GetDouble("iou"), MaxDet = _args.GetInt("max_det"), MultiLabel = true, Agnostic = SingleClass,
         });
+        long h = images.shape[2], w = images.shape[3];
+        var scale = tensor(new float[] { w, h, w, h }, device: images.device);
+        var idx = batch.BatchIdx.cpu();
+        for (int i = 0; i < dets.Length; i++)
+        {
+            using var scope = NewDisposeScope();
+            var (oh, ow) = batch.OriginalShapes[i];
+            var (rw, rh, pw, ph) = batch.RatioPad[i];
+            var mask = idx.eq(i).to(images.device);
+            var gtBoxes = BoxOps.ScaleBoxes(BoxOps.XywhToXyxy(batch.Bboxes[mask] * scale), rw, rh, pw, ph, oh, ow);
+            var gtCls = cls[mask];
+            var pred = dets[i];
+            var predn = pred.shape[0] == 0 ? pred
+                : cat(new[] { BoxOps.ScaleBoxes(pred[.., ..4], rw, rh, pw, ph, oh, ow), pred[.., 4..] }, 1);
+            _metrics!.Update(predn, gtBoxes, gtCls);
+            _confusion!.Process(predn, gtBoxes, gtCls);
+            dets[i].Dispose();
+        }
+    }
 
     public override void OnValidationEpochEnd()
     {
-        // Data-parallel: every rank validated a shard; all take every shard so each computes the
-        // single-process metrics (and every rank agrees on fitness, e.g. for early stopping).
-        if (Trainer.Strategy.IsDistributed)
-            _validator.MergeShards(Trainer.Strategy.Group.AllGatherBytes(_validator.ExportShard()));
-        var r = _validator.End();
-        LastValidation = r;
-        var m = r.Metrics;
-        Log("metrics/precision(B)", m.MeanPrecision);
-        Log("metrics/recall(B)", m.MeanRecall);
-        Log("metrics/mAP50(B)", m.Map50);
-        Log("metrics/mAP50-95(B)", m.Map);
-        foreach (var (k, v) in r.Losses) Log(k, v); // keys are already val/box_loss …
+        if (_metrics is null) return;
+        if (Trainer.Strategy.IsDistributed) MergeRankShards();
+        var r = _metrics.Compute();
+        LastResults = r;
+        foreach (var (k, val) in r.ToDictionary())
+            if (k != "fitness") Log(k, val);
+        string[] names = { "val/box_loss", "val/cls_loss", "val/dfl_loss" };
+        for (int k = 0; k < 3; k++) Log(names[k], _valLoss[k] / Math.Max(1, _valBatches));
         Log("fitness", r.Fitness);
+        Out.Write(MetricsTable.Format(r, perClass: PerClassTable));
     }
 
-    /// <summary>Checkpoints carry the model metadata, so <c>best</c>/<c>last</c> load anywhere a weights file does.</summary>
+    /// <summary>
+    /// Data-parallel validation: every rank validated whole batches r, r+W, …; all ranks exchange their
+    /// per-image statistics, losses and confusion counts and rebuild the single-process pass, so the
+    /// metrics (and the fitness early stopping watches) are those of one process and agree on every rank.
+    /// </summary>
+    void MergeRankShards()
+    {
+        var group = Trainer.Strategy.Group;
+        var merged = ValidationShard.Merge(group.AllGatherBytes(ValidationShard.Export(_metrics!, _valBatchSizes, _valLoss)));
+        _metrics = new DetectionMetrics(Names);
+        foreach (var image in merged.Images) _metrics.Add(image);
+        _valLoss = merged.Sums.Length == 3 ? merged.Sums : new double[3];
+        _valBatches = merged.BatchSizes.Count;
+        if (_confusion is not null)
+        {
+            var m = _confusion.Matrix;
+            int rows = m.GetLength(0), cols = m.GetLength(1);
+            var flat = new double[rows * cols];
+            Buffer.BlockCopy(m, 0, flat, 0, flat.Length * sizeof(double));
+            using var t = tensor(flat);
+            group.AllReduceSum(t);
+            Buffer.BlockCopy(t.data<double>().ToArray(), 0, m, 0, flat.Length * sizeof(double));
+        }
+    }
+
     public override void OnSaveCheckpoint(Checkpoint checkpoint)
     {
-        var meta = ModelMetadata.For(Detector, Names, Args.ImgSz) with
+        var meta = ModelMetadata.For(Detector, Names, _args.ImgSz) with
         {
-            TrainArgs = Args.ToDictionary().ToDictionary(kv => kv.Key, kv => kv.Value),
+            TrainArgs = _args.Items().ToDictionary(kv => kv.Key, kv => kv.Value),
         };
-        foreach (var (k, v) in meta.ToDictionary())
-            if (k != "format") checkpoint.Metadata[k] = v;
+        foreach (var (k, v) in meta.ToDictionary()) checkpoint.Metadata[k] = v;
+        checkpoint.Args = new System.Text.Json.Nodes.JsonObject(_args.Items().Select(kv =>
+            KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(kv.Value))));
     }
 }

@@ -1,0 +1,188 @@
+using System.Globalization;
+using Strix.Engine;
+using Strix.Engine.Yolo;
+using Strix.Models;
+
+namespace Strix.Tests.Engine;
+
+public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    static readonly string Coco8 = TestPaths.Asset("coco8.yaml");
+
+    /// <summary>A narrow detector (width 0.125) saved as a Strix weights file, fast enough for tests.</summary>
+    static string TinyModel(string dir, int nc = 80)
+    {
+        using var m = new DetectionModel(new YoloScale("tiny", 0.33, 0.125, 256), nc);
+        var path = Path.Combine(dir, "tiny.safetensors");
+        WeightsFile.Save(m, path, ModelMetadata.For(m));
+        return path;
+    }
+
+    static TrainingArguments Args(string dir, params (string, string)[] extra)
+    {
+        var kv = new Dictionary<string, string>
+        {
+            ["data"] = Coco8, ["model"] = TinyModel(dir), ["imgsz"] = "160", ["batch"] = "4", ["workers"] = "0",
+            ["project"] = Path.Combine(dir, "runs"), ["name"] = "train",
+        };
+        foreach (var (k, v) in extra) kv[k] = v;
+        return TrainingArguments.Parse(kv);
+    }
+
+    static double[] TrainLoss(string resultsCsv)
+    {
+        var lines = File.ReadAllLines(resultsCsv);
+        var header = lines[0].Split(',');
+        int[] cols = { Array.IndexOf(header, "train/box_loss"), Array.IndexOf(header, "train/cls_loss"), Array.IndexOf(header, "train/dfl_loss") };
+        return lines.Skip(1).Select(l => l.Split(',')).Select(c => cols.Sum(i => double.Parse(c[i], CultureInfo.InvariantCulture))).ToArray();
+    }
+
+    /// <summary>The issue's acceptance test: one coco8 batch, narrow model, imgsz 160 — loss down ≥ 80% within 60 steps.</summary>
+    [Fact]
+    public void Overfitting_one_coco8_batch_cuts_the_loss_by_80_percent_in_60_steps()
+    {
+        var dir = TestPaths.NewTempDir();
+        var args = Args(dir, ("overfit_batches", "1"), ("epochs", "60"), ("optimizer", "AdamW"), ("lr0", "0.01"),
+            ("warmup_epochs", "0"), ("nbs", "4"), ("val", "false"), ("plots", "false"), ("mosaic", "0"));
+        var stopper = new StopWhenLossFalls(0.2);
+        var r = YoloTraining.Run(args, TextWriter.Null, new[] { stopper });
+        var loss = TrainLoss(Path.Combine(r.RunDir, "results.csv"));
+        output.WriteLine($"train loss by step: {string.Join(", ", loss.Select(l => l.ToString("0.##", CultureInfo.InvariantCulture)))}");
+        Assert.True(r.Fit.GlobalStep <= 60);
+        Assert.Equal(r.Fit.GlobalStep, loss.Length); // one step per epoch
+        Assert.True(loss[^1] <= 0.2 * loss[0], $"loss {loss[0]:0.###} → {loss[^1]:0.###} ({100 * (1 - loss[^1] / loss[0]):0}% lower) in {loss.Length} steps");
+    }
+
+    /// <summary>Ends the run as soon as the epoch's total training loss is ≤ fraction × the first epoch's.</summary>
+    sealed class StopWhenLossFalls(double fraction) : Callback
+    {
+        double? _first;
+        public override void OnTrainEpochEnd(Trainer trainer, StrixModule module)
+        {
+            var m = trainer.CallbackMetrics;
+            double loss = m["train/box_loss"] + m["train/cls_loss"] + m["train/dfl_loss"];
+            _first ??= loss;
+            if (loss <= fraction * _first) trainer.Stop("loss target reached");
+        }
+    }
+
+    [Fact]
+    public void Fast_dev_run_trains_one_batch_validates_one_batch_and_writes_nothing()
+    {
+        var dir = TestPaths.NewTempDir();
+        var rec = new OrderRecorder();
+        var r = YoloTraining.Run(Args(dir, ("fast_dev_run", "true"), ("epochs", "5")), TextWriter.Null, new[] { rec });
+        Assert.Equal(1, rec.Events.Count(e => e == "OnTrainBatchStart"));
+        Assert.Equal(1, rec.Events.Count(e => e == "OnValidationBatchStart"));
+        Assert.Equal(1, r.Fit.EpochsCompleted);
+        Assert.Null(r.BestPath);
+        Assert.Null(r.LastPath);
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")));
+        Assert.False(Directory.Exists(r.RunDir));
+    }
+
+    /// <summary>
+    /// A short run writes a complete run folder; best loads as a plain weights file; the run then resumes
+    /// from last with more epochs and continues the same results.csv.
+    /// </summary>
+    [Fact]
+    public void A_run_writes_its_folder_and_resumes_with_more_epochs()
+    {
+        var dir = TestPaths.NewTempDir();
+        var log = new StringWriter();
+        var r = YoloTraining.Run(Args(dir, ("epochs", "2"), ("nbs", "4"), ("close_mosaic", "0")), log);
+        Assert.Equal(Path.Combine(dir, "runs", "train"), r.RunDir);
+        foreach (var f in new[] { "args.yaml", "results.csv", "results.png", "labels.jpg", "train_batch0.jpg", "train_batch1.jpg",
+                     "confusion_matrix.png", "PR_curve.png", Path.Combine("weights", "last.safetensors"), Path.Combine("weights", "best.safetensors") })
+            Assert.True(File.Exists(Path.Combine(r.RunDir, f)), $"{f} missing");
+        Assert.Single(Directory.GetFiles(r.RunDir, "events.out.tfevents.*"));
+        var header = File.ReadAllLines(Path.Combine(r.RunDir, "results.csv"))[0];
+        Assert.Equal("epoch," + string.Join(",", YoloModule.ResultColumns), header);
+        Assert.Contains("optimizer: AdamW(lr=0.000119, momentum=0.9)", log.ToString()); // auto: few iterations → AdamW, lr fit for nc = 80
+        var yaml = RunDirectory.ReadArgs(Path.Combine(r.RunDir, "args.yaml"));
+        Assert.Equal("2", yaml["epochs"]);
+        Assert.Equal(r.RunDir, yaml["save_dir"]);
+
+        using (var best = ModelLoader.Load(r.BestPath!))
+            Assert.Equal(80, best.Model.NumClasses);
+        using (var last = ModelLoader.Load(r.LastPath!)) // the training state under train/… is skipped
+            Assert.Equal(80, last.Model.NumClasses);
+
+        var resumed = YoloTraining.Run(TrainingArguments.Parse(new Dictionary<string, string> { ["resume"] = r.LastPath!, ["epochs"] = "3", ["imgsz"] = "320" }), log);
+        Assert.Equal(r.RunDir, resumed.RunDir);
+        Assert.Equal(3, resumed.Fit.EpochsCompleted);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(r.RunDir, "results.csv")).Length);
+        Assert.Contains("imgsz=320 is ignored when resuming", log.ToString());
+    }
+}
+
+public class TrainingArgumentsTests
+{
+    [Fact]
+    public void Defaults_are_ultralytics()
+    {
+        var a = TrainingArguments.Defaults();
+        Assert.Equal(100, a.Epochs);
+        Assert.Equal(16, a.Batch);
+        Assert.Equal(640, a.ImgSz);
+        Assert.Equal(0.01, a.GetDouble("lr0"));
+        Assert.Equal(0.01, a.GetDouble("lrf"));
+        Assert.Equal(0.937, a.GetDouble("momentum"));
+        Assert.Equal(0.0005, a.GetDouble("weight_decay"));
+        Assert.Equal(3.0, a.GetDouble("warmup_epochs"));
+        Assert.Equal(0.8, a.GetDouble("warmup_momentum"));
+        Assert.Equal(0.1, a.GetDouble("warmup_bias_lr"));
+        Assert.Equal(7.5, a.GetDouble("box"));
+        Assert.Equal(0.5, a.GetDouble("cls"));
+        Assert.Equal(1.5, a.GetDouble("dfl"));
+        Assert.Equal(64, a.GetInt("nbs"));
+        Assert.Equal("auto", a.GetString("optimizer"));
+        Assert.Equal(10, a.GetInt("close_mosaic"));
+        Assert.Equal(100, a.GetInt("patience"));
+        Assert.False(a.GetBool("cos_lr"));
+        Assert.Null(a.GetString("time"));
+    }
+
+    [Fact]
+    public void Unknown_and_malformed_arguments_are_named()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["epoch"] = "3" }));
+        Assert.Contains("'epoch'", e.Message);
+        Assert.Contains("did you mean 'epochs'", e.Message);
+        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["imgsz"] = "100" }));
+        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["precision"] = "8" }));
+        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["optimizer"] = "lion" }));
+    }
+
+    [Theory]
+    [InlineData("3", new[] { 0, 1, 2 })]
+    [InlineData("[0, 22]", new[] { 0, 22 })]
+    public void Freeze_is_a_count_or_a_list(string text, int[] layers) =>
+        Assert.Equal(layers, TrainingArguments.Parse(new Dictionary<string, string> { ["freeze"] = text }).Freeze());
+
+    [Theory]
+    [InlineData(10001, 80, "SGD", 0.01)]
+    [InlineData(10000, 80, "AdamW", 0.000119)] // round(0.002·5/84, 6)
+    [InlineData(500, 6, "AdamW", 0.001)]       // round(0.01/10, 6)
+    [InlineData(500, 1, "AdamW", 0.002)]
+    public void Auto_optimizer_follows_ultralytics(long iterations, int nc, string name, double lr)
+    {
+        var (n, l, m) = YoloModule.AutoOptimizer(iterations, nc);
+        Assert.Equal(name, n);
+        Assert.Equal(lr, l, 12);
+        Assert.Equal(0.9, m);
+    }
+
+    [Theory]
+    [InlineData(16, 4, 0.0005)]
+    [InlineData(64, 1, 0.0005)]
+    [InlineData(8, 8, 0.0005)]
+    [InlineData(24, 3, 0.0005 * 72 / 64)]   // round(64/24) = 3
+    [InlineData(128, 1, 0.001)]             // batch above nbs: decay scales up
+    public void Nominal_batch_sets_accumulation_and_scales_weight_decay(int batch, int accumulate, double decay)
+    {
+        var (a, d) = YoloModule.NominalBatch(batch, 64, 0.0005);
+        Assert.Equal(accumulate, a);
+        Assert.Equal(decay, d, 12);
+    }
+}
