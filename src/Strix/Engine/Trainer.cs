@@ -30,7 +30,7 @@ public sealed class Trainer
     List<(string Name, double Value, bool ProgBar, bool OnStep, bool OnEpoch)>? _pending;
     StrixModule? _module;
     volatile string? _stopRequest;
-    bool _stopNow, _epochDone, _validatedThisEpoch;
+    bool _stopNow, _epochDone, _validatedThisEpoch, _anyValBatches;
     int _batchesDone, _nonFinite, _restoresWithoutProgress;
     long _lastOptIteration = -1;
     Snapshot? _lastGood;
@@ -200,7 +200,7 @@ public sealed class Trainer
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
-                if (val is not null && ValBatches > 0 && (Options.Val || final)) ValidateEpoch(module, val);
+                if (val is not null && _anyValBatches && (Options.Val || final)) ValidateEpoch(module, val);
                 EndEpoch(module);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
@@ -244,9 +244,10 @@ public sealed class Trainer
         module.Attach(this);
         try
         {
-            Device = Devices.Parse(Options.Device);
+            Device = Strategy.ResolveDevice(Options.Device);
             Precision = Precisions.Parse(Options.Precision);
             module.Model.to(Device);
+            val = Strategy.ValSource(val); // DDP: this rank's whole batches; the module gathers the statistics
             int nv = val.Count;
             ValBatches = FastDevRun ? Math.Min(1, nv) : Options.LimitValBatches?.Apply(nv) ?? nv;
             Call(m => m.Setup("validate"), c => c.Setup(this, module, "validate"));
@@ -296,6 +297,9 @@ public sealed class Trainer
         ValBatches = FastDevRun ? Math.Min(1, nv)
             : Options.OverfitBatches > 0 ? Math.Min(Options.OverfitBatches, nv)
             : Options.LimitValBatches?.Apply(nv) ?? nv;
+
+        // Under DDP a rank's validation shard may be empty; every rank still runs validation (it gathers).
+        _anyValBatches = Strategy.IsDistributed ? Strategy.AnyRank(ValBatches > 0)[0] : ValBatches > 0;
 
         var cfg = module.ConfigureOptimizers() ?? throw new InvalidOperationException($"{module.GetType().Name}.ConfigureOptimizers returned null");
         Optimizer = cfg.Optimizer;

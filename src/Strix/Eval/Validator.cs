@@ -62,6 +62,7 @@ public sealed class Validator
     int _images, _batches;
     double[]? _lossSums;
     readonly List<string> _files = new();
+    readonly List<int> _batchSizes = new();
 
     public Validator(IReadOnlyList<string> names, ValidatorOptions? options = null)
     {
@@ -86,6 +87,7 @@ public sealed class Validator
         _images = _batches = 0;
         _lossSums = null;
         _files.Clear();
+        _batchSizes.Clear();
         if (WriteFiles) Directory.CreateDirectory(Options.SaveDir!);
     }
 
@@ -187,6 +189,30 @@ public sealed class Validator
         }
         _images += batch.Count;
         _batches++;
+        _batchSizes.Add(batch.Count);
+    }
+
+    /// <summary>
+    /// This pass's statistics (per image, per batch, loss sums) as bytes, for data-parallel validation:
+    /// every rank validates a batch-strided shard, the shards are exchanged, and <see cref="MergeShards"/>
+    /// rebuilds the single-process pass (see <see cref="ValidationShard"/>). The confusion matrix, plots
+    /// and predictions.json are not carried.
+    /// </summary>
+    public byte[] ExportShard() =>
+        ValidationShard.Export(Evaluator.Metrics, _batchSizes, _lossSums ?? Array.Empty<double>());
+
+    /// <summary>Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in single-process order.</summary>
+    public void MergeShards(IReadOnlyList<byte[]> shards)
+    {
+        var merged = ValidationShard.Merge(shards);
+        var metrics = Evaluator.Metrics;
+        metrics.Reset();
+        foreach (var image in merged.Images) metrics.Add(image);
+        _batchSizes.Clear();
+        _batchSizes.AddRange(merged.BatchSizes);
+        _lossSums = merged.Sums.Length > 0 ? merged.Sums : null;
+        _batches = merged.BatchSizes.Count;
+        _images = metrics.Images;
     }
 
     /// <summary>Finishes the pass: metrics, the printed table, plots, predictions.json (and its COCO evaluation).</summary>

@@ -158,4 +158,21 @@ public class MpiTwoRankTests
         Assert.True(D(v, "ema_maxdiff") <= 1e-5, resumed.ToString());
         Assert.Equal(0, D(v, "ranks_spread"));
     }
+
+    [Fact]
+    public void StrixTrain_UnderMpirun_TrainsDataParallel_Rank0WritesTheRun()
+    {
+        var dir = TestPaths.NewTempDir("strix-ddp");
+        var r = MpiRun.RunDll(2, MpiRun.CliDll(), Limit, dir, "train", $"data={TestPaths.Asset("coco8.yaml")}", "model=yolov8n",
+            "imgsz=64", "epochs=2", "batch=4", "workers=1", "plots=false", $"project={Path.Combine(dir, "runs")}");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("2 ranks (mpi), 2 images per rank per step", r.StdOut); // batch is the total, as in Ultralytics
+        var run = Path.Combine(dir, "runs", "train");
+        Assert.Equal(new[] { run }, Directory.GetDirectories(Path.Combine(dir, "runs")));   // one run folder (rank 0's)
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "results.csv")).Length);         // header + 2 epochs, written once
+        Assert.True(File.Exists(Path.Combine(run, "weights", "last.safetensors")));
+        Assert.True(File.Exists(Path.Combine(run, "weights", "best.safetensors")));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(r.StdOut, "Validating .*best"));  // final validation on rank 0 only
+        Assert.Contains("2 epochs completed", r.StdOut);
+    }
 }

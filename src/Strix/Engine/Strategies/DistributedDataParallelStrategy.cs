@@ -81,10 +81,10 @@ public sealed class DistributedDataParallelStrategy : Strategy
     public override void OnRestored(nn.Module model) => ModuleSync.BroadcastParameters(model, Group, 0, _bucketBytes);
 
     public override IBatchSource<T> TrainSource<T>(IBatchSource<T> source) =>
-        source is IRankShardedSource || !IsDistributed ? source : new ShardedBatchSource<T>(source, Rank, WorldSize, pad: true);
+        source is IRankShardedSource { IsRankSharded: true } || !IsDistributed ? source : new ShardedBatchSource<T>(source, Rank, WorldSize, pad: true);
 
     public override IBatchSource<T> ValSource<T>(IBatchSource<T> source) =>
-        source is IRankShardedSource || !IsDistributed ? source : new ShardedBatchSource<T>(source, Rank, WorldSize, pad: false);
+        source is IRankShardedSource { IsRankSharded: true } || !IsDistributed ? source : new ShardedBatchSource<T>(source, Rank, WorldSize, pad: false);
 
     public override void ReduceGradients(IReadOnlyList<Parameter> parameters)
     {

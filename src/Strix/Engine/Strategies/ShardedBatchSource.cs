@@ -1,10 +1,15 @@
 namespace Strix.Engine.Strategies;
 
 /// <summary>
-/// A source that already yields only this rank's batches (e.g. a data loader with a distributed
-/// sampler); the DDP strategy uses it as it is.
+/// A source that can already yield only this rank's batches (e.g. a data loader built with
+/// <c>Rank</c>/<c>WorldSize</c>); when <see cref="IsRankSharded"/> the DDP strategy uses it as it is.
+/// Its shards must follow the same layout: training sources give every rank the same number of
+/// batches, validation sources give rank r the global batches r, r+W, ….
 /// </summary>
-public interface IRankShardedSource { }
+public interface IRankShardedSource
+{
+    bool IsRankSharded { get; }
+}
 
 /// <summary>
 /// Rank <c>r</c>'s share of any deterministic batch source: global batches <c>r, r + W, r + 2W, …</c>
