@@ -6,6 +6,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["infer"] = InferBench.Run,
     ["metrics"] = MetricsBench.Run,
     ["train"] = TrainBench.Run,
+    ["scalar-race"] = ScalarRaceBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))
