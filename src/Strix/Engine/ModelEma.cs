@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Engine;
@@ -38,10 +39,12 @@ public sealed class ModelEma : IDisposable
         using var _ = no_grad();
         Updates++;
         double d = DecayAt(Updates);
+        using var keep = d.ToScalar();          // explicit Scalars (see Strix.Scalars)
+        using var take = (1 - d).ToScalar();
         foreach (var (k, v) in model.state_dict())
         {
             if (!_state.TryGetValue(k, out var e)) throw new InvalidOperationException($"EMA has no entry '{k}': the model changed after the EMA was made");
-            if (e.is_floating_point()) e.mul_(d).add_(v.detach(), alpha: 1 - d);
+            if (e.is_floating_point()) e.mul_(keep).add_(v.detach(), take);
             else e.copy_(v);
         }
     }

@@ -26,7 +26,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         using var h = cv1.call(x);
         var y = cv2.call(h);
         if (!_add) return y;
-        var r = x + y;
+        var r = x.add(y, Scalars.One); // not `x + y`: its implicit alpha Scalar can be freed mid-op (see Strix.Scalars)
         y.Dispose();
         return r;
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -31,22 +32,32 @@ public sealed class Adam : Optimizer
             state["exp_avg"] = zeros_like(p);
             state["exp_avg_sq"] = zeros_like(p);
         }
-        stepT.add_(1);
+        stepT.add_(Scalars.One);
         double step = stepT.item<double>();
         var m = state["exp_avg"];
         var v = state["exp_avg_sq"];
         double beta1 = group.Momentum;
+        double bc1 = 1 - Math.Pow(beta1, step);
+        double bc2 = 1 - Math.Pow(Beta2, step);
+        // Explicit Scalars held by `using` (see Strix.Scalars: implicit ones can be freed mid-op).
+        using var decay = group.WeightDecay.ToScalar();
+        using var shrink = (1 - group.Lr * group.WeightDecay).ToScalar();
+        using var b1 = beta1.ToScalar();
+        using var oneMinusB1 = (1 - beta1).ToScalar();
+        using var b2 = Beta2.ToScalar();
+        using var oneMinusB2 = (1 - Beta2).ToScalar();
+        using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
+        using var eps = Eps.ToScalar();
+        using var stepSize = (-group.Lr / bc1).ToScalar();
         var g = grad;
         if (group.WeightDecay != 0)
         {
-            if (Decoupled) p.mul_(1 - group.Lr * group.WeightDecay);
-            else g = g.add(p, alpha: group.WeightDecay);
+            if (Decoupled) p.mul_(shrink);
+            else g = g.add(p, decay);
         }
-        m.mul_(beta1).add_(g, alpha: 1 - beta1);
-        v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-        double bc1 = 1 - Math.Pow(beta1, step);
-        double bc2 = 1 - Math.Pow(Beta2, step);
-        var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(Eps);
-        p.addcdiv_(m, denom, value: -group.Lr / bc1);
+        m.mul_(b1).add_(g, oneMinusB1);
+        v.mul_(b2).addcmul_(g, g, oneMinusB2);
+        var denom = v.sqrt().div_(sqrtBc2).add_(eps);
+        p.addcdiv_(m, denom, stepSize);
     }
 }

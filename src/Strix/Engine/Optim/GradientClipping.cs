@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,7 +18,9 @@ public static class GradientClipping
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return tensor(0.0f).MoveToOuterDisposeScope();
         var total = linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g, 2.0)).ToArray()), 2.0);
-        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        using var eps = 1e-6.ToScalar();
+        using var max = maxNorm.ToScalar();
+        var coef = total.add(eps).reciprocal().mul_(max).clamp_max(Scalars.One); // min(1, max/(‖g‖ + 1e-6))
         foreach (var g in grads) g.mul_(coef.to(g.dtype));
         return total.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,16 +18,20 @@ public sealed class Sgd : Optimizer
 
     protected override void Update(ParamGroup group, Parameter p, Tensor grad, Dictionary<string, Tensor> state)
     {
+        // Explicit Scalars held by `using` (see Strix.Scalars: implicit ones can be freed mid-op).
+        using var decay = group.WeightDecay.ToScalar();
+        using var momentum = group.Momentum.ToScalar();
+        using var step = (-group.Lr).ToScalar();
         var g = grad;
-        if (group.WeightDecay != 0) g = g.add(p, alpha: group.WeightDecay);
+        if (group.WeightDecay != 0) g = g.add(p, decay);
         if (group.Momentum != 0)
         {
             if (!state.TryGetValue("momentum_buffer", out var buf))
                 state["momentum_buffer"] = buf = g.detach().clone();
             else
-                buf.mul_(group.Momentum).add_(g);
-            g = Nesterov ? g.add(buf, alpha: group.Momentum) : buf;
+                buf.mul_(momentum).add_(g, Scalars.One);
+            g = Nesterov ? g.add(buf, momentum) : buf;
         }
-        p.add_(g, alpha: -group.Lr);
+        p.add_(g, step);
     }
 }

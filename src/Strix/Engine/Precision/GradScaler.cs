@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Strix.Engine.Optim;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Engine.Precision;
@@ -36,7 +37,11 @@ public sealed class GradScaler
     public long SkippedSteps { get; private set; }
 
     /// <summary>loss × scale (a new tensor).</summary>
-    public Tensor ScaleLoss(Tensor loss) => loss * Scale;
+    public Tensor ScaleLoss(Tensor loss)
+    {
+        using var s = Scale.ToScalar(); // explicit Scalar (see Strix.Scalars)
+        return loss.mul(s);
+    }
 
     /// <summary>Divides every gradient by the scale and checks them for Inf/NaN. Idempotent per step.</summary>
     public void Unscale(Optimizer optimizer)
@@ -44,7 +49,7 @@ public sealed class GradScaler
         if (_unscaled) return;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        double inv = 1.0 / Scale;
+        using var inv = (1.0 / Scale).ToScalar();
         Tensor? allFinite = null;
         foreach (var (_, p) in optimizer.NamedParameters)
         {

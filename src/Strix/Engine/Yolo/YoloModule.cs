@@ -111,7 +111,11 @@ public sealed class YoloModule : StrixModule<Batch>
     }
 
     /// <summary>uint8 [B,3,H,W] → float 0–1 on the batch's device.</summary>
-    static Tensor Preprocess(Batch batch) => batch.Images.to(ScalarType.Float32).div_(255.0);
+    static Tensor Preprocess(Batch batch)
+    {
+        using var s = 255.0.ToScalar(); // explicit Scalar (see Strix.Scalars)
+        return batch.Images.to(ScalarType.Float32).div_(s);
+    }
 
     Tensor Classes(Batch batch) => SingleClass ? zeros_like(batch.Cls) : batch.Cls;
 
@@ -162,7 +166,8 @@ public sealed class YoloModule : StrixModule<Batch>
             using var scope = NewDisposeScope();
             var (oh, ow) = batch.OriginalShapes[i];
             var (rw, rh, pw, ph) = batch.RatioPad[i];
-            var mask = idx.eq(i).to(images.device);
+            using var image = i.ToScalar();
+            var mask = idx.eq(image).to(images.device);
             var gtBoxes = BoxOps.ScaleBoxes(BoxOps.XywhToXyxy(batch.Bboxes[mask] * scale), rw, rh, pw, ph, oh, ow);
             var gtCls = cls[mask];
             var pred = dets[i];

@@ -1,0 +1,46 @@
+using TorchSharp;
+using static TorchSharp.torch;
+namespace Strix.Bench;
+/// <summary>
+/// Reproduces TorchSharp 0.107's Scalar finalizer race: <c>a + b</c> and <c>c * 0.5</c> create Scalars
+/// nothing references while libtorch reads them; with another thread allocating (as data-loader
+/// workers do) a GC can finalize (free) them mid-op. <c>bench -- scalar-race 30</c> usually fails within
+/// seconds ("Unknown scalar type" / "Expected false to be true"); <c>bench -- scalar-race 30 safe</c>
+/// passes the same values as Scalars that are kept alive and does not.
+/// </summary>
+public static class ScalarRaceBench
+{
+    static readonly Scalar One = 1.ToScalar();
+    public static int Run(string[] args)
+    {
+        var a = randn(64, 64, 32, 32); var b = randn(64, 64, 32, 32);
+        bool stop = false;
+        var garbage = new Thread(() => { while (!Volatile.Read(ref stop)) { var x = new byte[200_000]; x[0] = 1; } });
+        garbage.Start();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long i = 0;
+        bool safe = args.Length > 1 && args[1] == "safe";
+        try
+        {
+            while (sw.Elapsed.TotalSeconds < double.Parse(args.Length > 0 ? args[0] : "30"))
+            {
+                if (safe)
+                {
+                    using var half = 0.5.ToScalar();
+                    using var c = a.add(b, One);
+                    using var d = c.mul(half);
+                }
+                else
+                {
+                    using var c = a + b;
+                    using var d = c * 0.5;
+                }
+                i++;
+            }
+            Console.WriteLine($"no crash after {i} iterations, {GC.CollectionCount(0)} GCs");
+        }
+        catch (Exception e) { Console.WriteLine($"crash after {i} iterations ({GC.CollectionCount(0)} GCs): {e.Message.Split('\n')[0]}"); }
+        stop = true;
+        return 0;
+    }
+}
