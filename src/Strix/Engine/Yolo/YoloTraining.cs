@@ -193,8 +193,29 @@ public static class YoloTraining
         {
             CurvePlots.SaveAll(r, runDir);
             if (module.LastConfusion is { } cm) ConfusionMatrixPlot.SaveBoth(cm, module.Names, runDir);
+            PlotValidationBatches(module, val, runDir);
         }
         return metrics;
+    }
+
+    /// <summary>val_batch{0,1,2}_labels.jpg and _pred.jpg for the final weights, drawn by the validator on the first batches.</summary>
+    static void PlotValidationBatches(YoloModule module, LoaderSource val, string runDir)
+    {
+        var validator = new Validator(module.Names, new ValidatorOptions
+        {
+            Plots = true, SaveDir = runDir, SingleCls = module.SingleClass, Verbose = false, Log = null,
+        });
+        validator.Begin();
+        module.Detector.eval();
+        int i = 0;
+        foreach (var batch in val.GetEpoch(0))
+        {
+            using (batch)
+            {
+                if (i < validator.Options.PlotBatches) validator.Step(module.Detector, batch, i);
+            }
+            if (++i >= validator.Options.PlotBatches) break;
+        }
     }
 
     /// <summary><c>resume=path</c>, or bare <c>resume</c> with <c>model=</c> the checkpoint; null when not resuming.</summary>
