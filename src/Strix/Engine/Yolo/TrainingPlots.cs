@@ -77,6 +77,8 @@ public sealed class TrainingPlots : Callback
             }
             plt.Title(chosen[k]);
             plt.ShowLegend();
+            // Losses fall and metrics rise: put the legend where the curve is not.
+            plt.Legend.Alignment = chosen[k].Contains("loss") ? Alignment.UpperRight : Alignment.LowerRight;
             var img = plt.GetImage(W, H);
             using var data = SKData.CreateCopy(img.GetImageBytes(ImageFormat.Png));
             using var bmp = SKBitmap.Decode(data);
