@@ -27,13 +27,14 @@ public static class InferBench
                 model.eval();
                 if (fused) model.Fuse();
                 double gflopsRun = ModelProfiler.GFlops(model, imgsz, imgsz);
-                model.to(dtype);
                 foreach (var batch in new[] { 1, 16 })
                 {
-                    using var x = rand(batch, 3, imgsz, imgsz).to(dtype);
+                    // bf16 runs as precision=bf16-mixed does: fp32 weights and input, convolutions in bf16 (Strix.Nn.Autocast).
+                    using var x = rand(batch, 3, imgsz, imgsz);
                     double ms = BenchUtil.MedianMs(() =>
                     {
                         using var _ = no_grad();
+                        using var cast = dtype == ScalarType.BFloat16 ? Strix.Nn.Autocast.Enable(dtype) : null;
                         using var y = model.Predict(x);
                     }, runs: batch == 1 ? runs : Math.Max(2, runs / 3), warmup: 1);
                     double perImage = ms / batch;

@@ -8,7 +8,7 @@ namespace Strix.Bench;
 /// The metric core at COCO-val scale: 5,000 images × 300 detections (max_det) × 10 IoU thresholds,
 /// ~7 ground-truth boxes per image, 80 classes. Times matching (every image through
 /// <see cref="DetectionMetrics.Update(ReadOnlySpan{float},ReadOnlySpan{float},ReadOnlySpan{int})"/>)
-/// and <see cref="DetectionMetrics.Compute"/> separately. Args: images=5000 dets=300 gts=7 nc=80 seed=0 repeats=3.
+/// and <see cref="DetectionMetrics.Compute"/> separately. Args: images=5000 dets=300 gts=7 nc=80 seed=0 repeats=3 coco=0 (1: also time the pycocotools-style <see cref="CocoEval"/>).
 /// </summary>
 public static class MetricsBench
 {
@@ -37,6 +37,32 @@ public static class MetricsBench
             bestCompute = Math.Min(bestCompute, total - match);
             bestTotal = Math.Min(bestTotal, total);
         }
+        // Optionally the pycocotools-definition evaluation of the same detections (coco=1).
+        double? cocoSeconds = null, cocoMap = null;
+        if (Arg("coco", 0) != 0)
+        {
+            var anns = new List<CocoAnnotation>();
+            var results = new List<CocoDetection>();
+            for (int i = 0; i < images; i++)
+            {
+                var (p, g, c) = data[i];
+                string id = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                for (int j = 0; j < c.Length; j++)
+                {
+                    double w = g[j * 4 + 2] - g[j * 4], h = g[j * 4 + 3] - g[j * 4 + 1];
+                    anns.Add(new CocoAnnotation(anns.Count + 1, id, c[j] + 1, g[j * 4], g[j * 4 + 1], w, h, w * h, false));
+                }
+                for (int k = 0; k < p.Length / 6; k++)
+                    results.Add(new CocoDetection(id, (int)p[k * 6 + 5] + 1, p[k * 6], p[k * 6 + 1], p[k * 6 + 2] - p[k * 6], p[k * 6 + 3] - p[k * 6 + 1], p[k * 6 + 4]));
+            }
+            var gt = new CocoGroundTruth(Enumerable.Range(0, images).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
+                Enumerable.Range(1, nc).ToList(), anns);
+            var sw = Stopwatch.StartNew();
+            var coco = CocoEval.Evaluate(gt, results);
+            cocoSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3);
+            cocoMap = Math.Round(coco.Map, 4);
+        }
+
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             bench = "metrics",
@@ -45,6 +71,7 @@ public static class MetricsBench
             match_s = Math.Round(bestMatch, 3), compute_s = Math.Round(bestCompute, 3), total_s = Math.Round(bestTotal, 3),
             target_s = 2.0, within_target = bestTotal <= 2.0,
             map50 = Math.Round(r.Map50, 4), map50_95 = Math.Round(r.Map, 4),
+            coco_eval_s = cocoSeconds, coco_map50_95 = cocoMap,
             processors = Environment.ProcessorCount,
         }));
         return 0;

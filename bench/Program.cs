@@ -4,7 +4,10 @@ using Strix.Bench;
 var benches = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["infer"] = InferBench.Run,
+    ["data"] = DataBench.Run,
     ["metrics"] = MetricsBench.Run,
+    ["ddp"] = DdpBench.Run, // under MPI: mpirun --allow-run-as-root -np 2 dotnet bench/bin/Release/net10.0/Strix.Bench.dll ddp
+    ["export"] = ExportBench.Run,
     ["train"] = TrainBench.Run,
     ["scalar-race"] = ScalarRaceBench.Run,
 };

@@ -4,10 +4,12 @@ using Strix.Cli.Commands;
 // The command table: one line per sub-command.
 var commands = new ICommand[]
 {
+    new TrainCommand(),
     new InfoCommand(),
     new PredictCommand(),
     new DataCommand(),
-    new TrainCommand(),
+    new ValCommand(),
+    new ExportCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")

@@ -43,8 +43,7 @@ static class DdpEquivalenceScenario
 
         var sw = Stopwatch.StartNew();
         var sampler = DistributedSampler.For(g, DatasetSize, shuffle: true, seed: 7);
-        bool reduce = !options.TryGetValue("reduce", out var rv) || rv != "false"; // reduce=false: negative control
-        var (losses, buckets) = Train(model, reduce ? g : SingleProcessGroup.Instance, images, sampler, LocalBatch, bucketBytes);
+        var (losses, buckets) = Train(model, g, images, sampler, LocalBatch, bucketBytes);
         double ddpMs = sw.Elapsed.TotalMilliseconds;
         double afterTraining = SpreadAcrossRanks(model, g);
 
@@ -57,13 +56,44 @@ static class DdpEquivalenceScenario
             var single = new DistributedSampler(DatasetSize, 1, 0, shuffle: true, seed: 7);
             Train(reference, SingleProcessGroup.Instance, images, single, LocalBatch * g.WorldSize, bucketBytes);
             maxDiff = MaxAbsDiff(model, reference);
+            // Negative control: the same 2-rank shard of batches without gradient averaging must differ,
+            // or the check above could not fail.
+            using var control = NewModel();
+            control.load_state_dict(initial);
+            Train(control, SingleProcessGroup.Instance, images, sampler, LocalBatch, bucketBytes);
+            double controlDiff = MaxAbsDiff(control, reference);
             Console.WriteLine(FormattableString.Invariant(
-                $"RESULT ddp_vs_single_maxdiff={maxDiff:E3} ranks_spread_after_broadcast={afterBroadcast:E3} ranks_spread_after_training={afterTraining:E3} buckets={buckets} params={model.parameters().Sum(p => p.numel())} losses={string.Join(";", losses.Select(l => l.ToString("G6")))} ddp_ms={ddpMs:F0}"));
+                $"RESULT ddp_vs_single_maxdiff={maxDiff:E3} control_without_averaging_maxdiff={controlDiff:E3} ranks_spread_after_broadcast={afterBroadcast:E3} ranks_spread_after_training={afterTraining:E3} buckets={buckets} params={model.parameters().Sum(p => p.numel())} losses={string.Join(";", losses.Select(l => l.ToString("G6")))} ddp_ms={ddpMs:F0}"));
+        }
+        g.Barrier();
+
+        // Batch norm in training mode: local BN (the default) sees 4 images per rank and differs from one
+        // process on 8; synchronised BN normalises over the global batch and must match it.
+        using var synced = NewModel();
+        synced.load_state_dict(initial);
+        synced.train();
+        using (SyncBatchNorm.Apply(synced, g)) Train(synced, g, images, sampler, LocalBatch, bucketBytes);
+        using var local = NewModel();
+        local.load_state_dict(initial);
+        local.train();
+        Train(local, g, images, sampler, LocalBatch, bucketBytes);
+        double syncSpread = SpreadAcrossRanks(synced, g);
+        if (R == 0)
+        {
+            using var reference = NewModel();
+            reference.load_state_dict(initial);
+            reference.train();
+            Train(reference, SingleProcessGroup.Instance, images, new DistributedSampler(DatasetSize, 1, 0, shuffle: true, seed: 7), LocalBatch * g.WorldSize, bucketBytes);
+            Console.WriteLine(FormattableString.Invariant(
+                $"RESULT syncbn_vs_single_maxdiff={MaxAbsDiff(synced, reference):E3} syncbn_buffers_maxdiff={MaxBufferDiff(synced, reference):E3} localbn_vs_single_maxdiff={MaxAbsDiff(local, reference):E3} syncbn_ranks_spread={syncSpread:E3}"));
         }
         foreach (var t in initial.Values) t.Dispose();
         g.Barrier();
         return 0;
     }
+
+    static double MaxBufferDiff(DetectionModel a, DetectionModel b) =>
+        a.buffers().Zip(b.buffers()).Where(p => p.First.is_floating_point()).Max(p => (p.First - p.Second).abs().max().ToDouble());
 
     static DetectionModel NewModel()
     {

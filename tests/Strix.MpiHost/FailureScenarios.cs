@@ -58,4 +58,18 @@ static class FailureScenarios
         Console.WriteLine("RESULT survived=true");
         return 0;
     }
+
+    /// <summary>Rank 0 is "stuck inside a blocking MPI call" past the watchdog's limit; rank 1 waits at a barrier.</summary>
+    public static int Watchdog(IProcessGroup g, Dictionary<string, string> options)
+    {
+        g.Barrier();
+        if (g.Rank == 0)
+        {
+            using var armed = CollectiveWatchdog.Arm("simulated blocking all-reduce", TimeSpan.FromSeconds(2), g.Rank, g.WorldSize);
+            Thread.Sleep(TimeSpan.FromSeconds(120));
+        }
+        g.Barrier();
+        Console.WriteLine("RESULT survived=true");
+        return 0;
+    }
 }

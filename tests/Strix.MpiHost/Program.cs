@@ -10,6 +10,10 @@ var scenarios = new Dictionary<string, Func<IProcessGroup, Dictionary<string, st
     ["kill"] = FailureScenarios.KillRank,
     ["timeout"] = FailureScenarios.Timeout,
     ["crash"] = FailureScenarios.Crash,
+    ["watchdog"] = FailureScenarios.Watchdog,
+    ["trainer"] = TrainerScenarios.Equivalence,
+    ["trainer-kill"] = TrainerScenarios.Kill,
+    ["trainer-resume"] = TrainerScenarios.Resume,
 };
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
@@ -27,6 +31,7 @@ try { rc = scenario(group, options); }
 catch (Exception e)
 {
     // What a Strix entry point does with a failed collective: say why, then take the whole job down.
+    Console.Error.WriteLine(e.StackTrace);
     group.Abort(3, $"{e.GetType().Name}: {e.Message}");
     return 3;
 }

@@ -15,11 +15,19 @@ public static class TestPaths
     public static string Fixture(params string[] parts) =>
         Path.Combine(new[] { RepoRoot, "tests", "Strix.Tests", "Fixtures" }.Concat(parts).ToArray());
 
-    /// <summary>A fresh empty temporary folder.</summary>
+    static readonly List<string> Created = new();
+
+    static TestPaths() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        lock (Created) foreach (var d in Created) try { Directory.Delete(d, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    };
+
+    /// <summary>A fresh empty temporary folder, deleted when the test run ends.</summary>
     public static string NewTempDir(string prefix = "strix-test")
     {
         var d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(d);
+        lock (Created) Created.Add(d);
         return d;
     }
 

@@ -19,7 +19,7 @@ public sealed class DataCommand : ICommand
         var data = args.Require("data", "a data.yaml path or 'shapes'");
         int imgsz = args.GetInt("imgsz", 640);
         int batch = args.GetInt("batch", 16);
-        int workers = args.GetInt("workers", Math.Min(8, Environment.ProcessorCount));
+        int workers = args.GetInt("workers", DataLoaderOptions.DefaultWorkers);
         int seed = args.GetInt("seed", 0);
         var cache = DataLoaderOptions.ParseCache(args.GetString("cache", "false"));
         double fraction = args.GetDouble("fraction", 1.0);

@@ -25,10 +25,22 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     readonly HashSet<EpochRun> _runs = new();
     bool _disposed;
 
+    readonly Func<int, int[]>? _sampler;
+    readonly int _samplesPerEpoch;
+
     /// <summary>Wraps a dataset; batching options default to the dataset's own.</summary>
-    public DataLoader(YoloDataset dataset, DataLoaderOptions? options = null)
+    /// <param name="dataset">The checked dataset (its options decide augmentation and image size).</param>
+    /// <param name="options">Batch size, shuffle, workers, prefetch; null = the dataset's options.</param>
+    /// <param name="sampler">
+    /// Optional per-epoch index list replacing the loader's own order, e.g. a distributed sampler's shard
+    /// (<c>e => { sampler.Epoch = e; return sampler.Indices(); }</c>). It must return the same count every epoch.
+    /// </param>
+    public DataLoader(YoloDataset dataset, DataLoaderOptions? options = null, Func<int, int[]>? sampler = null)
     {
         Dataset = dataset;
+        _sampler = sampler;
+        _samplesPerEpoch = sampler is null ? dataset.Count : sampler(0).Length;
+        if (_samplesPerEpoch == 0) throw new ArgumentException("the sampler returned no indices");
         Options = options ?? dataset.Options;
         Options.Validate();
         if (Options.Rect && Options.Shuffle)
@@ -49,8 +61,27 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     /// <summary>The epoch the next enumeration yields (set by <see cref="SetEpoch"/>).</summary>
     public int Epoch { get; private set; }
 
-    /// <summary>Batches per epoch.</summary>
-    public int Count => Options.DropLast ? Dataset.Count / Options.BatchSize : (Dataset.Count + Options.BatchSize - 1) / Options.BatchSize;
+    /// <summary>Batches per epoch (of this rank, when sharded).</summary>
+    public int Count
+    {
+        get
+        {
+            int bs = Options.BatchSize, w = Options.WorldSize;
+            if (_sampler is not null) return Options.DropLast ? _samplesPerEpoch / bs : (_samplesPerEpoch + bs - 1) / bs;
+            int n = Dataset.Count;
+            if (w > 1 && !Options.Shuffle)
+            {
+                int global = (n + bs - 1) / bs; // evaluation: whole batches r, r+W, … (the last one may be partial)
+                if (Options.DropLast && n % bs != 0) global--;
+                return Math.Max(0, (global - Options.Rank + w - 1) / w);
+            }
+            int samples = w > 1 ? (n + w - 1) / w : n;
+            return Options.DropLast ? samples / bs : (samples + bs - 1) / bs;
+        }
+    }
+
+    /// <summary>Samples per epoch (the dataset size, or the sampler's count).</summary>
+    public int SamplesPerEpoch => _samplesPerEpoch;
 
     /// <summary>
     /// Chooses the epoch for the next enumeration: its shuffle order and the random draws of every
@@ -74,19 +105,59 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     /// <summary>Whether training samples are currently mosaics.</summary>
     public bool MosaicEnabled => Dataset.MosaicEnabled;
 
-    /// <summary>The dataset indices of an epoch in the order they are batched.</summary>
+    /// <summary>
+    /// The dataset indices of an epoch in the order they are batched. Sharded for data-parallel
+    /// training (<see cref="DataLoaderOptions.WorldSize"/> &gt; 1): a shuffled (training) epoch is split
+    /// like PyTorch's DistributedSampler — the same permutation on every rank, wrapped to a multiple of
+    /// the world size, rank r taking positions r, r+W, … — so every rank gets the same number of samples
+    /// and each sample's augmentation still depends only on (seed, epoch, index); an unshuffled
+    /// (validation) epoch is split by whole batches r, r+W, …, without padding, so rect batch shapes stay
+    /// valid and every image is evaluated exactly once.
+    /// </summary>
     public int[] EpochOrder(int epoch)
     {
+        if (_sampler is not null)
+        {
+            var sampled = _sampler(epoch);
+            if (sampled.Length != _samplesPerEpoch)
+                throw new InvalidOperationException($"the sampler returned {sampled.Length} indices for epoch {epoch}, {_samplesPerEpoch} for epoch 0; it must return the same count every epoch");
+            foreach (var i in sampled)
+                if ((uint)i >= (uint)Dataset.Count) throw new InvalidOperationException($"the sampler returned index {i}, outside the dataset of {Dataset.Count}");
+            return sampled;
+        }
         int n = Dataset.Count;
-        if (!Options.Shuffle) return Enumerable.Range(0, n).ToArray();
-        return new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n);
+        var order = Options.Shuffle == Dataset.Options.Shuffle && Options.Seed == Dataset.Options.Seed ? Dataset.EpochOrder(epoch)
+            : Options.Shuffle ? new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n) : Enumerable.Range(0, n).ToArray();
+        int w = Options.WorldSize, r = Options.Rank;
+        if (w <= 1 || n == 0) return order;
+        if (Options.Shuffle)
+        {
+            int per = (n + w - 1) / w;
+            return Enumerable.Range(0, per).Select(i => order[(r + i * w) % n]).ToArray();
+        }
+        int bs = Options.BatchSize;
+        return Enumerable.Range(0, Count).SelectMany(k => order.Skip((r + k * w) * bs).Take(bs)).ToArray();
     }
 
     /// <summary>Starts the workers for the current epoch. Disposing the enumerator (end of foreach) stops them.</summary>
-    public IEnumerator<Batch> GetEnumerator()
+    public IEnumerator<Batch> GetEnumerator() => Start(Epoch, 0);
+
+    /// <summary>
+    /// <see cref="SetEpoch"/> then the epoch's batches from <paramref name="startBatch"/> on: resuming
+    /// mid-epoch yields exactly the batches an uninterrupted run would have, without preparing the skipped ones.
+    /// </summary>
+    public IEnumerable<Batch> GetEpoch(int epoch, int startBatch = 0)
+    {
+        if (startBatch < 0 || startBatch > Count) throw new ArgumentOutOfRangeException(nameof(startBatch), $"start batch {startBatch} outside 0..{Count}");
+        SetEpoch(epoch);
+        using var run = Start(epoch, startBatch);
+        while (run.MoveNext()) yield return run.Current;
+    }
+
+    IEnumerator<Batch> Start(int epoch, int startBatch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var run = new EpochRun(this, Epoch);
+        var run = new EpochRun(this, epoch, startBatch);
         lock (_runsGate) _runs.Add(run);
         return run;
     }
@@ -122,7 +193,7 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
         Exception? _error;
         Batch? _current;
 
-        public EpochRun(DataLoader owner, int epoch)
+        public EpochRun(DataLoader owner, int epoch, int startBatch)
         {
             _owner = owner; _ds = owner.Dataset; _epoch = epoch;
             _bs = owner.Options.BatchSize; _prefetch = owner.Options.Prefetch;
@@ -132,12 +203,14 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
             _slots = new Sample[]?[_batches];
             _remaining = new int[_batches];
             _ready = new Batch?[_batches];
-            for (int b = 0; b < _batches; b++)
+            for (int b = startBatch; b < _batches; b++)
             {
                 int size = Math.Min(_bs, _total - b * _bs);
                 _slots[b] = new Sample[size];
                 _remaining[b] = size;
             }
+            _consumed = startBatch;
+            _nextSample = startBatch * _bs;
             int workers = owner.Options.Workers;
             _threads = new Thread[workers];
             for (int i = 0; i < workers; i++)

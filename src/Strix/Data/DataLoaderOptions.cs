@@ -23,8 +23,14 @@ public sealed record DataLoaderOptions
     public int BatchSize { get; init; } = 16;
     /// <summary>Reshuffle every epoch (training).</summary>
     public bool Shuffle { get; init; } = false;
-    /// <summary><c>workers</c>: decoding/augmenting threads; 0 loads on the caller's thread.</summary>
-    public int Workers { get; init; } = 8;
+    /// <summary>
+    /// <c>workers</c>: decoding/augmenting threads; 0 loads on the caller's thread. Defaults to
+    /// Ultralytics' 8 capped at the core count; any explicit number is used as given (results never depend on it).
+    /// </summary>
+    public int Workers { get; init; } = DefaultWorkers;
+
+    /// <summary>min(8, cores).</summary>
+    public static int DefaultWorkers => Math.Min(8, Environment.ProcessorCount);
     /// <summary>Batches the workers may prepare ahead of the consumer (bounded queue).</summary>
     public int Prefetch { get; init; } = 4;
     /// <summary><c>seed</c>: with epoch and index, fixes every random choice.</summary>
@@ -47,18 +53,24 @@ public sealed record DataLoaderOptions
     public int Epochs { get; init; } = 0;
     /// <summary>Drop a final incomplete batch.</summary>
     public bool DropLast { get; init; } = false;
+    /// <summary>
+    /// Data-parallel share: this loader yields only rank <see cref="Rank"/>'s part of each epoch out of
+    /// <see cref="WorldSize"/> (see <see cref="DataLoader.EpochOrder"/>). 0 of 1 = everything.
+    /// </summary>
+    public int Rank { get; init; } = 0;
+    public int WorldSize { get; init; } = 1;
 
-    /// <summary>Options Ultralytics uses for a training loader.</summary>
-    public static DataLoaderOptions ForTraining(int imgsz = 640, int batch = 16, int workers = 8, int seed = 0, AugmentationOptions? hyp = null, int epochs = 0) => new()
+    /// <summary>Options Ultralytics uses for a training loader (<paramref name="workers"/> −1 = <see cref="DefaultWorkers"/>).</summary>
+    public static DataLoaderOptions ForTraining(int imgsz = 640, int batch = 16, int workers = -1, int seed = 0, AugmentationOptions? hyp = null, int epochs = 0) => new()
     {
-        ImgSize = imgsz, BatchSize = batch, Workers = workers, Seed = seed, Shuffle = true, Augment = true,
+        ImgSize = imgsz, BatchSize = batch, Workers = workers < 0 ? DefaultWorkers : workers, Seed = seed, Shuffle = true, Augment = true,
         Hyp = hyp ?? new AugmentationOptions(), Epochs = epochs,
     };
 
-    /// <summary>Options Ultralytics uses for a validation loader: no augmentation, rect batches with 0.5 stride padding.</summary>
-    public static DataLoaderOptions ForValidation(int imgsz = 640, int batch = 32, int workers = 8, bool rect = true) => new()
+    /// <summary>Options Ultralytics uses for a validation loader: no augmentation, rect batches with 0.5 stride padding (<paramref name="workers"/> −1 = <see cref="DefaultWorkers"/>).</summary>
+    public static DataLoaderOptions ForValidation(int imgsz = 640, int batch = 32, int workers = -1, bool rect = true) => new()
     {
-        ImgSize = imgsz, BatchSize = batch, Workers = workers, Shuffle = false, Augment = false, Rect = rect, Pad = 0.5,
+        ImgSize = imgsz, BatchSize = batch, Workers = workers < 0 ? DefaultWorkers : workers, Shuffle = false, Augment = false, Rect = rect, Pad = 0.5,
         Hyp = AugmentationOptions.None,
     };
 
@@ -73,6 +85,7 @@ public sealed record DataLoaderOptions
         if (Prefetch < 1) throw new ArgumentException($"prefetch={Prefetch} must be ≥ 1");
         if (!(Fraction > 0 && Fraction <= 1)) throw new ArgumentException($"fraction={Fraction} must be in (0, 1]");
         if (Pad < 0) throw new ArgumentException($"pad={Pad} must be ≥ 0");
+        if (WorldSize < 1 || Rank < 0 || Rank >= WorldSize) throw new ArgumentException($"rank {Rank} of world size {WorldSize} is not a valid data shard");
         Hyp.Validate();
     }
 

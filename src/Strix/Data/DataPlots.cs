@@ -126,7 +126,7 @@ public static class DataPlots
     static void ClassHistogram(SKCanvas canvas, SKRect panel, int[] counts, IReadOnlyList<string> names)
     {
         var plot = Inner(panel);
-        int n = counts.Length, max = Math.Max(1, counts.DefaultIfEmpty(0).Max());
+        int n = counts.Length, max = Math.Max(1, (int)Math.Ceiling(counts.DefaultIfEmpty(0).Max() * 1.08)); // headroom for the count labels
         Axes(canvas, plot, "", "instances", $"instances per class ({counts.Sum()} total)", ticks: false);
         using var bar = new SKPaint { IsAntialias = true };
         using var font = new SKFont(Face.Value, n <= 12 ? 14 : 9);

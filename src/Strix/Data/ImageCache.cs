@@ -20,7 +20,12 @@ internal sealed class ImageCache
     readonly Action<string> _warn;
     int _diskWarned;
 
-    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null)
+    /// <summary>Budget of the always-on recent-image cache (mosaic partners are mostly recent images).</summary>
+    const long RecentBudgetBytes = 128L << 20;
+    readonly RecentImages? _recent;
+
+    /// <param name="recent">Keep recently decoded images (worth it when mosaic/mixup re-use nearby images).</param>
+    public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null, bool recent = true)
     {
         _imgsz = imgsz; _warn = warn;
         if (mode == ImageCacheMode.Ram)
@@ -37,6 +42,7 @@ internal sealed class ImageCache
             else _ram = new RgbImage?[items.Count];
         }
         _disk = mode == ImageCacheMode.Disk;
+        if (_ram is null && recent) _recent = new RecentImages((int)Math.Clamp(RecentBudgetBytes / (3L * imgsz * imgsz), 8, 160));
     }
 
     /// <summary>Ultralytics' load_image size: long side = imgsz, the other side rounded up, never above imgsz.</summary>
@@ -48,7 +54,10 @@ internal sealed class ImageCache
     }
 
     /// <summary>The resized image; treat as read-only (it may be shared through the cache).</summary>
-    public RgbImage Get(int index, ImageLabels item)
+    public RgbImage Get(int index, ImageLabels item) =>
+        _recent is null ? Load(index, item) : _recent.GetOrLoad(index, () => Load(index, item));
+
+    RgbImage Load(int index, ImageLabels item)
     {
         if (_ram is not null && Volatile.Read(ref _ram[index]) is { } hit) return hit;
         RgbImage img;
@@ -75,11 +84,45 @@ internal sealed class ImageCache
 
     RgbImage Decode(ImageLabels item)
     {
-        var img = ImageIO.Load(item.ImageFile);
-        if (img.Width != item.Width || img.Height != item.Height)
-            throw new InvalidDataException($"{item.ImageFile}: image is now {img.Width}x{img.Height} but was {item.Width}x{item.Height} when checked; the file changed during training");
-        var (w, h) = ResizedSize(img.Width, img.Height, _imgsz);
+        var img = DecodeAtLeast(item.ImageFile, _imgsz, out int fullW, out int fullH);
+        if (fullW != item.Width || fullH != item.Height)
+            throw new InvalidDataException($"{item.ImageFile}: image is now {fullW}x{fullH} but was {item.Width}x{item.Height} when checked; the file changed during training");
+        var (w, h) = ResizedSize(fullW, fullH, _imgsz);
         return w == img.Width && h == img.Height ? img : ImageOps.ResizeBilinear(img, w, h);
+    }
+
+    /// <summary>
+    /// Decodes an image, EXIF orientation applied. A JPEG at least twice the target size is decoded at
+    /// 1/2, 1/4 or 1/8 scale by the JPEG decoder itself (an area-averaging reduction, several times
+    /// faster than decoding full size) — the largest reduction that keeps the long side ≥ <paramref name="minLongSide"/>.
+    /// </summary>
+    internal static RgbImage DecodeAtLeast(string path, int minLongSide, out int fullWidth, out int fullHeight)
+    {
+        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"{path}: image file not found", path);
+        using var data = SkiaSharp.SKData.CreateCopy(bytes);
+        using var codec = SkiaSharp.SKCodec.Create(data);
+        if (codec is null || codec.EncodedFormat != SkiaSharp.SKEncodedImageFormat.Jpeg || Math.Max(codec.Info.Width, codec.Info.Height) < 2 * minLongSide)
+        {
+            RgbImage full;
+            try { full = ImageIO.Decode(bytes); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+            (fullWidth, fullHeight) = (full.Width, full.Height);
+            return full;
+        }
+        bool swap = codec.EncodedOrigin is SkiaSharp.SKEncodedOrigin.LeftTop or SkiaSharp.SKEncodedOrigin.RightTop
+            or SkiaSharp.SKEncodedOrigin.RightBottom or SkiaSharp.SKEncodedOrigin.LeftBottom;
+        (fullWidth, fullHeight) = swap ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
+        int longSide = Math.Max(fullWidth, fullHeight);
+        float scale = 1f;
+        foreach (var k in new[] { 0.125f, 0.25f, 0.5f })
+            if (longSide * k >= minLongSide) { scale = k; break; }
+        var size = codec.GetScaledDimensions(scale);
+        var info = new SkiaSharp.SKImageInfo(size.Width, size.Height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul);
+        using var bmp = new SkiaSharp.SKBitmap(info);
+        var r = codec.GetPixels(info, bmp.GetPixels());
+        if (r != SkiaSharp.SKCodecResult.Success)
+            throw new InvalidDataException($"{path}: {(r == SkiaSharp.SKCodecResult.IncompleteInput ? "truncated image data" : $"decode failed ({r})")}");
+        return ImageIO.ApplyOrientation(ImageIO.FromBitmap(bmp), codec.EncodedOrigin);
     }
 
     /// <summary>Raw-pixel cache file beside the image, per imgsz.</summary>
@@ -147,5 +190,44 @@ internal sealed class ImageCache
         }
         catch (Exception e) when (e is IOException or FormatException) { }
         return gc;
+    }
+}
+
+/// <summary>
+/// The most recently used decoded images, by dataset index (oldest dropped first). Each image is
+/// decoded once while resident even when several workers ask for it at the same moment; a failed
+/// decode is not kept.
+/// </summary>
+internal sealed class RecentImages
+{
+    readonly int _capacity;
+    readonly object _gate = new();
+    readonly Dictionary<int, Lazy<RgbImage>> _map = new();
+    readonly Queue<int> _fifo = new();
+
+    public RecentImages(int capacity) => _capacity = Math.Max(1, capacity);
+
+    public int Count { get { lock (_gate) return _map.Count; } }
+
+    public RgbImage GetOrLoad(int key, Func<RgbImage> load)
+    {
+        Lazy<RgbImage>? lazy;
+        lock (_gate)
+        {
+            if (!_map.TryGetValue(key, out lazy))
+            {
+                lazy = new Lazy<RgbImage>(load, LazyThreadSafetyMode.ExecutionAndPublication);
+                _map[key] = lazy;
+                _fifo.Enqueue(key);
+                while (_map.Count > _capacity && _fifo.TryDequeue(out int old))
+                    if (old != key) _map.Remove(old);
+            }
+        }
+        try { return lazy.Value; }
+        catch
+        {
+            lock (_gate) if (_map.TryGetValue(key, out var cur) && ReferenceEquals(cur, lazy)) _map.Remove(key);
+            throw;
+        }
     }
 }

@@ -16,7 +16,9 @@ public static class Mosaic
         // Centre in [s/2, 3s/2): the mosaic border is −s/2 on each side.
         int xc = (int)rng.Uniform(s / 2.0, 2 * s - s / 2.0);
         int yc = (int)rng.Uniform(s / 2.0, 2 * s - s / 2.0);
-        var canvas = RgbImage.Filled(size, size, 114, 114, 114);
+        var px = GC.AllocateUninitializedArray<byte>(size * size * 3);
+        px.AsSpan().Fill(114); // grey in all three channels: one memset
+        var canvas = new RgbImage(size, size, px);
         var parts = new List<Instances>(4);
         for (int i = 0; i < 4; i++)
         {

@@ -4,19 +4,20 @@ namespace Strix.Data;
 public static class RandomFlip
 {
     /// <summary>Mirrors left-right: pixel columns reversed, box x → width − x.</summary>
-    public static void Horizontal(RgbImage img, Instances labels)
+    public static unsafe void Horizontal(RgbImage img, Instances labels)
     {
-        int w = img.Width, h = img.Height;
-        var p = img.Pixels;
-        for (int y = 0; y < h; y++)
+        int w = img.Width, h = img.Height, stride = w * 3;
+        fixed (byte* p0 = img.Pixels)
         {
-            int row = y * w * 3;
-            for (int l = 0, r = w - 1; l < r; l++, r--)
+            for (int y = 0; y < h; y++)
             {
-                int a = row + l * 3, b = row + r * 3;
-                (p[a], p[b]) = (p[b], p[a]);
-                (p[a + 1], p[b + 1]) = (p[b + 1], p[a + 1]);
-                (p[a + 2], p[b + 2]) = (p[b + 2], p[a + 2]);
+                byte* l = p0 + (long)y * stride, r = l + stride - 3;
+                for (; l < r; l += 3, r -= 3)
+                {
+                    byte a0 = l[0], a1 = l[1], a2 = l[2];
+                    l[0] = r[0]; l[1] = r[1]; l[2] = r[2];
+                    r[0] = a0; r[1] = a1; r[2] = a2;
+                }
             }
         }
         var x = labels.Xyxy;

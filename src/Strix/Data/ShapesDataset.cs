@@ -132,7 +132,7 @@ public static class ShapesDataset
         var owner = new short[w * h];
         Array.Fill(owner, (short)-1);
         var placed = new List<PlacedShape>();
-        int target = 1 + rng.NextInt(6);
+        int target = 1 + rng.NextInt(5);
         using (var canvas = new SKCanvas(bmp))
         {
             for (int k = 0; k < target; k++)
@@ -148,7 +148,7 @@ public static class ShapesDataset
                 }
             }
             // A few thin strokes over everything: occluders that are not objects.
-            DrawClutter(canvas, w, h, rng, count: rng.NextInt(0, 4), maxWidth: 2);
+            DrawClutter(canvas, w, h, rng, count: rng.NextInt(0, 4), maxWidth: 1.5f);
         }
 
         var img = ImageIO.FromBitmap(bmp);
@@ -183,8 +183,8 @@ public static class ShapesDataset
     {
         int cls = rng.NextInt(ClassNames.Length);
         float scale = size / 320f;
-        // A quarter small (radius 9–16 px at 320), the rest 16–64 px.
-        float r = (float)(rng.Chance(0.25) ? rng.Uniform(9, 16) : rng.Uniform(16, 64)) * scale;
+        // A fifth small (radius 12–20 px at 320: still ≥ 12 px across when trained at imgsz 160), the rest 20–72 px.
+        float r = (float)(rng.Chance(0.2) ? rng.Uniform(12, 20) : rng.Uniform(20, 72)) * scale;
         float rot = (float)rng.Uniform(0, 2 * Math.PI);
         float stroke = rng.Chance(0.35) ? (float)rng.Uniform(1.5, 3.5) * scale : 0;
         SKPoint[] poly = cls switch

@@ -46,7 +46,8 @@ public sealed class YoloDataset
             _batchShapes = RectShapes(items, options.BatchSize, options.ImgSize, options.Stride, options.Pad);
         }
         _items = items;
-        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn, availableMemoryBytes);
+        _cache = new ImageCache(options.Cache, options.ImgSize, _items, Warn, availableMemoryBytes,
+            recent: options.Augment && (options.Hyp.Mosaic > 0 || options.Hyp.MixUp > 0));
     }
 
     /// <summary>The options this dataset was built with.</summary>
@@ -143,11 +144,11 @@ public sealed class YoloDataset
         var hyp = Options.Hyp;
         var rng = new SampleRandom(Options.Seed, epoch, index, 0);
         bool mosaicOn = MosaicEnabled;
-        var (img, inst) = MosaicOrLetterbox(index, rng, mosaicOn);
+        var (img, inst) = MosaicOrLetterbox(index, epoch, rng, mosaicOn);
         if (mosaicOn && rng.Chance(hyp.MixUp))
         {
-            int other = rng.NextInt(_items.Length);
-            var (img2, inst2) = MosaicOrLetterbox(other, new SampleRandom(Options.Seed, epoch, index, 1), mosaicOn);
+            int other = Partner(index, epoch, rng);
+            var (img2, inst2) = MosaicOrLetterbox(other, epoch, new SampleRandom(Options.Seed, epoch, index, 1), mosaicOn);
             (img, inst) = MixUp.Apply(img, inst, img2, inst2, rng);
         }
         RandomHsv.Apply(img, hyp.HsvH, hyp.HsvS, hyp.HsvV, rng);
@@ -160,8 +161,50 @@ public sealed class YoloDataset
             ((double)resized.Width / item.Width, (double)resized.Height / item.Height, 0, 0));
     }
 
+    /// <summary>
+    /// The order this dataset's samples are visited in an epoch: a permutation drawn from (seed, epoch)
+    /// when <see cref="DataLoaderOptions.Shuffle"/>, else 0..n−1. The <see cref="DataLoader"/> batches in this order.
+    /// </summary>
+    public int[] EpochOrder(int epoch)
+    {
+        int n = _items.Length;
+        if (!Options.Shuffle) return Enumerable.Range(0, n).ToArray();
+        return new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n);
+    }
+
+    (int Epoch, int[] Order, int[] Position)? _orderCache;
+    readonly object _orderGate = new();
+
+    /// <summary>
+    /// Mosaic/mixup partners are drawn from the samples within ±<see cref="PartnerWindow"/> positions of
+    /// this one in the epoch order, like Ultralytics' buffer of recently loaded images: the partners
+    /// are being decoded by the workers at about the same time, so most come from the recent-image
+    /// cache instead of being decoded again. Still a pure function of (seed, epoch, index).
+    /// </summary>
+    public int PartnerWindow => Math.Clamp(2 * Options.BatchSize, 8, 64);
+
+    internal int Partner(int index, int epoch, SampleRandom rng)
+    {
+        int n = _items.Length, w = PartnerWindow;
+        if (n <= 2 * w + 1) return rng.NextInt(n);
+        (int Epoch, int[] Order, int[] Position) c;
+        lock (_orderGate)
+        {
+            if (_orderCache is not { } cached || cached.Epoch != epoch)
+            {
+                var order = EpochOrder(epoch);
+                var pos = new int[n];
+                for (int i = 0; i < n; i++) pos[order[i]] = i;
+                _orderCache = (epoch, order, pos);
+            }
+            c = _orderCache!.Value;
+        }
+        int d = rng.NextInt(1, w + 1) * (rng.NextInt(2) == 0 ? -1 : 1);
+        return c.Order[((c.Position[index] + d) % n + n) % n];
+    }
+
     /// <summary>Mosaic of four, or a single letterboxed image, then the random perspective warp.</summary>
-    (RgbImage, Instances) MosaicOrLetterbox(int index, SampleRandom rng, bool mosaicOn)
+    (RgbImage, Instances) MosaicOrLetterbox(int index, int epoch, SampleRandom rng, bool mosaicOn)
     {
         int s = Options.ImgSize;
         var hyp = Options.Hyp;
@@ -170,7 +213,7 @@ public sealed class YoloDataset
             var tiles = new (RgbImage, Instances)[4];
             for (int k = 0; k < 4; k++)
             {
-                var li = LoadImage(k == 0 ? index : rng.NextInt(_items.Length));
+                var li = LoadImage(k == 0 ? index : Partner(index, epoch, rng));
                 tiles[k] = (li.Image, Instances.FromNormalizedXywh(li.Labels.Cls, li.Labels.Boxes, li.Image.Width, li.Image.Height));
             }
             var (canvas, labels) = Mosaic.Combine(tiles, s, rng);

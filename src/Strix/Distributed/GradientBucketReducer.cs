@@ -18,7 +18,8 @@ public sealed class GradientBucketReducer : IDisposable
 {
     public const long DefaultBucketBytes = 25L * 1024 * 1024;
 
-    sealed record Bucket(Parameter[] Params, long[] Offsets, long Elements, Tensor Flat);
+    /// <summary>Sizes: each parameter's element count, then the number of presence flags (how the flat bucket splits).</summary>
+    sealed record Bucket(Parameter[] Params, long[] Sizes, long Elements);
 
     readonly IProcessGroup _group;
     readonly List<Bucket> _buckets = new();
@@ -53,12 +54,10 @@ public sealed class GradientBucketReducer : IDisposable
 
     void AddBucket(List<Parameter> ps)
     {
-        var offsets = new long[ps.Count];
-        long n = 0;
-        for (int i = 0; i < ps.Count; i++) { offsets[i] = n; n += ps[i].numel(); }
-        // Layout: [grad 0 | grad 1 | … | presence flag per parameter].
-        var flat = zeros(new[] { n + ps.Count }, ps[0].dtype, ps[0].device);
-        _buckets.Add(new Bucket(ps.ToArray(), offsets, n, flat));
+        var sizes = ps.Select(p => p.numel()).Append(ps.Count).ToArray();
+        long n = sizes.Take(ps.Count).Sum();
+        // Flat layout: [grad 0 | grad 1 | … | presence flag per parameter].
+        _buckets.Add(new Bucket(ps.ToArray(), sizes, n));
     }
 
     /// <summary>All-reduces and averages every parameter's gradient in place (collective: every rank must call it).</summary>
@@ -69,31 +68,33 @@ public sealed class GradientBucketReducer : IDisposable
         foreach (var b in _buckets)
         {
             using var scope = NewDisposeScope();
-            for (int i = 0; i < b.Params.Length; i++)
+            int n = b.Params.Length;
+            var grads = new Tensor?[n];
+            var flags = new float[n];
+            var pieces = new List<Tensor>(n + 1);
+            for (int i = 0; i < n; i++)
             {
                 var p = b.Params[i];
-                var slot = b.Flat.narrow(0, b.Offsets[i], p.numel());
-                var flag = b.Flat.narrow(0, b.Elements + i, 1);
-                var g = p.grad;
-                if (g is null) { slot.zero_(); flag.fill_(0); }
-                else { slot.copy_(g.reshape(-1)); flag.fill_(1); }
+                grads[i] = p.grad;
+                flags[i] = grads[i] is null ? 0 : 1;
+                pieces.Add(grads[i] is { } g ? g.reshape(-1) : zeros(p.numel(), p.dtype, p.device));
             }
-            _group.AllReduceSum(b.Flat);
-            b.Flat.div_(_group.WorldSize);
-            for (int i = 0; i < b.Params.Length; i++)
+            var first = b.Params[0];
+            pieces.Add(tensor(flags).to(first.dtype, first.device));
+            var flat = cat(pieces, 0);                   // pack: one native call
+            _group.AllReduceSum(flat);
+            flat.div_(_group.WorldSize);
+            var slots = flat.split(b.Sizes);             // unpack: views of the reduced bucket
+            float[]? reducedFlags = null;
+            for (int i = 0; i < n; i++)
             {
                 var p = b.Params[i];
-                var slot = b.Flat.narrow(0, b.Offsets[i], p.numel()).view(p.shape);
-                var g = p.grad;
-                if (g is not null) g.copy_(slot);
-                else if (b.Flat[b.Elements + i].ToDouble() > 0) p.grad = slot.clone().MoveToOuterDisposeScope();
+                if (grads[i] is { } g) { g.copy_(slots[i].view(p.shape)); continue; }
+                reducedFlags ??= slots[n].to(ScalarType.Float32, CPU).data<float>().ToArray();
+                if (reducedFlags[i] > 0) p.grad = slots[i].view(p.shape).clone().MoveToOuterDisposeScope();
             }
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var b in _buckets) b.Flat.Dispose();
-        _buckets.Clear();
-    }
+    public void Dispose() => _buckets.Clear();
 }

@@ -33,7 +33,7 @@ public readonly record struct BatchLimit
     {
         if (Count is int c) return Math.Min(c, available);
         double f = Fraction ?? 1.0;
-        if (f == 0) return 0;
+        if (f == 0 || available == 0) return 0; // e.g. a rank whose validation shard is empty
         return Math.Clamp((int)Math.Floor(available * f), 1, available);
     }
 

@@ -42,6 +42,23 @@ public sealed class EpochMetrics
 
     public void Clear() { _order.Clear(); _entries.Clear(); }
 
+    /// <summary>Raw totals in logging order (for combining the metrics of several ranks).</summary>
+    internal IEnumerable<(string Name, double Sum, long Count, bool ProgBar, bool OnEpoch)> Entries() =>
+        _order.Select(n => (n, _entries[n].Sum, _entries[n].Count, _entries[n].ProgBar, _entries[n].OnEpoch));
+
+    /// <summary>Replaces the totals (combined over ranks); last values of entries that stay are kept.</summary>
+    internal void Replace(IEnumerable<(string Name, double Sum, long Count, bool ProgBar, bool OnEpoch)> totals)
+    {
+        var last = _entries.ToDictionary(kv => kv.Key, kv => kv.Value.Last);
+        Clear();
+        foreach (var (name, sum, count, progBar, onEpoch) in totals)
+        {
+            if (count == 0) continue;
+            _order.Add(name);
+            _entries[name] = new Entry { Sum = sum, Count = count, Last = last.TryGetValue(name, out var l) ? l : sum / count, ProgBar = progBar, OnEpoch = onEpoch };
+        }
+    }
+
     public JsonArray ToJson()
     {
         var a = new JsonArray();

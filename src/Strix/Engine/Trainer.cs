@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Strix.Engine.Loggers;
 using Strix.Engine.Optim;
 using Strix.Engine.Precision;
+using Strix.Engine.Strategies;
 using Strix.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,7 +30,7 @@ public sealed class Trainer
     List<(string Name, double Value, bool ProgBar, bool OnStep, bool OnEpoch)>? _pending;
     StrixModule? _module;
     volatile string? _stopRequest;
-    bool _stopNow, _epochDone, _validatedThisEpoch;
+    bool _stopNow, _epochDone, _validatedThisEpoch, _anyValBatches;
     int _batchesDone, _nonFinite, _restoresWithoutProgress;
     long _lastOptIteration = -1;
     Snapshot? _lastGood;
@@ -106,7 +107,17 @@ public sealed class Trainer
     public IReadOnlyList<KeyValuePair<string, double>> ProgressBarMetrics =>
         (Phase == TrainerPhase.Validate ? _valMetrics : _trainMetrics).ProgressValues().ToList();
 
-    TextWriter Out => Options.Log ?? Console.Error;
+    /// <summary>Where the trainer and modules write notices (Options.Log, default standard error).</summary>
+    public TextWriter Out => Options.Log ?? Console.Error;
+
+    /// <summary>How training is spread over processes (<see cref="TrainerOptions.Strategy"/>; default one device).</summary>
+    public Strategy Strategy => Options.Strategy ?? SingleDeviceStrategy.Instance;
+    /// <summary>True on the process that logs and writes checkpoints (always, without a distributed strategy).</summary>
+    public bool IsGlobalZero => Strategy.IsGlobalZero;
+    /// <summary>Callbacks this rank runs: under DDP, <see cref="IRankZeroOnly"/> ones only on rank 0.</summary>
+    IEnumerable<Callback> ActiveCallbacks => IsGlobalZero ? Callbacks : Callbacks.Where(c => c is not IRankZeroOnly);
+    /// <summary>Loggers write on rank 0 only.</summary>
+    IEnumerable<TrainingLogger> ActiveLoggers => IsGlobalZero ? Loggers : Enumerable.Empty<TrainingLogger>();
 
     /// <summary>Writes a warning to the trainer's log (skipped steps, recoveries).</summary>
     public void Warn(string message) => Out.WriteLine($"WARNING ⚠️ {message}");
@@ -142,7 +153,7 @@ public sealed class Trainer
         };
         target.Add(name, value, progBar, onEpoch);
         if (onStep && !FastDevRun)
-            foreach (var l in Loggers) l.LogStep(GlobalStep, new[] { KeyValuePair.Create(name, value) });
+            foreach (var l in ActiveLoggers) l.LogStep(GlobalStep, new[] { KeyValuePair.Create(name, value) });
     }
 
     IEnumerable<KeyValuePair<string, double>> MetricRow()
@@ -163,6 +174,8 @@ public sealed class Trainer
         _module = module;
         module.Attach(this);
         ResetState();
+        train = Strategy.TrainSource(train);      // this rank's shard (DDP)
+        if (val is not null) val = Strategy.ValSource(val);
         using var signals = Options.HandleSignals ? SignalGuard.Register(this) : null;
         try
         {
@@ -172,6 +185,8 @@ public sealed class Trainer
             {
                 using var ck = Checkpoint.Load(ckptPath);
                 Restore(module, ck, ckptPath);
+                Strategy.OnRestored(module.Model);
+                if (!IsGlobalZero) { _trainMetrics.Clear(); _valMetrics.Clear(); } // rank 0's partial sums count once
             }
             Call(m => m.OnFitStart(), c => c.OnFitStart(this, module));
             var overfit = Options.OverfitBatches > 0 && !FastDevRun ? train.GetEpoch(0).Take(BatchesPerEpoch).ToList() : null;
@@ -185,19 +200,20 @@ public sealed class Trainer
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
-                if (val is not null && ValBatches > 0 && (Options.Val || final)) ValidateEpoch(module, val);
+                if (val is not null && _anyValBatches && (Options.Val || final)) ValidateEpoch(module, val);
                 EndEpoch(module);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
             Phase = TrainerPhase.Idle;
             Call(m => m.OnTrainEnd(), c => c.OnTrainEnd(this, module));
             Call(m => m.OnFitEnd(), c => c.OnFitEnd(this, module));
+            Strategy.Barrier();
             _clock.Stop();
             return new FitResult(EpochsCompleted, GlobalStep, StopReason, _stopRequest is not null, CallbackMetrics, TrainTime);
         }
         catch (Exception e)
         {
-            foreach (var c in Callbacks)
+            foreach (var c in ActiveCallbacks)
                 try { c.OnException(this, module, e); } catch (Exception inner) { Warn($"{c.GetType().Name}.OnException failed: {inner.Message}"); }
             throw;
         }
@@ -207,7 +223,7 @@ public sealed class Trainer
             try { Call(m => m.Teardown("fit"), c => c.Teardown(this, module, "fit")); }
             finally
             {
-                foreach (var l in Loggers) l.Finish();
+                foreach (var l in ActiveLoggers) l.Finish();
                 _lastGood?.Dispose();
                 _lastGood = null;
                 Phase = TrainerPhase.Idle;
@@ -228,9 +244,10 @@ public sealed class Trainer
         module.Attach(this);
         try
         {
-            Device = Devices.Parse(Options.Device);
+            Device = Strategy.ResolveDevice(Options.Device);
             Precision = Precisions.Parse(Options.Precision);
             module.Model.to(Device);
+            val = Strategy.ValSource(val); // DDP: this rank's whole batches; the module gathers the statistics
             int nv = val.Count;
             ValBatches = FastDevRun ? Math.Min(1, nv) : Options.LimitValBatches?.Apply(nv) ?? nv;
             Call(m => m.Setup("validate"), c => c.Setup(this, module, "validate"));
@@ -258,7 +275,7 @@ public sealed class Trainer
 
     void Setup<TBatch>(StrixModule<TBatch> module, IBatchSource<TBatch> train, IBatchSource<TBatch>? val)
     {
-        Device = Devices.Parse(Options.Device);
+        Device = Strategy.ResolveDevice(Options.Device);
         Precision = Precisions.Parse(Options.Precision);
         if (Options.Seed is long seed)
         {
@@ -269,6 +286,7 @@ public sealed class Trainer
         if (Options.AccumulateGradBatches < 1) throw new ArgumentException("AccumulateGradBatches must be ≥ 1");
         module.Model.to(Device);
         module.Model.train();
+        Strategy.SetupModel(module.Model); // DDP: rank 0's parameters and buffers everywhere
 
         int nb = train.Count;
         BatchesPerEpoch = FastDevRun ? Math.Min(1, nb)
@@ -279,6 +297,9 @@ public sealed class Trainer
         ValBatches = FastDevRun ? Math.Min(1, nv)
             : Options.OverfitBatches > 0 ? Math.Min(Options.OverfitBatches, nv)
             : Options.LimitValBatches?.Apply(nv) ?? nv;
+
+        // Under DDP a rank's validation shard may be empty; every rank still runs validation (it gathers).
+        _anyValBatches = Strategy.IsDistributed ? Strategy.AnyRank(ValBatches > 0)[0] : ValBatches > 0;
 
         var cfg = module.ConfigureOptimizers() ?? throw new InvalidOperationException($"{module.GetType().Name}.ConfigureOptimizers returned null");
         Optimizer = cfg.Optimizer;
@@ -321,10 +342,10 @@ public sealed class Trainer
             try
             {
                 module.OnTrainBatchStart(batch, i);
-                foreach (var c in Callbacks) c.OnTrainBatchStart(this, module, batch, i);
+                foreach (var c in ActiveCallbacks) c.OnTrainBatchStart(this, module, batch, i);
                 TrainBatch(module, batch, i);
                 module.OnTrainBatchEnd(LastLoss, batch, i);
-                foreach (var c in Callbacks) c.OnTrainBatchEnd(this, module, LastLoss, batch, i);
+                foreach (var c in ActiveCallbacks) c.OnTrainBatchEnd(this, module, LastLoss, batch, i);
             }
             finally
             {
@@ -340,7 +361,15 @@ public sealed class Trainer
     /// <summary>Stop requests between batches. Returns true to leave the batch loop.</summary>
     bool CheckStopMidEpoch(bool lastBatch)
     {
-        string? reason = _stopRequest is not null ? _stopRequest
+        bool stopRequested = _stopRequest is not null;
+        bool timeUp = Options.TimeHours is double hours && TrainTime.TotalHours > hours;
+        if (Strategy.IsDistributed) // ranks must leave the loop after the same batch
+        {
+            var any = Strategy.AnyRank(stopRequested, timeUp);
+            if (any[0] && !stopRequested) _stopRequest ??= "stop requested on another rank";
+            (stopRequested, timeUp) = (any[0], any[1]);
+        }
+        string? reason = stopRequested ? _stopRequest
             : Options.MaxSteps is long ms && GlobalStep >= ms ? "max_steps" : null;
         if (reason is not null)
         {
@@ -349,7 +378,7 @@ public sealed class Trainer
             _stopNow = true;
             return true;
         }
-        if (Options.TimeHours is double h && TrainTime.TotalHours > h)
+        if (timeUp)
         {
             // Ultralytics: the time budget ends the epoch early; it is validated and saved as complete.
             StopReason = "time";
@@ -376,9 +405,14 @@ public sealed class Trainer
             if (loss is null) throw new InvalidOperationException($"{module.GetType().Name}.TrainingStep returned null");
             if (loss.numel() != 1) throw new InvalidOperationException($"{module.GetType().Name}.TrainingStep must return a scalar loss, got shape [{string.Join(", ", loss.shape)}]");
             LastLoss = loss.detach().cpu().to(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(LastLoss))
+            bool finite = double.IsFinite(LastLoss);
+            // Under DDP every rank skips a batch that any rank could not use, so all take the same steps.
+            bool allFinite = Strategy.IsDistributed ? !Strategy.AnyRank(!finite)[0] : finite;
+            if (!allFinite)
             {
-                OnNonFinite(module, $"non-finite loss ({LastLoss}) at epoch {Epoch + 1}, batch {i}: step skipped");
+                OnNonFinite(module, finite
+                    ? $"non-finite loss on another rank at epoch {Epoch + 1}, batch {i}: step skipped"
+                    : $"non-finite loss ({LastLoss}) at epoch {Epoch + 1}, batch {i}: step skipped");
             }
             else
             {
@@ -402,8 +436,9 @@ public sealed class Trainer
         bool stepped;
         using (var scope = NewDisposeScope())
         {
-            Scaler?.Unscale(opt);
             var ps = opt.NamedParameters.Select(p => p.Param).ToList();
+            Strategy.ReduceGradients(ps); // DDP: average over ranks before unscaling and clipping
+            Scaler?.Unscale(opt);
             Tensor? norm = Options.GradientClipVal is double clip ? GradientClipping.ClipGradNorm(ps, clip) : null;
             if (Scaler is not null)
             {
@@ -465,12 +500,12 @@ public sealed class Trainer
                 try
                 {
                     module.OnValidationBatchStart(batch, i);
-                    foreach (var c in Callbacks) c.OnValidationBatchStart(this, module, batch, i);
+                    foreach (var c in ActiveCallbacks) c.OnValidationBatchStart(this, module, batch, i);
                     using (var scope = NewDisposeScope())
                     using (Precision.AutocastDType() is ScalarType dt ? Autocast.Enable(dt) : null)
                         module.ValidationStep(batch, i);
                     module.OnValidationBatchEnd(batch, i);
-                    foreach (var c in Callbacks) c.OnValidationBatchEnd(this, module, batch, i);
+                    foreach (var c in ActiveCallbacks) c.OnValidationBatchEnd(this, module, batch, i);
                 }
                 finally
                 {
@@ -478,6 +513,7 @@ public sealed class Trainer
                     if (owned) (raw as IDisposable)?.Dispose();
                 }
             }
+            Strategy.SyncMetrics(_valMetrics); // DDP: batch means over every rank's share
             Call(m => m.OnValidationEpochEnd(), c => c.OnValidationEpochEnd(this, module));
             Call(m => m.OnValidationEnd(), c => c.OnValidationEnd(this, module));
             _validatedThisEpoch = true;
@@ -493,13 +529,14 @@ public sealed class Trainer
     {
         Phase = TrainerPhase.EpochEnd;
         _epochEndMetrics.Clear();
+        Strategy.SyncMetrics(_trainMetrics);
         Call(m => m.OnTrainEpochEnd(), c => c.OnTrainEpochEnd(this, module));
         _epochDone = true;
         EpochsCompleted = Epoch + 1;
         if (!FastDevRun)
         {
             var row = MetricRow().ToList();
-            foreach (var l in Loggers) l.LogEpoch(EpochsCompleted, row);
+            foreach (var l in ActiveLoggers) l.LogEpoch(EpochsCompleted, row);
         }
         if (Options.TimeHours is double h)
         {
@@ -509,6 +546,13 @@ public sealed class Trainer
         }
         if (EpochsCompleted >= MaxEpochs && StopReason.Length == 0) StopReason = "max_epochs";
         Call(_ => { }, c => c.OnEpochEnd(this, module));
+        if (Strategy.IsDistributed)
+        {
+            // Rank 0 decides (time budget, early stopping); then everybody waits for its checkpoint.
+            var d = Strategy.FromRankZero(new EpochDecision(MaxEpochs, ShouldStop, StopReason));
+            (MaxEpochs, ShouldStop, StopReason) = (d.MaxEpochs, d.ShouldStop, d.StopReason);
+            Strategy.Barrier();
+        }
         _lastGood?.Dispose();
         _lastGood = Snapshot.Take(this, module);
         Epoch++;
@@ -517,10 +561,12 @@ public sealed class Trainer
         Phase = TrainerPhase.Train;
     }
 
+    sealed record EpochDecision(int MaxEpochs, bool ShouldStop, string StopReason);
+
     void Call(Action<StrixModule> moduleHook, Action<Callback> callbackHook)
     {
         moduleHook(Module);
-        foreach (var c in Callbacks) callbackHook(c);
+        foreach (var c in ActiveCallbacks) callbackHook(c);
     }
 
     // ---------------------------------------------------------------- checkpoints
@@ -650,7 +696,7 @@ public sealed class Trainer
             if (ck.Callbacks[c.StateKey] is JsonObject s) c.LoadStateDict(s);
         module.OnLoadCheckpoint(ck);
         foreach (var c in Callbacks) c.OnLoadCheckpoint(this, module, ck);
-        foreach (var l in Loggers) l.OnResume(EpochsCompleted);
+        foreach (var l in ActiveLoggers) l.OnResume(EpochsCompleted);
         Print($"Resuming training from {path}: epoch {Epoch + 1}{(_batchesDone > 0 ? $", batch {_batchesDone}" : "")} of {MaxEpochs}, step {GlobalStep}");
     }
 

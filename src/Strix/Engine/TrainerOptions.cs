@@ -41,6 +41,8 @@ public sealed record TrainerOptions
     public bool HandleSignals { get; init; } = true;
     /// <summary>Where callbacks and loggers write by default (the run folder).</summary>
     public string? DefaultRootDir { get; init; }
+    /// <summary>How training is spread over processes and devices (null: one process, one device). See <see cref="Strategies.DistributedDataParallelStrategy"/>.</summary>
+    public Strategies.Strategy? Strategy { get; init; }
     /// <summary>Messages (warnings, notices) go here; default Console.Error.</summary>
     public TextWriter? Log { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Strix.Eval;
 
 /// <summary>
@@ -50,6 +51,7 @@ public static class AveragePrecision
     /// <paramref name="targetClass"/> lists the class of every ground-truth instance. Predictions of
     /// classes absent from the ground truth do not count (as in Ultralytics and COCO).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Result PerClass(ReadOnlySpan<bool> tp, int thresholds, ReadOnlySpan<float> confidence,
         ReadOnlySpan<int> predictedClass, ReadOnlySpan<int> targetClass)
     {
@@ -187,6 +189,7 @@ public static class AveragePrecision
     }
 
     /// <summary>As <see cref="ComputeAp(ReadOnlySpan{double},ReadOnlySpan{double})"/>, leaving the padded recall and the envelope in the given buffers (length + 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double ComputeAp(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision, Span<double> mrec, Span<double> mpre)
     {
         int n = recall.Length;
@@ -255,6 +258,7 @@ public static class AveragePrecision
     }
 
     /// <summary>Box filter over a fraction <paramref name="fraction"/> of the curve, edges padded with the end values (Ultralytics' smooth).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] Smooth(ReadOnlySpan<double> y, double fraction = 0.05)
     {
         int len = y.Length;
@@ -293,6 +297,7 @@ public static class AveragePrecision
     }
 
     /// <summary>Indices of <paramref name="confidence"/> in descending order; equal values keep their input order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int[] SortByConfidence(ReadOnlySpan<float> confidence)
     {
         int n = confidence.Length;

@@ -104,7 +104,27 @@ public static class BoxOps
         return (gain, padW, padH);
     }
 
+    /// <summary>
+    /// In-place array form of <see cref="ScaleBoxes(Tensor,double,double,double,double,int,int)"/> for
+    /// row-major rows whose first four values are xyxy (<paramref name="rowWidth"/> 4 for boxes, 6 for
+    /// detections): letterboxed input → original pixels, clipped to the original image.
+    /// </summary>
+    public static void ScaleBoxes(Span<float> rows, int rowWidth, double ratioW, double ratioH, double padW, double padH,
+        int originalHeight, int originalWidth)
+    {
+        if (rowWidth < 4 || rows.Length % rowWidth != 0) throw new ArgumentException($"rows must be a multiple of {rowWidth} floats with xyxy first");
+        if (ratioW <= 0 || ratioH <= 0) throw new ArgumentOutOfRangeException(nameof(ratioW), $"letterbox ratios must be positive (got {ratioW}, {ratioH})");
+        for (int o = 0; o < rows.Length; o += rowWidth)
+        {
+            rows[o] = (float)Math.Clamp((rows[o] - padW) / ratioW, 0, originalWidth);
+            rows[o + 1] = (float)Math.Clamp((rows[o + 1] - padH) / ratioH, 0, originalHeight);
+            rows[o + 2] = (float)Math.Clamp((rows[o + 2] - padW) / ratioW, 0, originalWidth);
+            rows[o + 3] = (float)Math.Clamp((rows[o + 3] - padH) / ratioH, 0, originalHeight);
+        }
+    }
+
     /// <summary>IoU of two xyxy boxes given as 4-float spans.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static float Iou(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         float iw = MathF.Min(a[2], b[2]) - MathF.Max(a[0], b[0]);

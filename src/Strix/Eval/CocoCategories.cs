@@ -7,17 +7,7 @@ namespace Strix.Eval;
 public static class CocoCategories
 {
     /// <summary>The 80 COCO class names in YOLO order.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[]
-    {
-        "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-        "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-        "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-        "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-        "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
-        "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant", "bed",
-        "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven",
-        "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
-    };
+    public static IReadOnlyList<string> Names => Data.CocoNames.All;
 
     /// <summary>COCO category id of each of the 80 classes (the 80→91 mapping).</summary>
     public static IReadOnlyList<int> Coco80To91 { get; } = new[]

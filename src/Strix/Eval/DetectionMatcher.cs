@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
 namespace Strix.Eval;
@@ -28,6 +29,7 @@ public static class DetectionMatcher
     /// (<paramref name="gtBoxes"/> row-major [m,4] xyxy, <paramref name="gtClasses"/> [m]) in the same
     /// pixel space. Returns the true-positive flags row-major [n, thresholds].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool[] Match(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses,
         IReadOnlyList<float>? thresholds = null)
     {

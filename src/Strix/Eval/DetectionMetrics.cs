@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
 namespace Strix.Eval;
@@ -17,6 +18,7 @@ public sealed class DetectionMetrics
     readonly Buffer<int> _targetCls = new();
     readonly int[] _imagesPerClass;
     readonly int[] _instancesPerClass;
+    readonly List<(int Predictions, int Targets)> _perImage = new(); // record boundaries, for merging shards
 
     /// <param name="names">Class names by id; their count is the number of classes.</param>
     public DetectionMetrics(IReadOnlyList<string> names)
@@ -64,6 +66,7 @@ public sealed class DetectionMetrics
     /// Adds one image's precomputed statistics: <paramref name="tp"/> row-major [n,10],
     /// confidences and classes [n], and the classes of its ground-truth instances.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<bool> tp, ReadOnlySpan<float> confidence, ReadOnlySpan<int> predictedClass, ReadOnlySpan<int> targetClass)
     {
         int n = confidence.Length;
@@ -82,14 +85,61 @@ public sealed class DetectionMetrics
         _conf.Append(confidence);
         _predCls.Append(predictedClass);
         _targetCls.Append(targetClass);
+        _perImage.Add((n, targetClass.Length));
         Images++;
     }
+
+    /// <summary>
+    /// Writes every image's statistics, in the order they were added, so another process can replay
+    /// them with <see cref="ReadImages"/> and <see cref="Add"/> (data-parallel validation: each rank
+    /// evaluates a shard, rank 0 merges them in the single-process image order).
+    /// </summary>
+    public void WriteImages(BinaryWriter w)
+    {
+        w.Write(_perImage.Count);
+        int p = 0, t = 0;
+        var tp = _tp.Span; var conf = _conf.Span; var pc = _predCls.Span; var tc = _targetCls.Span;
+        foreach (var (n, m) in _perImage)
+        {
+            w.Write(n); w.Write(m);
+            for (int i = 0; i < n * T; i++) w.Write(tp[p * T + i]);
+            for (int i = 0; i < n; i++) { w.Write(conf[p + i]); w.Write(pc[p + i]); }
+            for (int i = 0; i < m; i++) w.Write(tc[t + i]);
+            p += n; t += m;
+        }
+    }
+
+    /// <summary>One image's statistics as written by <see cref="WriteImages"/>.</summary>
+    public sealed record ImageStats(bool[] Tp, float[] Confidence, int[] PredictedClass, int[] TargetClass);
+
+    /// <summary>Reads what <see cref="WriteImages"/> wrote.</summary>
+    public static List<ImageStats> ReadImages(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        var list = new List<ImageStats>(count);
+        for (int k = 0; k < count; k++)
+        {
+            int n = r.ReadInt32(), m = r.ReadInt32();
+            var tp = new bool[n * T];
+            for (int i = 0; i < tp.Length; i++) tp[i] = r.ReadBoolean();
+            var conf = new float[n]; var pc = new int[n];
+            for (int i = 0; i < n; i++) { conf[i] = r.ReadSingle(); pc[i] = r.ReadInt32(); }
+            var tc = new int[m];
+            for (int i = 0; i < m; i++) tc[i] = r.ReadInt32();
+            list.Add(new ImageStats(tp, conf, pc, tc));
+        }
+        return list;
+    }
+
+    /// <summary>Adds an image read by <see cref="ReadImages"/>.</summary>
+    public void Add(ImageStats image) => Add(image.Tp, image.Confidence, image.PredictedClass, image.TargetClass);
 
     /// <summary>Forgets everything (a new validation pass).</summary>
     public void Reset()
     {
         _tp.Clear(); _conf.Clear(); _predCls.Clear(); _targetCls.Clear();
         Array.Clear(_imagesPerClass); Array.Clear(_instancesPerClass);
+        _perImage.Clear();
         Images = 0;
     }
 

@@ -17,7 +17,7 @@ public sealed record OnnxExportOptions
     /// <summary>float16 weights, input and output.</summary>
     public bool Half { get; init; }
     public int Opset { get; init; } = DefaultOpset;
-    /// <summary>Class names by id; null gives Ultralytics' defaults ("0", "1", …).</summary>
+    /// <summary>Class names by id; null gives <see cref="Models.ModelMetadata.DefaultNames"/> (COCO for 80 classes, else class0, class1, …).</summary>
     public IReadOnlyList<string>? Names { get; init; }
     /// <summary>The metadata description; null gives "Strix YOLOv8n model".</summary>
     public string? Description { get; init; }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Strix.Export.Onnx;
 using Strix.Models;
 using Strix.Nn;
@@ -24,7 +23,7 @@ public static class OnnxExporter
         using var _ = no_grad();
         using var scope = NewDisposeScope();
 
-        var names = o.Names ?? Enumerable.Range(0, model.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var names = o.Names ?? ModelMetadata.DefaultNames(model.NumClasses);
         var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Scale.ModelName);
         int nc = model.NumClasses;
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
@@ -61,7 +60,7 @@ public static class OnnxExporter
         if (result is null) throw new InvalidOperationException("the model has no Detect head");
         b.Rename(result, "output0");
 
-        var version = Version();
+        var version = ModelMetadata.CurrentStrixVersion;
         var m = new ModelProto
         {
             IrVersion = IrVersionFor(o.Opset),
@@ -99,10 +98,17 @@ public static class OnnxExporter
         _ => 9,
     };
 
-    static void Validate(DetectionModel model, OnnxExportOptions o)
+    /// <summary>Throws <see cref="ArgumentException"/> for an opset outside 13–19.</summary>
+    public static void ValidateOpset(int opset)
     {
-        if (o.Opset < OnnxExportOptions.MinOpset || o.Opset > OnnxExportOptions.MaxOpset)
-            throw new ArgumentException($"opset={o.Opset} is not supported: Strix exports ONNX opsets {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default {OnnxExportOptions.DefaultOpset})");
+        if (opset < OnnxExportOptions.MinOpset || opset > OnnxExportOptions.MaxOpset)
+            throw new ArgumentException($"opset={opset} is not supported: Strix exports ONNX opsets {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset} (default {OnnxExportOptions.DefaultOpset})");
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="o"/> cannot be exported for <paramref name="model"/>.</summary>
+    public static void Validate(DetectionModel model, OnnxExportOptions o)
+    {
+        ValidateOpset(o.Opset);
         int s = model.MaxStride;
         if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)
             throw new ArgumentException($"imgsz={o.Height}x{o.Width} must be positive multiples of the model's stride {s}");
@@ -110,10 +116,6 @@ public static class OnnxExporter
         if (o.Names is not null && o.Names.Count != model.NumClasses)
             throw new ArgumentException($"{o.Names.Count} class names given for a model with {model.NumClasses} classes");
     }
-
-    static string Version() =>
-        typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-        ?? typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0";
 
     static float[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
 
@@ -123,7 +125,7 @@ public static class OnnxExporter
         if (conv.padding_type is not null) throw new NotSupportedException($"{paramPrefix}: string padding modes cannot be exported");
         var inputs = new List<string> { x, b.Weight(paramPrefix + ".weight", weight.shape, Values(weight)) };
         if (bias is not null) inputs.Add(b.Weight(paramPrefix + ".bias", bias.shape, Values(bias)));
-        var pad = conv.padding;
+        var pad = conv.padding ?? new long[conv.kernel_size.Length];
         return b.Node("Conv", scope, inputs.ToArray(),
             AttributeProto.IntList("dilations", conv.dilation),
             AttributeProto.Int("group", conv.groups),

@@ -15,6 +15,11 @@ public sealed record OnnxRuntimeOptions
 {
     /// <summary>Threads for one operator; 0 = one per processor core.</summary>
     public int IntraOpThreads { get; init; }
+    /// <summary>
+    /// Let idle intra-op threads spin for the next operator (ONNX Runtime's default). Spinning wins on
+    /// dedicated cores and loses badly on a CPU shared with other busy processes; turn it off there.
+    /// </summary>
+    public bool AllowSpinning { get; init; } = true;
 }
 
 /// <summary>
@@ -104,6 +109,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = options?.IntraOpThreads is > 0 and var t ? t : Environment.ProcessorCount,
         };
+        if (options is { AllowSpinning: false }) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         InferenceSession session;
         try { session = new InferenceSession(path, so); }
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message}", e); }

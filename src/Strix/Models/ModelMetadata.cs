@@ -15,6 +15,8 @@ public sealed record ModelMetadata
 {
     /// <summary>Format marker written into every Strix weight file.</summary>
     public const string FormatName = "strix.detect.v1";
+    /// <summary>The format name of training checkpoints, which also hold a model and this metadata.</summary>
+    public const string CheckpointFormatName = "strix.checkpoint";
 
     /// <summary>Class names by class id; their count is the model's number of classes.</summary>
     public required IReadOnlyList<string> Names { get; init; }
@@ -105,7 +107,8 @@ public sealed record ModelMetadata
                 throw new InvalidDataException($"{source}: metadata '{key}' has an invalid value '{raw}'", e);
             }
         }
-        if (d.TryGetValue("format", out var fmt) && fmt != FormatName)
+        // Training checkpoints (best/last) carry the same model metadata beside their training state.
+        if (d.TryGetValue("format", out var fmt) && fmt != FormatName && fmt != CheckpointFormatName)
             throw new InvalidDataException($"{source}: metadata format '{fmt}' is not '{FormatName}'");
         var names = Parse("names", s => JsonSerializer.Deserialize<string[]>(s) ?? throw new FormatException("null"));
         int nc = Parse("nc", s => int.Parse(s, inv));

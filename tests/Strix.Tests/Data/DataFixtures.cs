@@ -65,6 +65,23 @@ internal static class DataFixtures
             }
     }
 
+    /// <summary>
+    /// Inserts a minimal EXIF APP1 segment (little-endian TIFF, one IFD entry: Orientation) right after
+    /// the JPEG's SOI marker, as cameras write it.
+    /// </summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        var tiff = new List<byte> { (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0 }; // header, IFD at offset 8
+        tiff.AddRange(new byte[] { 1, 0 });                                     // one entry
+        tiff.AddRange(new byte[] { 0x12, 0x01, 3, 0, 1, 0, 0, 0 });             // tag 0x0112 SHORT ×1
+        tiff.AddRange(new byte[] { (byte)orientation, (byte)(orientation >> 8), 0, 0 });
+        tiff.AddRange(new byte[] { 0, 0, 0, 0 });                               // no next IFD
+        var payload = "Exif\0\0"u8.ToArray().Concat(tiff).ToArray();
+        int len = payload.Length + 2;
+        var app1 = new byte[] { 0xFF, 0xE1, (byte)(len >> 8), (byte)len }.Concat(payload);
+        return jpeg.Take(2).Concat(app1).Concat(jpeg.Skip(2)).ToArray();
+    }
+
     /// <summary>A dataset of <paramref name="n"/> PNG images with 1–3 coloured rectangles each, exactly labelled.</summary>
     public static string Rectangles(string root, int n, int seed = 1, int minSize = 60, int maxSize = 160)
     {

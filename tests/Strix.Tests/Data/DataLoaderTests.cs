@@ -96,6 +96,45 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void ResumingMidEpochYieldsTheSameTail()
+    {
+        var cfg = DatasetConfig.Load(Yaml.Value);
+        using var loader = DataLoader.Create(cfg, "train", Train(workers: 2, batch: 3), _ => { });
+        var full = loader.GetEpoch(4).Select(b => { using (b) return (b.Files, b.Images.bytes.ToArray()); }).ToList();
+        var tail = loader.GetEpoch(4, startBatch: 2).Select(b => { using (b) return (b.Files, b.Images.bytes.ToArray()); }).ToList();
+        Assert.Equal(4, full.Count);
+        Assert.Equal(2, tail.Count);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(full[i + 2].Files, tail[i].Files);
+            Assert.Equal(full[i + 2].Item2, tail[i].Item2);
+        }
+        Assert.Empty(loader.GetEpoch(4, startBatch: 4));
+    }
+
+    [Fact]
+    public void SamplerShardsTheEpoch()
+    {
+        var cfg = DatasetConfig.Load(Yaml.Value);
+        var ds = YoloDataset.Create(cfg, "train", Train(workers: 1), _ => { });
+        // Two "ranks" taking alternate positions of one shared permutation, padded to equal length.
+        int[] Shard(int epoch, int rank)
+        {
+            var perm = new SampleRandom(1, epoch).Permutation(ds.Count).ToList();
+            perm.Add(perm[0]);
+            return perm.Where((_, i) => i % 2 == rank).ToArray();
+        }
+        using var r0 = new DataLoader(ds, sampler: e => Shard(e, 0));
+        using var r1 = new DataLoader(ds, sampler: e => Shard(e, 1));
+        Assert.Equal(6, r0.SamplesPerEpoch);
+        Assert.Equal(2, r0.Count);
+        var files0 = r0.GetEpoch(1).SelectMany(b => { using (b) return b.Files; }).ToList();
+        var files1 = r1.GetEpoch(1).SelectMany(b => { using (b) return b.Files; }).ToList();
+        Assert.Equal(Shard(1, 0).Select(i => ds.Items[i].ImageFile), files0);
+        Assert.Equal(11, files0.Concat(files1).Distinct().Count());
+    }
+
+    [Fact]
     public void WorkerErrorSurfacesWithTheFileName()
     {
         var root = TestPaths.NewTempDir();
@@ -187,6 +226,70 @@ public class DataLoaderTests
 
         using var half = DataLoader.Create(cfg, "train", baseOpts with { Fraction = 0.5 }, _ => { });
         Assert.Equal(4, half.Dataset.Count);
+    }
+
+    [Fact]
+    public void LargeJpegsAreDecodedReducedWithTheSameResult()
+    {
+        var root = TestPaths.NewTempDir();
+        // A smooth gradient with a sharp rectangle, 1300x700: decoded at 1/2 scale for imgsz 320.
+        var px = new byte[1300 * 700 * 3];
+        for (int y = 0; y < 700; y++)
+            for (int x = 0; x < 1300; x++)
+            {
+                int i = (y * 1300 + x) * 3;
+                px[i] = (byte)(x * 255 / 1299); px[i + 1] = (byte)(y * 255 / 699); px[i + 2] = (byte)(x > 400 && x < 900 && y > 200 && y < 500 ? 250 : 20);
+            }
+        var dir = Path.Combine(root, "images", "train");
+        Directory.CreateDirectory(dir);
+        ImageIO.Save(new RgbImage(1300, 700, px), Path.Combine(dir, "big.jpg"), 95);
+        var reduced = YoloDataset.Create(DatasetConfig.Load(DataFixtures.Make(root, Array.Empty<DataFixtures.Img>())), "train",
+            new DataLoaderOptions { ImgSize = 320 }, _ => { }).LoadImage(0).Image;
+        Assert.Equal((320, 173), (reduced.Width, reduced.Height)); // ceil(700·320/1300)
+        var full = ImageIO.Load(Path.Combine(dir, "big.jpg"));
+        var reference = ImageOps.ResizeBilinear(full, 320, 173);
+        double mad = reduced.Pixels.Zip(reference.Pixels, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(mad < 3, $"mean abs difference to full decode + resize is {mad:F2}");
+    }
+
+    [Fact]
+    public void RecentImagesDecodeOnceAndStayBounded()
+    {
+        var cache = new RecentImages(capacity: 3);
+        int decodes = 0;
+        RgbImage Load() { Interlocked.Increment(ref decodes); Thread.Sleep(20); return RgbImage.Filled(2, 2, 1, 1, 1); }
+        Parallel.For(0, 8, _ => cache.GetOrLoad(7, Load));
+        Assert.Equal(1, decodes); // eight concurrent requests, one decode
+        for (int k = 0; k < 10; k++) cache.GetOrLoad(k, Load);
+        Assert.Equal(3, cache.Count);
+        Assert.Throws<InvalidDataException>(() => cache.GetOrLoad(42, () => throw new InvalidDataException("bad")));
+        Assert.Equal(2, cache.Count); // 42 pushed the oldest out, then was dropped itself
+        Assert.Equal(1, cache.GetOrLoad(42, () => RgbImage.Filled(1, 1, 1, 1, 1)).Width); // the failure was not kept
+    }
+
+    [Fact]
+    public void MosaicPartnersComeFromNearbyPositionsOfTheEpochOrder()
+    {
+        var root = TestPaths.NewTempDir();
+        var cfg = DatasetConfig.Load(DataFixtures.Rectangles(root, 40, seed: 2, minSize: 40, maxSize: 60));
+        var ds = YoloDataset.Create(cfg, "train", Train(workers: 0, batch: 4), _ => { }); // window ±8
+        Assert.Equal(8, ds.PartnerWindow);
+        var order = ds.EpochOrder(3);
+        Assert.Equal(Enumerable.Range(0, 40), order.Order());
+        Assert.NotEqual(order, ds.EpochOrder(4));
+        var pos = new int[40];
+        for (int i = 0; i < 40; i++) pos[order[i]] = i;
+        var rng = new SampleRandom(5);
+        var offsets = new HashSet<int>();
+        for (int t = 0; t < 400; t++)
+        {
+            int index = rng.NextInt(40), partner = ds.Partner(index, 3, rng);
+            int d = ((pos[partner] - pos[index]) % 40 + 40) % 40;
+            if (d > 20) d -= 40;
+            Assert.InRange(Math.Abs(d), 1, 8);
+            offsets.Add(d);
+        }
+        Assert.Equal(16, offsets.Count); // every offset in ±1..8 occurs
     }
 
     static string ImageCache_DiskPath(string image, int imgsz) => Path.ChangeExtension(image, $".strix{imgsz}.rgb");

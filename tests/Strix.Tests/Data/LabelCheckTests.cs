@@ -102,6 +102,21 @@ public class LabelCheckTests
     }
 
     [Fact]
+    public void ExifOrientationSwapsTheCheckedSize()
+    {
+        var root = TestPaths.NewTempDir();
+        DataFixtures.Make(root, new[] { new DataFixtures.Img("plain.jpg", 60, 20, "0 0.5 0.5 0.2 0.2\n") });
+        var dir = Path.Combine(root, "images", "train");
+        var rotated = Path.Combine(dir, "rotated.jpg");
+        File.WriteAllBytes(rotated, DataFixtures.WithExifOrientation(File.ReadAllBytes(Path.Combine(dir, "plain.jpg")), 6));
+        var r = LabelChecker.Check(rotated, 1);
+        Assert.Equal((20, 60), (r.Width, r.Height)); // stored 60x20, shown rotated 90°
+        Assert.Equal((60, 20), (LabelChecker.Check(Path.Combine(dir, "plain.jpg"), 1).Width, 20));
+        var img = ImageIO.Load(rotated);
+        Assert.Equal((20, 60), (img.Width, img.Height));
+    }
+
+    [Fact]
     public void BrokenImagesAreCorrupt()
     {
         var root = TestPaths.NewTempDir();

@@ -55,17 +55,32 @@ public static class MpiRun
         return dll;
     }
 
-    public static Result Run(int ranks, string scenario, TimeSpan limit, params string[] args)
+    /// <summary>tests/…/bin/{config}/{tfm}/Strix.Cli.dll: the <c>strix</c> command, built with the solution (the test project references it).</summary>
+    public static string CliDll()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Strix.Cli.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"the strix command was not built next to the tests: {dll} is missing");
+        return dll;
+    }
+
+    /// <summary><c>mpirun -np ranks dotnet Strix.MpiHost.dll scenario args…</c>.</summary>
+    public static Result Run(int ranks, string scenario, TimeSpan limit, params string[] args) =>
+        RunDll(ranks, HostDll(), limit, null, new[] { scenario }.Concat(args).ToArray());
+
+    /// <summary><c>mpirun -np ranks dotnet dll args…</c> in <paramref name="workDir"/> (default: the current folder).</summary>
+    public static Result RunDll(int ranks, string dll, TimeSpan limit, string? workDir, params string[] args)
     {
         var psi = new ProcessStartInfo(MpirunPath())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workDir ?? Environment.CurrentDirectory,
         };
-        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "dotnet", HostDll(), scenario })
+        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "dotnet", dll })
             psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        string scenario = Path.GetFileNameWithoutExtension(dll) + " " + string.Join(" ", args.Take(1));
         // Shared-memory transport without cross-process memory attach (CMA), which containers often forbid.
         psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         psi.Environment.Remove("OMP_NUM_THREADS");

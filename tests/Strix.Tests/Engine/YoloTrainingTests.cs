@@ -104,7 +104,7 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         var r = YoloTraining.Run(Args(dir, ("epochs", "2"), ("nbs", "4"), ("close_mosaic", "0")), log);
         Assert.Equal(Path.Combine(dir, "runs", "train"), r.RunDir);
         foreach (var f in new[] { "args.yaml", "results.csv", "results.png", "labels.jpg", "train_batch0.jpg", "train_batch1.jpg",
-                     "confusion_matrix.png", "PR_curve.png", Path.Combine("weights", "last.safetensors"), Path.Combine("weights", "best.safetensors") })
+                     "confusion_matrix.png", "PR_curve.png", "val_batch0_labels.jpg", "val_batch0_pred.jpg", Path.Combine("weights", "last.safetensors"), Path.Combine("weights", "best.safetensors") })
             Assert.True(File.Exists(Path.Combine(r.RunDir, f)), $"{f} missing");
         Assert.Single(Directory.GetFiles(r.RunDir, "events.out.tfevents.*"));
         var header = File.ReadAllLines(Path.Combine(r.RunDir, "results.csv"))[0];

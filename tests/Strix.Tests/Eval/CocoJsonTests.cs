@@ -3,8 +3,11 @@ using Strix.Eval;
 
 namespace Strix.Tests.Eval;
 
-public class CocoJsonTests
+public class CocoJsonTests : IDisposable
 {
+    readonly Scratch _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
     static string Coco128Images => TestPaths.Asset("coco128", "images", "train2017");
     static string Coco128Json => TestPaths.Asset("coco128", "annotations", "instances_coco128_train2017.json");
 
@@ -24,7 +27,7 @@ public class CocoJsonTests
     [Fact]
     public void WriterUsesUltralyticsConventions()
     {
-        var dir = TestPaths.NewTempDir();
+        var dir = _tmp.NewDir();
         var w = CocoPredictionsWriter.For(CocoCategories.Names);
         // class 11 (stop sign) is COCO category 13; boxes become [x, y, w, h] rounded to 3 decimals, scores to 5.
         w.Add("/data/images/000000000009.jpg", new float[] { 10.12345f, 20.5f, 110.12345f, 70.25f, 0.1234567f, 11 });
@@ -51,7 +54,7 @@ public class CocoJsonTests
     [Fact]
     public void ReaderNamesTheFileAndEntryOfBadInput()
     {
-        var dir = TestPaths.NewTempDir();
+        var dir = _tmp.NewDir();
         var path = Path.Combine(dir, "bad.json");
         File.WriteAllText(path, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3], \"score\": 0.5}]");
         var e = Assert.Throws<InvalidDataException>(() => CocoPredictionsReader.Read(path));
@@ -79,7 +82,7 @@ public class CocoJsonTests
     [Fact]
     public void LabelErrorsNameFileAndLine()
     {
-        var dir = TestPaths.NewTempDir();
+        var dir = _tmp.NewDir();
         var labels = Path.Combine(dir, "x.txt");
         File.WriteAllText(labels, "0 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n3 0.5 1.5 0.1 0.1\n");
         var e = Assert.Throws<InvalidDataException>(() => YoloGroundTruth.ParseLabels(labels, 80));
@@ -122,7 +125,7 @@ public class CocoJsonTests
             directRounded.Update(RoundLikeJson(p), g.Boxes, g.Classes);
             writer.Add(g.File, p);
         }
-        var json = Path.Combine(TestPaths.NewTempDir(), "predictions.json");
+        var json = Path.Combine(_tmp.NewDir(), "predictions.json");
         writer.Save(json);
         var fromJson = CocoJsonEvaluator.Evaluate(json, Coco128Images, names);
 

@@ -4,13 +4,16 @@ using Strix.Eval.Plots;
 
 namespace Strix.Tests.Eval;
 
-public class PlotsTests
+public class PlotsTests : IDisposable
 {
+    readonly Scratch _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
     /// <summary>Set STRIX_PLOT_DIR to keep the images for a look.</summary>
-    static string OutDir(string name)
+    string OutDir(string name)
     {
         var keep = Environment.GetEnvironmentVariable("STRIX_PLOT_DIR");
-        if (string.IsNullOrEmpty(keep)) return TestPaths.NewTempDir("strix-plots");
+        if (string.IsNullOrEmpty(keep)) return _tmp.NewDir("strix-plots");
         var d = Path.Combine(keep, name);
         Directory.CreateDirectory(d);
         return d;
@@ -37,7 +40,7 @@ public class PlotsTests
     public void WritesEveryPlotAsAReadablePng(int nc)
     {
         var dir = OutDir($"nc{nc}");
-        var (r, cm, names) = Sample(nc, nc == 3 ? 60 : 400, nc);
+        var (r, cm, names) = Sample(nc, nc == 3 ? 60 : 150, nc);
         var files = CurvePlots.SaveAll(r, dir).Concat(ConfusionMatrixPlot.SaveBoth(cm, names, dir)).ToList();
         Assert.Equal(new[] { "PR_curve.png", "F1_curve.png", "P_curve.png", "R_curve.png", "confusion_matrix_normalized.png", "confusion_matrix.png" },
             files.Select(Path.GetFileName));

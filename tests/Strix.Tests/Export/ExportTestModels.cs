@@ -31,9 +31,30 @@ internal static class ExportTestModels
         return m;
     }
 
-    /// <summary>The fused TorchSharp reference output for <paramref name="x"/>, computed on a fused copy of the weights.</summary>
-    public static Tensor FusedPredict(DetectionModel model, Tensor x, long seed = 0)
+    /// <summary>
+    /// Sets every batch norm's running statistics to those of <paramref name="images"/> (a cumulative
+    /// average over one train-mode pass), so activations keep their spread through the depth of the
+    /// network and outputs depend on the picture, as in a trained model, instead of collapsing to the biases.
+    /// </summary>
+    public static void Calibrate(DetectionModel m, Tensor images)
     {
+        var bns = m.modules().OfType<BatchNorm2d>().ToList();
+        foreach (var bn in bns) { bn.reset_running_stats(); bn.momentum = null; }
+        m.train();
+        using (no_grad()) foreach (var t in m.forward(images)) t.Dispose();
+        foreach (var bn in bns) bn.momentum = 0.03;
+        m.eval();
+    }
+
+    /// <summary>The fused TorchSharp reference output for <paramref name="x"/>, computed on a fused copy of the weights (or the model itself when already fused).</summary>
+    public static Tensor FusedPredict(DetectionModel model, Tensor x)
+    {
+        if (model.IsFused)
+        {
+            using var __ = no_grad();
+            model.eval();
+            return model.Predict(x);
+        }
         using var copy = new DetectionModel(model.Scale, model.NumClasses);
         copy.load_state_dict(model.state_dict());
         copy.eval();

@@ -45,6 +45,10 @@ print("OK", out.elem_type, [d.dim_value if d.HasField("dim_value") else d.dim_pa
         AssertChecks(new OnnxExportOptions { ImageSize = 64, Dynamic = true, Half = true }, "fp16-dynamic.onnx", "OK 10 ['batch', 7, 'anchors']");
 
     [PythonOnnxFact]
+    public void OldestAcceptedOpsetPassesFullCheck() =>
+        AssertChecks(new OnnxExportOptions { ImageSize = 64, Dynamic = true, Opset = 13 }, "opset13.onnx", "OK 1 ['batch', 7, 'anchors']");
+
+    [PythonOnnxFact]
     public void OnnxPythonReadsOurMessagesFieldForField()
     {
         // Our writer → onnx's reader: initializer values, attributes, metadata and dims come back intact.

@@ -9,7 +9,7 @@ namespace Strix.Engine.Callbacks;
 /// improves (weights and metadata only), and <c>epochN</c> every <c>save_period</c> epochs (weights only).
 /// A run stopped mid-epoch (signal, max_steps) writes <c>last</c> at train end. Silent in fast_dev_run.
 /// </summary>
-public sealed class ModelCheckpoint : Callback
+public sealed class ModelCheckpoint : Callback, Strategies.IRankZeroOnly
 {
     readonly string? _dirpath;
     string? _dir;

@@ -13,7 +13,7 @@ namespace Strix.Engine.Callbacks;
 /// validation. Live bars use Spectre.Console on an interactive terminal; when output is redirected or
 /// not a terminal it prints plain lines instead (every <c>plainInterval</c> and at the end of each bar).
 /// </summary>
-public sealed class ProgressBar : Callback
+public sealed class ProgressBar : Callback, Strategies.IRankZeroOnly
 {
     readonly IAnsiConsole _console;
     readonly TextWriter _plain;

@@ -31,8 +31,9 @@ public sealed class YoloModule : StrixModule<Batch>
     readonly int _trainImages;
     DetectionMetrics? _metrics;
     ConfusionMatrix? _confusion;
-    readonly double[] _valLoss = new double[3];
+    double[] _valLoss = new double[3];
     int _valBatches;
+    readonly List<int> _valBatchSizes = new();
 
     public YoloModule(DetectionModel model, IReadOnlyList<string> names, TrainingArguments args, int trainImages, TextWriter? log = null)
         : base(model)
@@ -136,8 +137,9 @@ public sealed class YoloModule : StrixModule<Batch>
     {
         _metrics = new DetectionMetrics(Names);
         _confusion = new ConfusionMatrix(Names.Count);
-        Array.Clear(_valLoss);
+        _valLoss = new double[3];
         _valBatches = 0;
+        _valBatchSizes.Clear();
     }
 
     public override void ValidationStep(Batch batch, int batchIdx)
@@ -149,6 +151,7 @@ public sealed class YoloModule : StrixModule<Batch>
         var v = items.cpu().data<float>().ToArray();
         for (int k = 0; k < 3; k++) _valLoss[k] += v[k];
         _valBatches++;
+        _valBatchSizes.Add(batch.Count);
 
         var decoded = Detector.Head.Decode(preds);
         var dets = Nms.NonMaxSuppression(decoded, new NmsOptions
@@ -179,6 +182,7 @@ public sealed class YoloModule : StrixModule<Batch>
     public override void OnValidationEpochEnd()
     {
         if (_metrics is null) return;
+        if (Trainer.Strategy.IsDistributed) MergeRankShards();
         var r = _metrics.Compute();
         LastResults = r;
         foreach (var (k, val) in r.ToDictionary())
@@ -187,6 +191,31 @@ public sealed class YoloModule : StrixModule<Batch>
         for (int k = 0; k < 3; k++) Log(names[k], _valLoss[k] / Math.Max(1, _valBatches));
         Log("fitness", r.Fitness);
         Out.Write(MetricsTable.Format(r, perClass: PerClassTable));
+    }
+
+    /// <summary>
+    /// Data-parallel validation: every rank validated whole batches r, r+W, …; all ranks exchange their
+    /// per-image statistics, losses and confusion counts and rebuild the single-process pass, so the
+    /// metrics (and the fitness early stopping watches) are those of one process and agree on every rank.
+    /// </summary>
+    void MergeRankShards()
+    {
+        var group = Trainer.Strategy.Group;
+        var merged = ValidationShard.Merge(group.AllGatherBytes(ValidationShard.Export(_metrics!, _valBatchSizes, _valLoss)));
+        _metrics = new DetectionMetrics(Names);
+        foreach (var image in merged.Images) _metrics.Add(image);
+        _valLoss = merged.Sums.Length == 3 ? merged.Sums : new double[3];
+        _valBatches = merged.BatchSizes.Count;
+        if (_confusion is not null)
+        {
+            var m = _confusion.Matrix;
+            int rows = m.GetLength(0), cols = m.GetLength(1);
+            var flat = new double[rows * cols];
+            Buffer.BlockCopy(m, 0, flat, 0, flat.Length * sizeof(double));
+            using var t = tensor(flat);
+            group.AllReduceSum(t);
+            Buffer.BlockCopy(t.data<double>().ToArray(), 0, m, 0, flat.Length * sizeof(double));
+        }
     }
 
     public override void OnSaveCheckpoint(Checkpoint checkpoint)

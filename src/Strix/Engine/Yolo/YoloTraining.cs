@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Strix.Data;
+using Strix.Distributed;
 using Strix.Engine.Callbacks;
 using Strix.Engine.Loggers;
+using Strix.Engine.Strategies;
 using Strix.Eval;
 using Strix.Eval.Plots;
 using Strix.Models;
@@ -20,6 +22,9 @@ public sealed record TrainResult(string RunDir, string? BestPath, string? LastPa
 /// run folder (<c>runs/detect/trainN</c> with <c>args.yaml</c>), callbacks (checkpoints, early
 /// stopping, learning-rate monitor, progress bar, plots) and loggers (results.csv, TensorBoard), trains
 /// with the generic <see cref="Trainer"/>, then validates <c>best</c> with per-class metrics and plots.
+/// Under a data-parallel <see cref="Strategy"/> (<c>mpirun -np N strix train …</c>) <c>batch</c> is the
+/// total over the ranks (as in Ultralytics), each rank loads only its share of the data, and rank 0
+/// alone makes the run folder, logs, plots, writes checkpoints and runs the final evaluation.
 /// </summary>
 public static class YoloTraining
 {
@@ -30,9 +35,13 @@ public static class YoloTraining
     /// <param name="args">The run's arguments.</param>
     /// <param name="log">Where progress text goes (default Console.Out).</param>
     /// <param name="callbacks">Extra callbacks, run after the built-in ones.</param>
-    public static TrainResult Run(TrainingArguments args, TextWriter? log = null, IEnumerable<Callback>? callbacks = null)
+    /// <param name="strategy">How training is spread over processes (<see cref="DistributedLaunch"/>); default one process.</param>
+    public static TrainResult Run(TrainingArguments args, TextWriter? log = null, IEnumerable<Callback>? callbacks = null, Strategy? strategy = null)
     {
-        var output = log ?? Console.Out;
+        var st = strategy ?? SingleDeviceStrategy.Instance;
+        bool main = st.IsGlobalZero;
+        int world = st.WorldSize;
+        var output = main ? log ?? Console.Out : TextWriter.Null; // rank 0 talks for the job
         var wall = Stopwatch.StartNew();
         var resumePath = ResumePath(args);
         string? runDirFromCheckpoint = null;
@@ -53,27 +62,48 @@ public static class YoloTraining
         model.train();
         Freeze(model, args.Freeze(), output);
 
-        var device = Devices.Parse(args.GetString("device"));
+        var device = st.ResolveDevice(args.GetString("device")); // DDP: the local rank's GPU, CPU threads split
         string precision = args.GetString("precision")
             ?? (device.type == DeviceType.CUDA && args.GetBool("amp") ? "fp16-mixed" : "32");
         int workers = Math.Min(args.GetInt("workers"), Environment.ProcessorCount);
         int imgsz = args.ImgSz, batch = args.Batch, stride = Math.Max(32, model.MaxStride);
+        int rankBatch = batch / world; // Ultralytics splits the batch over the ranks
+        if (rankBatch < 1) throw new ArgumentException($"batch={batch} is smaller than the {world} ranks: batch is the total over all ranks, use batch ≥ {world}");
+        if (batch % world != 0) output.WriteLine($"WARNING ⚠️ batch={batch} is not a multiple of {world} ranks: each rank trains on {rankBatch} images per step");
         var hyp = AugmentationOptions.FromLookup((k, d) => args.GetDouble(k));
         var cache = DataLoaderOptions.ParseCache(args.GetString("cache"));
-        var trainOptions = DataLoaderOptions.ForTraining(imgsz, batch, workers, args.GetInt("seed"), hyp, args.Epochs) with
+        var trainOptions = DataLoaderOptions.ForTraining(imgsz, rankBatch, workers, args.GetInt("seed"), hyp, args.Epochs) with
         {
             Fraction = args.GetDouble("fraction"), Cache = cache, Rect = args.GetBool("rect"), Stride = stride,
+            Rank = st.Rank, WorldSize = world,
         };
-        var valOptions = DataLoaderOptions.ForValidation(imgsz, batch * 2, workers) with { Cache = cache, Stride = stride };
+        // Validation batches are one process's (batch × 2, rect shapes per batch), dealt out whole to the
+        // ranks; the module merges the statistics, so the metrics equal single-process validation exactly.
+        var valOptions = DataLoaderOptions.ForValidation(imgsz, batch * 2, workers) with
+        {
+            Cache = cache, Stride = stride, Rank = st.Rank, WorldSize = world,
+        };
         void Warn(string m) => output.WriteLine($"WARNING ⚠️ {m}");
-        using var trainLoader = DataLoader.Create(cfg, "train", trainOptions, Warn);
-        using var valLoader = DataLoader.Create(cfg, args.GetString("split") ?? "val", valOptions, Warn);
+        var valSplit = args.GetString("split") ?? "val";
+        DataLoader? trainMade = null, valMade = null;
+        void MakeLoaders()
+        {
+            trainMade = DataLoader.Create(cfg, "train", trainOptions, Warn);
+            valMade = DataLoader.Create(cfg, valSplit, valOptions, Warn);
+        }
+        if (world > 1) st.Group.MainFirst(MakeLoaders); // rank 0 writes the label caches, the others read them
+        else MakeLoaders();
+        using var trainLoader = trainMade!;
+        using var valLoader = valMade!;
 
-        var runDir = runDirFromCheckpoint
-            ?? (fastDevRun ? Path.Combine(Path.GetTempPath(), $"strix-fast-dev-run-{Guid.NewGuid():N}")
-                : RunDirectory.Create(args.GetString("project") ?? Path.Combine("runs", "detect"), args.GetString("name") ?? "train", args.GetBool("exist_ok")));
-        bool plots = args.GetBool("plots") && !fastDevRun;
-        if (!fastDevRun)
+        string runDir = "";
+        if (main)
+            runDir = runDirFromCheckpoint
+                ?? (fastDevRun ? Path.Combine(Path.GetTempPath(), $"strix-fast-dev-run-{Guid.NewGuid():N}")
+                    : RunDirectory.Create(args.GetString("project") ?? Path.Combine("runs", "detect"), args.GetString("name") ?? "train", args.GetBool("exist_ok")));
+        runDir = st.FromRankZero(runDir); // rank 0 picked the numbered folder (train, train2, …)
+        bool plots = args.GetBool("plots") && !fastDevRun && main;
+        if (!fastDevRun && main)
         {
             RunDirectory.WriteArgs(runDir, args.ToYamlItems().Append(KeyValuePair.Create("save_dir", (object?)runDir)));
             if (plots && resumePath is null) DataPlots.PlotLabels(trainLoader.Dataset.Scan, names, Path.Combine(runDir, "labels.jpg"));
@@ -89,7 +119,7 @@ public static class YoloTraining
         if (plots) allCallbacks.Add(new TrainingPlots(runDir, names));
         if (callbacks is not null) allCallbacks.AddRange(callbacks);
         var loggers = new List<TrainingLogger>();
-        if (!fastDevRun)
+        if (!fastDevRun && main)
         {
             loggers.Add(new CsvLogger(Path.Combine(runDir, "results.csv"), YoloModule.ResultColumns));
             loggers.Add(new TensorBoardLogger(runDir));
@@ -99,7 +129,7 @@ public static class YoloTraining
             MaxEpochs = args.Epochs,
             TimeHours = args.GetNullableDouble("time"),
             MaxSteps = args.GetString("max_steps") is null ? null : args.GetInt("max_steps"),
-            Device = device.ToString(),
+            Device = st.IsDistributed ? args.GetString("device") ?? "" : device.ToString(), // DDP resolves it per local rank
             Precision = precision,
             GradientClipVal = 10.0,
             Ema = true,
@@ -112,10 +142,12 @@ public static class YoloTraining
             Seed = args.GetInt("seed"),
             DefaultRootDir = runDir,
             Log = output,
+            Strategy = st,
         };
         var trainer = new Trainer(options, allCallbacks, loggers);
         output.WriteLine($"Using {trainLoader.Dataset.Count} train, {valLoader.Dataset.Count} val images at imgsz={imgsz}, batch={batch}, " +
-            $"precision={precision}, device={device}, {workers} dataloader workers");
+            $"precision={precision}, device={device}, {workers} dataloader workers" +
+            (world > 1 ? $"; {world} ranks ({st.Group.Backend}), {rankBatch} images per rank per step" : ""));
         if (!fastDevRun) output.WriteLine($"Logging results to {runDir}");
         output.WriteLine(args.GetNullableDouble("time") is double h ? $"Starting training for {h} hours..." : $"Starting training for {args.Epochs} epochs...");
 
@@ -124,6 +156,7 @@ public static class YoloTraining
             $"waiting for data took {100 * trainer.DataWaitFraction:0.0}% of the training-step time.");
 
         IReadOnlyDictionary<string, double> final = fit.Metrics;
+        if (!main) return new TrainResult(runDir, null, null, fit, final, wall.Elapsed, trainer.DataWaitFraction, trainer.TrainBatchTime); // rank 0 evaluates and reports
         string? best = File.Exists(checkpoint.BestPath) ? checkpoint.BestPath : null;
         string? last = File.Exists(checkpoint.LastPath) ? checkpoint.LastPath : null;
         if (fit.Interrupted)
@@ -132,7 +165,13 @@ public static class YoloTraining
         }
         else if (best is not null && !fastDevRun)
         {
-            final = FinalEvaluation(module, best, new LoaderSource(valLoader), options, runDir, plots, output);
+            if (world == 1) final = FinalEvaluation(module, best, new LoaderSource(valLoader), options, runDir, plots, output);
+            else
+            {
+                // Rank 0 alone, on the whole validation set, as one process.
+                using var fullVal = DataLoader.Create(cfg, valSplit, valOptions with { Rank = 0, WorldSize = 1 }, _ => { });
+                final = FinalEvaluation(module, best, new LoaderSource(fullVal), options with { Strategy = null, Device = device.ToString() }, runDir, plots, output);
+            }
         }
         if (!fastDevRun) output.WriteLine($"Results saved to {runDir}");
         else { try { Directory.Delete(runDir, recursive: true); } catch (IOException) { } }
@@ -154,8 +193,29 @@ public static class YoloTraining
         {
             CurvePlots.SaveAll(r, runDir);
             if (module.LastConfusion is { } cm) ConfusionMatrixPlot.SaveBoth(cm, module.Names, runDir);
+            PlotValidationBatches(module, val, runDir);
         }
         return metrics;
+    }
+
+    /// <summary>val_batch{0,1,2}_labels.jpg and _pred.jpg for the final weights, drawn by the validator on the first batches.</summary>
+    static void PlotValidationBatches(YoloModule module, LoaderSource val, string runDir)
+    {
+        var validator = new Validator(module.Names, new ValidatorOptions
+        {
+            Plots = true, SaveDir = runDir, SingleCls = module.SingleClass, Verbose = false, Log = null,
+        });
+        validator.Begin();
+        module.Detector.eval();
+        int i = 0;
+        foreach (var batch in val.GetEpoch(0))
+        {
+            using (batch)
+            {
+                if (i < validator.Options.PlotBatches) validator.Step(module.Detector, batch, i);
+            }
+            if (++i >= validator.Options.PlotBatches) break;
+        }
     }
 
     /// <summary><c>resume=path</c>, or bare <c>resume</c> with <c>model=</c> the checkpoint; null when not resuming.</summary>

@@ -13,7 +13,7 @@ public abstract class OnnxMessage : IMessage
     /// <summary>Serialises the message's fields (no length prefix).</summary>
     public abstract void WriteTo(CodedOutputStream output);
 
-    /// <summary>Size in bytes of <see cref="WriteTo"/>'s output.</summary>
+    /// <summary>Size in bytes of what <see cref="WriteTo(CodedOutputStream)"/> writes.</summary>
     public abstract int CalculateSize();
 
     /// <summary>Reads one field whose tag was just read; false for a field this class does not model.</summary>

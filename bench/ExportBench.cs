@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Strix.Export;
+using Strix.Models;
+using static TorchSharp.torch;
+
+namespace Strix.Bench;
+
+/// <summary>
+/// ONNX export of yolov8n (time, size) and inference latency at 640, batch 1: ONNX Runtime (intra-op
+/// threads = cores) next to TorchSharp eager with BN fused, fp32, in the same process. The two are timed
+/// in alternation (one ORT run, one TorchSharp run, …) so a busy machine slows both alike.
+/// Args: <c>quick</c> (fewer runs), <c>runs=N</c>, <c>imgsz=640</c>, <c>threads=N</c> (both runtimes; default: cores),
+/// <c>spin=0</c> (ORT threads do not spin; run with OMP_WAIT_POLICY=PASSIVE to do the same for TorchSharp).
+/// </summary>
+public static class ExportBench
+{
+    public static int Run(string[] args)
+    {
+        int runs = args.Contains("quick") ? 5 : 30;
+        int imgsz = 640;
+        int threads = 0; // 0: TorchSharp's default and one ORT intra-op thread per core
+        bool spin = true; // spin=0 stops ORT's idle threads spinning (pair with OMP_WAIT_POLICY=PASSIVE for TorchSharp)
+        foreach (var a in args)
+        {
+            if (a.StartsWith("runs=")) runs = int.Parse(a[5..]);
+            if (a.StartsWith("imgsz=")) imgsz = int.Parse(a[6..]);
+            if (a.StartsWith("threads=")) threads = int.Parse(a[8..]);
+            if (a == "spin=0") spin = false;
+        }
+        if (threads > 0) set_num_threads(threads);
+        manual_seed(0);
+        var dir = Path.Combine(Path.GetTempPath(), $"strix-export-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using var model = DetectionModel.Create("yolov8n", 80);
+            model.eval();
+
+            // Export: the first call includes JIT and TorchSharp warm-up; the second is the steady cost.
+            var fp32 = Path.Combine(dir, "yolov8n.onnx");
+            var sw = Stopwatch.StartNew();
+            OnnxExporter.Export(model, fp32, new OnnxExportOptions { ImageSize = imgsz });
+            double exportColdMs = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            OnnxExporter.Export(model, fp32, new OnnxExportOptions { ImageSize = imgsz });
+            double exportMs = sw.Elapsed.TotalMilliseconds;
+            var fp16 = Path.Combine(dir, "yolov8n-fp16.onnx");
+            var dyn = Path.Combine(dir, "yolov8n-dynamic.onnx");
+            OnnxExporter.Export(model, fp16, new OnnxExportOptions { ImageSize = imgsz, Half = true });
+            OnnxExporter.Export(model, dyn, new OnnxExportOptions { ImageSize = imgsz, Dynamic = true });
+
+            using var fused = new DetectionModel(YoloScale.N, 80);
+            fused.load_state_dict(model.state_dict());
+            fused.eval();
+            fused.Fuse();
+
+            using var x = rand(1, 3, imgsz, imgsz);
+            sw.Restart();
+            var ortOptions = new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = spin };
+            using var ort = OnnxRuntimeBackend.Open(fp32, ortOptions);
+            double sessionMs = sw.Elapsed.TotalMilliseconds;
+            using var ortDyn = OnnxRuntimeBackend.Open(dyn, ortOptions);
+            using var ortHalf = OnnxRuntimeBackend.Open(fp16, ortOptions);
+
+            void Torch() { using var _ = no_grad(); using var y = fused.Predict(x); }
+            void Ort() { using var y = ort.Forward(x); }
+            void OrtDyn() { using var y = ortDyn.Forward(x); }
+            void OrtHalf() { using var y = ortHalf.Forward(x); }
+
+            float maxDiff;
+            using (var a = ort.Forward(x))
+            using (var b = fused.Predict(x))
+            using (var d = (a - b).abs().max()) maxDiff = d.item<float>();
+
+            for (int i = 0; i < 3; i++) { Torch(); Ort(); OrtDyn(); }
+            var times = new Dictionary<string, List<double>> { ["torch"] = new(), ["ort"] = new(), ["ort_dynamic"] = new() };
+            for (int i = 0; i < runs; i++)
+            {
+                times["ort"].Add(Time(Ort));
+                times["torch"].Add(Time(Torch));
+                times["ort_dynamic"].Add(Time(OrtDyn));
+            }
+            double halfMs = BenchUtil.MedianMs(OrtHalf, runs: Math.Max(3, runs / 5), warmup: 1);
+            double torchMs = Median(times["torch"]), ortMs = Median(times["ort"]), dynMs = Median(times["ort_dynamic"]);
+            Console.Error.WriteLine($"torch fused fp32 {torchMs:F1} ms, ORT fp32 {ortMs:F1} ms (dynamic {dynMs:F1}, fp16 {halfMs:F1}), ratio {torchMs / ortMs:F2}");
+
+            BenchUtil.Print(new
+            {
+                bench = "export",
+                model = "yolov8n",
+                imgsz,
+                batch = 1,
+                runs,
+                machine = BenchUtil.Machine(),
+                ort_intra_op_threads = threads > 0 ? threads : Environment.ProcessorCount,
+                ort_allow_spinning = spin,
+                omp_wait_policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(default)",
+                load_average = LoadAverage(),
+                export = new
+                {
+                    ms_first = BenchUtil.Round(exportColdMs, 1),
+                    ms = BenchUtil.Round(exportMs, 1),
+                    mb_fp32 = BenchUtil.Round(new FileInfo(fp32).Length / 1e6, 2),
+                    mb_fp16 = BenchUtil.Round(new FileInfo(fp16).Length / 1e6, 2),
+                    ort_session_create_ms = BenchUtil.Round(sessionMs, 1),
+                },
+                latency_ms = new
+                {
+                    torchsharp_fused_fp32 = BenchUtil.Round(torchMs),
+                    onnxruntime_fp32 = BenchUtil.Round(ortMs),
+                    onnxruntime_fp32_dynamic = BenchUtil.Round(dynMs),
+                    onnxruntime_fp16 = BenchUtil.Round(halfMs),
+                    torchsharp_min = BenchUtil.Round(times["torch"].Min()),
+                    onnxruntime_min = BenchUtil.Round(times["ort"].Min()),
+                },
+                ratio_torchsharp_over_ort = BenchUtil.Round(torchMs / ortMs, 3),
+                goal_ratio = 1.25,
+                max_abs_diff_ort_vs_torchsharp = maxDiff,
+            });
+            return 0;
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    static double Time(Action a)
+    {
+        var sw = Stopwatch.StartNew();
+        a();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Trim(); }
+        catch (IOException) { return "unknown"; }
+    }
+}

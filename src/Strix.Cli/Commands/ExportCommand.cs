@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strix.Export;
+using Strix.Models;
+
+namespace Strix.Cli.Commands;
+
+/// <summary>
+/// <c>strix export model=best.safetensors format=onnx imgsz=640 dynamic=False half=False opset=17</c>:
+/// writes an ONNX detector in Ultralytics' layout beside the weights (or <c>output=</c>).
+/// </summary>
+public sealed class ExportCommand : ICommand
+{
+    public string Name => "export";
+    public string Summary => "export a model to ONNX: model=best.safetensors format=onnx (imgsz dynamic half opset batch output)";
+
+    public int Run(CliArgs args)
+    {
+        var modelArg = args.Require("model", "a scale such as yolov8n or a .safetensors/.pt/.onnx weights file");
+        var format = args.GetString("format", "onnx")!.ToLowerInvariant();
+        var imgszList = args.GetIntList("imgsz");
+        bool dynamic = args.GetBool("dynamic", false);
+        bool half = args.GetBool("half", false);
+        int opset = args.GetInt("opset", OnnxExportOptions.DefaultOpset);
+        int batch = args.GetInt("batch", 1);
+        int? nc = args.Has("nc") ? args.GetInt("nc", 80) : null;
+        bool simplify = args.GetBool("simplify", false);
+        var output = args.GetString("output");
+        args.EnsureAllUsed(Name);
+
+        if (format != "onnx")
+            throw new NotSupportedException($"format={format} is not supported; Strix exports format=onnx (run TensorRT, OpenVINO, CoreML … from the ONNX file)");
+        if (imgszList is { Length: not (1 or 2) })
+            throw new ArgumentException($"imgsz takes one size or [height, width], got {imgszList.Length} values");
+        OnnxExporter.ValidateOpset(opset);
+        var path = output ?? DefaultOutput(modelArg);
+        if (File.Exists(modelArg) && Path.GetFullPath(path) == Path.GetFullPath(modelArg))
+            throw new ArgumentException($"exporting '{modelArg}' would overwrite it; pass output=other.onnx");
+
+        var sw = Stopwatch.StartNew();
+        using var loaded = ModelLoader.Load(modelArg, nc, Console.WriteLine);
+        var model = loaded.Model;
+        int askedH = imgszList?[0] ?? loaded.Metadata.ImgSz, askedW = imgszList?[^1] ?? loaded.Metadata.ImgSz;
+        int h = StrideMultiple(askedH, model.MaxStride), w = StrideMultiple(askedW, model.MaxStride);
+        if (h != askedH || w != askedW)
+            Console.WriteLine($"WARNING ⚠️ imgsz={(askedH == askedW ? askedH : $"[{askedH}, {askedW}]")} must be a multiple of max stride {model.MaxStride}, updating to {(h == w ? h : $"[{h}, {w}]")}");
+        var options = new OnnxExportOptions
+        {
+            Height = h, Width = w, Batch = batch, Dynamic = dynamic, Half = half, Opset = opset, Names = loaded.Metadata.Names,
+        };
+        OnnxExporter.Validate(model, options);
+        long anchors = model.Strides.Sum(s => (long)(h / s) * (long)(w / s));
+        string shapeIn = dynamic ? "(batch, 3, height, width)" : $"({batch}, 3, {h}, {w})";
+        string shapeOut = dynamic ? $"(batch, {4 + model.NumClasses}, anchors)" : $"({batch}, {4 + model.NumClasses}, {anchors})";
+        Console.WriteLine($"Strix export: starting from '{modelArg}' with input shape {shapeIn} BCHW and output shape {shapeOut}");
+        if (simplify) Console.WriteLine("ONNX: simplify=True needs no extra pass: batch norms are folded and anchors precomputed when the graph is written");
+        Console.WriteLine($"ONNX: exporting with opset {opset}{(half ? ", fp16" : "")}{(dynamic ? ", dynamic axes" : "")}...");
+
+        var exportWatch = Stopwatch.StartNew();
+        OnnxExporter.Export(model, path, options);
+        double secs = exportWatch.Elapsed.TotalSeconds;
+        double mb = new FileInfo(path).Length / 1e6;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ONNX: export success ✅ {secs:F1}s, saved as '{path}' ({mb:F1} MB)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nExport complete ({sw.Elapsed.TotalSeconds:F1}s)"));
+        Console.WriteLine($"Predict:  strix predict model={path} imgsz={Math.Max(h, w)}");
+        Console.WriteLine($"Validate: strix val model={path} imgsz={Math.Max(h, w)} data=…");
+        return 0;
+    }
+
+    /// <summary>Beside the weights with the .onnx extension, as Ultralytics does; a scale name exports to ./yolov8n.onnx.</summary>
+    static string DefaultOutput(string modelArg) =>
+        File.Exists(modelArg) || !YoloScale.IsScaleName(modelArg)
+            ? Path.ChangeExtension(modelArg, ".onnx")
+            : YoloScale.Parse(modelArg).ModelName + ".onnx";
+
+    /// <summary>Rounds a size up to a multiple of the stride, as Ultralytics' check_imgsz does.</summary>
+    static int StrideMultiple(int size, int stride) =>
+        size >= 1 ? (size + stride - 1) / stride * stride : throw new ArgumentException($"imgsz={size} must be positive");
+}

@@ -1,0 +1,89 @@
+using SkiaSharp;
+using Strix.Data;
+using Strix.Inference;
+using static TorchSharp.torch;
+
+namespace Strix.Eval.Plots;
+
+/// <summary>Boxes of one image for <see cref="BatchGrid"/>: row-major xyxy in the image's pixels, classes, and confidences for predictions (null for labels).</summary>
+public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidences = null)
+{
+    public int Count => Classes.Length;
+    public static ImageBoxes Empty { get; } = new(Array.Empty<float>(), Array.Empty<int>());
+}
+
+/// <summary>
+/// A batch drawn as one picture (Ultralytics' <c>val_batchN_labels.jpg</c> / <c>_pred.jpg</c>): up to 16
+/// images in a square grid, shrunk so the grid is at most 1920 px, each with its boxes and file
+/// name; predictions below 0.25 confidence are left out so the picture shows what matters.
+/// </summary>
+public static class BatchGrid
+{
+    /// <param name="images">uint8 [B,3,H,W] RGB, the model input (any device).</param>
+    /// <param name="boxes">Per image, in <paramref name="images"/>' pixel coordinates.</param>
+    /// <param name="names">Class names for the labels.</param>
+    /// <param name="files">Per image, the source file (its name is written on the tile); may be null.</param>
+    /// <param name="path">Output file (.jpg), written atomically.</param>
+    /// <param name="confThreshold">Predictions at or below this confidence are not drawn.</param>
+    /// <param name="maxImages">Most images in the grid.</param>
+    /// <param name="maxSize">Longest side of the grid in pixels; tiles shrink to fit.</param>
+    public static void Save(Tensor images, IReadOnlyList<ImageBoxes> boxes, IReadOnlyList<string> names, IReadOnlyList<string>? files,
+        string path, double confThreshold = 0.25, int maxImages = 16, int maxSize = 1920)
+    {
+        if (images.dim() != 4 || images.shape[1] != 3) throw new ArgumentException($"images must be [B,3,H,W], got [{string.Join(",", images.shape)}]");
+        int b = (int)Math.Min(images.shape[0], maxImages), h = (int)images.shape[2], w = (int)images.shape[3];
+        if (b == 0) throw new ArgumentException("no images to plot");
+        if (boxes.Count < b) throw new ArgumentException($"{boxes.Count} box lists for {b} images");
+        int ns = (int)Math.Ceiling(Math.Sqrt(b));
+        double scale = Math.Min(1.0, maxSize / (double)ns / Math.Max(h, w));
+        int th = (int)Math.Ceiling(h * scale), tw = (int)Math.Ceiling(w * scale);
+
+        byte[] hwc;
+        using (var t = images.narrow(0, 0, b).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu())
+            hwc = t.data<byte>().ToArray();
+
+        using var mosaic = new SKBitmap(new SKImageInfo(ns * tw, ns * th, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(mosaic))
+        {
+            canvas.Clear(SKColors.White);
+            using var border = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = 2, Color = SKColors.White };
+            using var font = new SKFont(SKTypeface.Default, Math.Max(10f, (th + tw) * 0.02f));
+            using var nameFill = new SKPaint { Color = new SKColor(220, 220, 220), IsAntialias = true };
+            using var nameShadow = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+            for (int i = 0; i < b; i++)
+            {
+                var pixels = new byte[h * w * 3];
+                Buffer.BlockCopy(hwc, i * h * w * 3, pixels, 0, pixels.Length);
+                var img = new RgbImage(w, h, pixels);
+                if (scale < 1) img = ImageOps.ResizeBilinear(img, tw, th);
+                using var tile = ImageIO.ToBitmap(img);
+                Annotator.DrawOn(tile, Detections(boxes[i], names, scale, confThreshold), labels: true, conf: boxes[i].Confidences is not null);
+                int x = tw * (i % ns), y = th * (i / ns);
+                canvas.DrawBitmap(tile, x, y);
+                canvas.DrawRect(new SKRect(x, y, x + tw, y + th), border);
+                if (files is not null && i < files.Count)
+                {
+                    var name = Path.GetFileName(files[i]);
+                    if (name.Length > 40) name = name[..40];
+                    float tx = x + 5, ty = y + 5 - font.Metrics.Ascent;
+                    canvas.DrawText(name, tx + 1, ty + 1, SKTextAlign.Left, font, nameShadow);
+                    canvas.DrawText(name, tx, ty, SKTextAlign.Left, font, nameFill);
+                }
+            }
+        }
+        ImageIO.Save(mosaic, path);
+    }
+
+    static IEnumerable<Detection> Detections(ImageBoxes b, IReadOnlyList<string> names, double scale, double confThreshold)
+    {
+        for (int j = 0; j < b.Count; j++)
+        {
+            float conf = b.Confidences?[j] ?? 1f;
+            if (b.Confidences is not null && conf <= confThreshold) continue;
+            int c = b.Classes[j];
+            var box = new BoundingBox((float)(b.Xyxy[j * 4] * scale), (float)(b.Xyxy[j * 4 + 1] * scale),
+                (float)(b.Xyxy[j * 4 + 2] * scale), (float)(b.Xyxy[j * 4 + 3] * scale));
+            yield return new Detection(box, conf, c, c >= 0 && c < names.Count ? names[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+}

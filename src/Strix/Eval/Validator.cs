@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strix.Data;
+using Strix.Eval.Plots;
+using Strix.Inference;
+using Strix.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Strix.Eval;
+
+/// <summary>Milliseconds per image spent in each stage of validation.</summary>
+public readonly record struct ValidationSpeed(double Preprocess, double Inference, double Loss, double Postprocess)
+{
+    public override string ToString() => string.Format(CultureInfo.InvariantCulture,
+        "{0:0.0}ms preprocess, {1:0.0}ms inference, {2:0.0}ms loss, {3:0.0}ms postprocess per image", Preprocess, Inference, Loss, Postprocess);
+}
+
+/// <summary>What a validation pass produced.</summary>
+public sealed class ValidationResult
+{
+    internal ValidationResult(DetectionResults metrics, ValidationSpeed speed, IReadOnlyDictionary<string, double> losses,
+        ConfusionMatrix? confusion, CocoEvalResult? coco, string? saveDir, IReadOnlyList<string> files)
+    {
+        Metrics = metrics; Speed = speed; Losses = losses; Confusion = confusion; Coco = coco; SaveDir = saveDir; Files = files;
+    }
+
+    public DetectionResults Metrics { get; }
+    public ValidationSpeed Speed { get; }
+    /// <summary>Mean validation losses per batch, keyed <c>val/box_loss</c> …; empty without a loss function.</summary>
+    public IReadOnlyDictionary<string, double> Losses { get; }
+    public ConfusionMatrix? Confusion { get; }
+    /// <summary>pycocotools-definition numbers of predictions.json, when COCO annotations were given.</summary>
+    public CocoEvalResult? Coco { get; }
+    public string? SaveDir { get; }
+    /// <summary>Files written (plots, predictions.json).</summary>
+    public IReadOnlyList<string> Files { get; }
+    public double Fitness => Metrics.Fitness;
+
+    /// <summary>Ultralytics' result keys (<c>metrics/mAP50(B)</c> …, <c>val/box_loss</c> …, <c>fitness</c>).</summary>
+    public IReadOnlyDictionary<string, double> ToDictionary()
+    {
+        var d = new Dictionary<string, double>(Metrics.ToDictionary());
+        foreach (var kv in Losses) d[kv.Key] = kv.Value;
+        if (Coco is not null) { d["metrics/coco/mAP50-95(B)"] = Coco.Map; d["metrics/coco/mAP50(B)"] = Coco.Map50; }
+        return d;
+    }
+}
+
+/// <summary>
+/// Runs a detector over a validation loader and measures it: batched inference (rect batches from
+/// the loader), NMS (conf 0.001, IoU 0.7, 300 detections, multi-label), detections and labels mapped
+/// back to original pixels and matched at IoU 0.50:0.95, mAP / P / R / per-class AP, speed per image,
+/// optional validation losses, and the plots and predictions.json. Use <see cref="Run(DetectionModel, IEnumerable{Batch}, Func{Tensor[], Batch, Tensor}?)"/>
+/// for a whole pass, or <see cref="Begin"/> / <see cref="Step(DetectionModel, Batch, int, Func{Tensor[], Batch, Tensor}?)"/> /
+/// <see cref="End"/> from a training loop's validation hooks (the model in memory, EMA weights and all).
+/// </summary>
+public sealed class Validator
+{
+    DetectionEvaluator? _eval;
+    double _preMs, _inferMs, _lossMs, _postMs;
+    int _images, _batches;
+    double[]? _lossSums;
+    readonly List<string> _files = new();
+    readonly List<int> _batchSizes = new();
+
+    public Validator(IReadOnlyList<string> names, ValidatorOptions? options = null)
+    {
+        if (names.Count == 0) throw new ArgumentException("need class names", nameof(names));
+        Names = names;
+        Options = options ?? new ValidatorOptions();
+        Options.Validate();
+    }
+
+    public IReadOnlyList<string> Names { get; }
+    public ValidatorOptions Options { get; }
+    /// <summary>The running evaluator (after <see cref="Begin"/>).</summary>
+    public DetectionEvaluator Evaluator => _eval ?? throw new InvalidOperationException("call Begin() first");
+
+    bool WriteFiles => Options.SaveDir is not null;
+
+    /// <summary>Starts a pass: clears metrics, timers and losses.</summary>
+    public void Begin()
+    {
+        _eval = new DetectionEvaluator(Names, confusionMatrix: Options.Plots, saveJson: Options.SaveJson, singleClass: Options.SingleCls);
+        _preMs = _inferMs = _lossMs = _postMs = 0;
+        _images = _batches = 0;
+        _lossSums = null;
+        _files.Clear();
+        _batchSizes.Clear();
+        if (WriteFiles) Directory.CreateDirectory(Options.SaveDir!);
+    }
+
+    /// <summary>
+    /// Validates one batch on a model in memory (eval mode is the caller's choice; runs under no_grad).
+    /// <paramref name="loss"/>, when given, receives the raw head outputs and the batch and returns the
+    /// loss items (e.g. box, cls, dfl) whose batch means become <c>val/…</c> losses; the raw maps are on
+    /// the model's device, the batch's target tensors where the loader (or trainer) put them. For
+    /// example <c>(raw, b) =&gt; { var (l, items) = loss.Compute(raw, b.BatchIdx.to(dev), b.Cls.to(dev), b.Bboxes.to(dev)); l.Dispose(); return items; }</c>.
+    /// </summary>
+    public void Step(DetectionModel model, Batch batch, int batchIndex, Func<Tensor[], Batch, Tensor>? loss = null)
+    {
+        if (model.NumClasses != Names.Count)
+            throw new ArgumentException($"model has {model.NumClasses} classes, the validator {Names.Count}");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var device = model.parameters().First().device;
+        var sw = Stopwatch.StartNew();
+        var input = Preprocess(batch, device);
+        Sync(device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+        var raw = model.call(input);
+        var decoded = model.Head.Decode(raw);
+        Sync(device); _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+        if (loss is not null)
+        {
+            using var items = loss(raw, batch);
+            var v = items.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+            _lossSums ??= new double[v.Length];
+            if (v.Length != _lossSums.Length) throw new InvalidOperationException($"loss returned {v.Length} values, earlier batches {_lossSums.Length}");
+            for (int i = 0; i < v.Length; i++) _lossSums[i] += v[i];
+            _lossMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+        }
+        Postprocess(decoded, batch, batchIndex);
+    }
+
+    /// <summary>Validates one batch through any backend (TorchSharp model, ONNX Runtime session).</summary>
+    public void Step(IDetectionBackend backend, Batch batch, int batchIndex)
+    {
+        using var scope = NewDisposeScope();
+        var sw = Stopwatch.StartNew();
+        var input = Preprocess(batch, backend.Device);
+        Sync(backend.Device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+        var decoded = backend.Forward(input);
+        Sync(backend.Device); _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+        Postprocess(decoded, batch, batchIndex);
+    }
+
+    /// <summary>
+    /// Feeds one batch of decoded predictions [B, 4+nc, anchors] (pixel xywh, class scores, model
+    /// input coordinates) — for callers that ran the model themselves.
+    /// </summary>
+    public void Postprocess(Tensor decoded, Batch batch, int batchIndex)
+    {
+        var eval = Evaluator;
+        if (decoded.dim() != 3 || decoded.shape[0] != batch.Count || decoded.shape[1] != 4 + Names.Count)
+            throw new ArgumentException($"predictions [{string.Join(",", decoded.shape)}] do not fit a batch of {batch.Count} with {Names.Count} classes");
+        int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
+        // Timed as "postprocess" like Ultralytics: NMS only; matching and plotting are bookkeeping.
+        var sw = Stopwatch.StartNew();
+        var dets = Nms.NonMaxSuppression(decoded, new NmsOptions
+        {
+            Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, MultiLabel = true, Agnostic = Options.SingleCls,
+        });
+        _postMs += sw.Elapsed.TotalMilliseconds;
+        var idx = DetectionMatcher.ToClasses(batch.BatchIdx);
+        var cls = DetectionMatcher.ToClasses(batch.Cls);
+        var boxes = DetectionMatcher.ToFloats(batch.Bboxes, 4, "batch.Bboxes");
+        bool plot = WriteFiles && Options.Plots && batchIndex < Options.PlotBatches;
+        var predBoxes = plot ? new ImageBoxes[batch.Count] : null;
+        var labelBoxes = plot ? new ImageBoxes[batch.Count] : null;
+        try
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var sel = Enumerable.Range(0, idx.Length).Where(k => idx[k] == i).ToArray();
+                var gtCls = sel.Select(k => cls[k]).ToArray();
+                var gtBoxes = new float[sel.Length * 4];
+                for (int j = 0; j < sel.Length; j++) Array.Copy(boxes, sel[j] * 4, gtBoxes, j * 4, 4);
+                var det = DetectionMatcher.ToFloats(dets[i], DetectionMatcher.PredictionWidth, "detections");
+                eval.Add(det, gtCls, gtBoxes, h, w, batch.OriginalShapes[i], batch.RatioPad[i], batch.Files[i]);
+                if (plot)
+                {
+                    predBoxes![i] = ToImageBoxes(det);
+                    labelBoxes![i] = LabelBoxes(gtCls, gtBoxes, h, w);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var d in dets) d.Dispose();
+        }
+        if (plot)
+        {
+            var dir = Options.SaveDir!;
+            string lp = Path.Combine(dir, $"val_batch{batchIndex}_labels.jpg"), pp = Path.Combine(dir, $"val_batch{batchIndex}_pred.jpg");
+            BatchGrid.Save(batch.Images, labelBoxes!, Names, batch.Files, lp);
+            BatchGrid.Save(batch.Images, predBoxes!, Names, batch.Files, pp);
+            _files.Add(lp); _files.Add(pp);
+        }
+        _images += batch.Count;
+        _batches++;
+        _batchSizes.Add(batch.Count);
+    }
+
+    /// <summary>
+    /// This pass's statistics (per image, per batch, loss sums) as bytes, for data-parallel validation:
+    /// every rank validates a batch-strided shard, the shards are exchanged, and <see cref="MergeShards"/>
+    /// rebuilds the single-process pass (see <see cref="ValidationShard"/>). The confusion matrix, plots
+    /// and predictions.json are not carried.
+    /// </summary>
+    public byte[] ExportShard() =>
+        ValidationShard.Export(Evaluator.Metrics, _batchSizes, _lossSums ?? Array.Empty<double>());
+
+    /// <summary>Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in single-process order.</summary>
+    public void MergeShards(IReadOnlyList<byte[]> shards)
+    {
+        var merged = ValidationShard.Merge(shards);
+        var metrics = Evaluator.Metrics;
+        metrics.Reset();
+        foreach (var image in merged.Images) metrics.Add(image);
+        _batchSizes.Clear();
+        _batchSizes.AddRange(merged.BatchSizes);
+        _lossSums = merged.Sums.Length > 0 ? merged.Sums : null;
+        _batches = merged.BatchSizes.Count;
+        _images = metrics.Images;
+    }
+
+    /// <summary>Finishes the pass: metrics, the printed table, plots, predictions.json (and its COCO evaluation).</summary>
+    public ValidationResult End()
+    {
+        var eval = Evaluator;
+        var metrics = eval.Compute();
+        int n = Math.Max(1, _images);
+        var speed = new ValidationSpeed(_preMs / n, _inferMs / n, _lossMs / n, _postMs / n);
+        var losses = new Dictionary<string, double>();
+        if (_lossSums is not null)
+            for (int i = 0; i < _lossSums.Length; i++)
+                losses[$"val/{(i < Options.LossNames.Count ? Options.LossNames[i] : $"loss{i}")}"] = _lossSums[i] / Math.Max(1, _batches);
+
+        var log = Options.Log;
+        if (log is not null)
+        {
+            log(MetricsTable.Format(metrics, perClass: Options.Verbose && Names.Count > 1).TrimEnd('\n'));
+            if (metrics.Instances == 0) log("WARNING ⚠️ no labels found in the validation set, can not compute metrics without labels");
+            log($"Speed: {speed}");
+        }
+
+        CocoEvalResult? coco = null;
+        if (WriteFiles)
+        {
+            var dir = Options.SaveDir!;
+            if (Options.Plots)
+            {
+                _files.AddRange(CurvePlots.SaveAll(metrics, dir));
+                _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, Names, dir));
+            }
+            if (Options.SaveJson)
+            {
+                var json = Path.Combine(dir, "predictions.json");
+                log?.Invoke($"Saving {json}...");
+                eval.Json!.Save(json);
+                _files.Add(json);
+                if (Options.CocoAnnotations is { } anno)
+                {
+                    log?.Invoke($"Evaluating pycocotools-style mAP using {json} and {anno}...");
+                    var gt = CocoGroundTruth.Load(anno);
+                    var ids = eval.ImageFiles.Select(CocoPredictionsWriter.ImageKeyOf).ToList();
+                    coco = CocoEval.Evaluate(gt, json, ids);
+                    log?.Invoke(coco.Summary().TrimEnd('\n'));
+                }
+            }
+            if (Options.Plots || Options.SaveJson) log?.Invoke($"Results saved to {dir}");
+        }
+        return new ValidationResult(metrics, speed, losses, eval.Confusion, coco, Options.SaveDir, _files.ToList());
+    }
+
+    /// <summary>A whole pass of a model in memory over <paramref name="batches"/> (each batch is disposed after use).</summary>
+    public ValidationResult Run(DetectionModel model, IEnumerable<Batch> batches, Func<Tensor[], Batch, Tensor>? loss = null)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            Begin();
+            int i = 0;
+            foreach (var b in batches) using (b) Step(model, b, i++, loss);
+            return End();
+        }
+        finally { if (wasTraining) model.train(); }
+    }
+
+    /// <summary>A whole pass through a backend (weights file, ONNX Runtime).</summary>
+    public ValidationResult Run(IDetectionBackend backend, IEnumerable<Batch> batches)
+    {
+        Begin();
+        int i = 0;
+        foreach (var b in batches) using (b) Step(backend, b, i++);
+        return End();
+    }
+
+    /// <summary>uint8 [B,3,H,W] → float in 0–1 on the device (Ultralytics' preprocess).</summary>
+    static Tensor Preprocess(Batch batch, Device device) =>
+        batch.Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(255f);
+
+    static void Sync(Device device)
+    {
+        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
+    }
+
+    static ImageBoxes ToImageBoxes(float[] det)
+    {
+        int n = det.Length / DetectionMatcher.PredictionWidth;
+        var xyxy = new float[n * 4]; var c = new int[n]; var conf = new float[n];
+        for (int k = 0; k < n; k++)
+        {
+            Array.Copy(det, k * 6, xyxy, k * 4, 4);
+            conf[k] = det[k * 6 + 4];
+            c[k] = (int)det[k * 6 + 5];
+        }
+        return new ImageBoxes(xyxy, c, conf);
+    }
+
+    static ImageBoxes LabelBoxes(int[] cls, float[] xywhn, int h, int w)
+    {
+        var xyxy = new float[xywhn.Length];
+        for (int o = 0; o < xywhn.Length; o += 4)
+        {
+            float cx = xywhn[o] * w, cy = xywhn[o + 1] * h, hw = xywhn[o + 2] * w / 2, hh = xywhn[o + 3] * h / 2;
+            xyxy[o] = cx - hw; xyxy[o + 1] = cy - hh; xyxy[o + 2] = cx + hw; xyxy[o + 3] = cy + hh;
+        }
+        return new ImageBoxes(xyxy, cls);
+    }
+}

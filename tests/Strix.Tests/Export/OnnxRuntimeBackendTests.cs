@@ -1,0 +1,211 @@
+using Strix.Eval;
+using Strix.Export;
+using Strix.Export.Onnx;
+using Strix.Inference;
+using Strix.Models.Import;
+using static TorchSharp.torch;
+
+namespace Strix.Tests.Export;
+
+public class OnnxRuntimeBackendTests : IDisposable
+{
+    readonly string _dir = TestPaths.NewTempDir("strix-ort");
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch { } }
+
+    static string UltralyticsOnnx => TestPaths.Fixture("ultralytics", "tiny_yolov8.onnx");
+
+    [Fact]
+    public void MetadataUsesUltralyticsKeysAndRoundTrips()
+    {
+        using var m = ExportTestModels.Make(nc: 3);
+        var names = new[] { "person", "it's", "say \"hi\"" };
+        var p = Path.Combine(_dir, "meta.onnx");
+        OnnxExporter.Export(m, p, new OnnxExportOptions { ImageSize = 96, Names = names, Batch = 1 });
+
+        var proto = ModelProto.Load(p);
+        foreach (var key in new[] { "description", "author", "date", "version", "stride", "task", "batch", "imgsz", "names" })
+            Assert.NotNull(proto.GetMetadata(key));
+        Assert.Equal("{0: 'person', 1: \"it's\", 2: 'say \"hi\"'}", proto.GetMetadata("names")); // Python's str(dict)
+        Assert.Equal("[96, 96]", proto.GetMetadata("imgsz"));
+        Assert.Equal("32", proto.GetMetadata("stride"));
+        Assert.Equal("detect", proto.GetMetadata("task"));
+        Assert.Equal("strix", proto.ProducerName);
+        Assert.True(DateTime.TryParse(proto.GetMetadata("date"), out _));
+
+        using var ort = OnnxRuntimeBackend.Open(p);
+        Assert.Equal(names, ort.Names);
+        Assert.Equal(96, ort.ImageSize);
+        Assert.Equal(32, ort.Stride);
+        Assert.Equal(CPU.type, ort.Device.type);
+    }
+
+    [Fact]
+    public void DefaultNamesAreCocoForEightyClasses()
+    {
+        using var m = ExportTestModels.Make(nc: 80);
+        var p = Path.Combine(_dir, "coco.onnx");
+        OnnxExporter.Export(m, p, new OnnxExportOptions { ImageSize = 64 });
+        using var ort = OnnxRuntimeBackend.Open(p);
+        Assert.Equal(80, ort.Names.Count);
+        Assert.Equal("person", ort.Names[0]);
+        Assert.Equal("toothbrush", ort.Names[79]);
+    }
+
+    [Fact]
+    public void RunsTheFixtureExportedByTorchOnnxExport()
+    {
+        // tiny_yolov8.onnx was written by PyTorch's torch.onnx.export (opset 12) with Ultralytics' metadata.
+        using var ort = OnnxRuntimeBackend.Open(UltralyticsOnnx);
+        Assert.Equal(new[] { "bolt", "nut", "washer" }, ort.Names);
+        Assert.Equal(64, ort.ImageSize);
+        Assert.Equal(32, ort.Stride);
+        Assert.False(ort.DynamicShape);
+        Assert.Equal(1, ort.FixedBatch);
+
+        using var io = Strix.Safetensors.Load(TestPaths.Fixture("ultralytics", "tiny_yolov8_io.safetensors"));
+        var t = io.ToDictionary();
+        using var y = ort.Forward(t["images"]);
+        Assert.True(ExportTestModels.MaxAbsDiff(t["pred"], y) <= 1e-3f);
+
+        // Same detections as our TorchSharp import of the same file.
+        var (model, _, _) = OnnxImporter.Load(UltralyticsOnnx);
+        using (model)
+        using (var torchPred = ExportTestModels.FusedPredict(model, t["images"]))
+        {
+            Assert.True(ExportTestModels.MaxAbsDiff(torchPred, y) <= 1e-3f);
+            var nms = new NmsOptions { Conf = 0.001 };
+            var a = Nms.NonMaxSuppression(y, nms)[0];
+            var b = Nms.NonMaxSuppression(torchPred, nms)[0];
+            Assert.True(a.shape[0] > 0, "the fixture should give detections at conf 0.001");
+            AssertSameDetections(a, b);
+        }
+    }
+
+    [Fact]
+    public void OurExportImportsBackIntoTorchSharp()
+    {
+        // Exporter → the weights helper's ONNX importer → TorchSharp: the model survives the trip.
+        using var m = ExportTestModels.Make(nc: 2, seed: 11);
+        var p = Path.Combine(_dir, "roundtrip.onnx");
+        OnnxExporter.Export(m, p, new OnnxExportOptions { ImageSize = 64, Names = new[] { "a", "b" } });
+        var (back, meta, _) = OnnxImporter.Load(p);
+        using (back)
+        {
+            Assert.Equal(new[] { "a", "b" }, meta.Names);
+            using var x = rand(1, 3, 64, 96);
+            using var expected = ExportTestModels.FusedPredict(m, x);
+            using var y = ExportTestModels.FusedPredict(back, x);
+            Assert.True(ExportTestModels.MaxAbsDiff(expected, y) <= 1e-4f);
+        }
+    }
+
+    [Fact]
+    public void PredictorGivesTheSameResultsWithEitherBackend()
+    {
+        using var m = ExportTestModels.Make(nc: 3, seed: 13);
+        var calib = new[] { "bus.jpg", "zidane.jpg" }.Select(f => Strix.Data.Letterbox.Apply(Strix.Data.ImageIO.Load(TestPaths.Asset("samples", f)), 160, 160).Image).ToList();
+        using (var batch = Predictor.ToTensor(calib, CPU)) ExportTestModels.Calibrate(m, batch);
+        var p = Path.Combine(_dir, "predict.onnx");
+        var names = new[] { "a", "b", "c" };
+        OnnxExporter.Export(m, p, new OnnxExportOptions { ImageSize = 160, Dynamic = true, Names = names });
+        using var fused = new Strix.Models.DetectionModel(m.Scale, 3);
+        fused.load_state_dict(m.state_dict());
+        fused.Fuse();
+
+        var sources = new[] { TestPaths.Asset("samples", "bus.jpg"), TestPaths.Asset("samples", "zidane.jpg") };
+        var options = new PredictOptions { Conf = 0.25, KeepImages = false, Batch = 2 };
+        using var ort = OnnxRuntimeBackend.Open(p);
+        using var torchBackend = new TorchBackend(fused, names, imageSize: 160);
+        var a = new Predictor(ort, options).Predict(sources).ToList();
+        var b = new Predictor(torchBackend, options).Predict(sources).ToList();
+        Assert.Equal(2, a.Count);
+        int total = 0;
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(b[i].Path, a[i].Path);
+            Assert.Equal(b[i].Count, a[i].Count);
+            foreach (var d in a[i].Detections)
+                Assert.Contains(b[i].Detections, e => e.ClassId == d.ClassId && Math.Abs(e.Confidence - d.Confidence) < 1e-4
+                    && Math.Abs(e.Box.X1 - d.Box.X1) < 0.05 && Math.Abs(e.Box.Y1 - d.Box.Y1) < 0.05
+                    && Math.Abs(e.Box.X2 - d.Box.X2) < 0.05 && Math.Abs(e.Box.Y2 - d.Box.Y2) < 0.05);
+            total += a[i].Count;
+        }
+        Assert.True(total > 0, "the calibrated model should detect something");
+    }
+
+    [Fact]
+    public void FilesThatAreNotDetectorsGetClearErrors()
+    {
+        Assert.Throws<FileNotFoundException>(() => OnnxRuntimeBackend.Open(Path.Combine(_dir, "missing.onnx")));
+
+        var notDetector = TestPaths.Fixture("onnx", "python_made.onnx"); // a 2-D MatMul graph
+        var e = Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(notDetector));
+        Assert.Contains("python_made.onnx", e.Message);
+
+        var garbage = Path.Combine(_dir, "garbage.onnx");
+        File.WriteAllBytes(garbage, new byte[] { 1, 2, 3, 4, 5 });
+        Assert.Contains("garbage.onnx", Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(garbage)).Message);
+
+        // Metadata that contradicts the graph.
+        var proto = ModelProto.Load(UltralyticsOnnx);
+        proto.MetadataProps.RemoveAll(p => p.Key == "names");
+        proto.MetadataProps.Add(new StringStringEntryProto("names", "{0: 'only-one'}"));
+        var wrongNames = Path.Combine(_dir, "wrong-names.onnx");
+        proto.Save(wrongNames);
+        var e2 = Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(wrongNames));
+        Assert.Contains("3 classes", e2.Message);
+
+        proto.MetadataProps.RemoveAll(p => p.Key == "names");
+        proto.MetadataProps.Add(new StringStringEntryProto("task", "segment"));
+        var seg = Path.Combine(_dir, "seg.onnx");
+        proto.Save(seg);
+        Assert.Contains("segment", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(seg)).Message);
+    }
+
+    [Fact]
+    public void NamesFallBackToTheOutputWidthWithoutMetadata()
+    {
+        var proto = ModelProto.Load(UltralyticsOnnx);
+        proto.MetadataProps.Clear();
+        var p = Path.Combine(_dir, "nometa.onnx");
+        proto.Save(p);
+        using var ort = OnnxRuntimeBackend.Open(p);
+        Assert.Equal(new[] { "class0", "class1", "class2" }, ort.Names);
+        Assert.Equal(64, ort.ImageSize); // from the fixed input shape
+        Assert.Equal(32, ort.Stride);
+    }
+
+    /// <summary>
+    /// Same detections: every row of <paramref name="a"/> (x1, y1, x2, y2, conf, cls) pairs with its own row of
+    /// <paramref name="b"/> of the same class whose box and confidence agree within the tolerances. Matching
+    /// rather than comparing row by row, because near-equal confidences may sort either way.
+    /// </summary>
+    internal static void AssertSameDetections(Tensor a, Tensor b, float boxTol = 1e-2f, float confTol = 1e-4f)
+    {
+        Assert.Equal(b.shape, a.shape);
+        var ra = a.cpu().to_type(ScalarType.Float32).data<float>().ToArray();
+        var rb = b.cpu().to_type(ScalarType.Float32).data<float>().ToArray();
+        int n = (int)a.shape[0];
+        var used = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            int match = -1;
+            for (int j = 0; j < n && match < 0; j++)
+            {
+                if (used[j] || ra[i * 6 + 5] != rb[j * 6 + 5] || Math.Abs(ra[i * 6 + 4] - rb[j * 6 + 4]) > confTol) continue;
+                bool close = true;
+                for (int k = 0; k < 4; k++) close &= Math.Abs(ra[i * 6 + k] - rb[j * 6 + k]) <= boxTol;
+                if (close) match = j;
+            }
+            string Near()
+            {
+                var cands = Enumerable.Range(0, n).Where(j => rb[j * 6 + 5] == ra[i * 6 + 5])
+                    .OrderBy(j => Enumerable.Range(0, 4).Max(k => Math.Abs(ra[i * 6 + k] - rb[j * 6 + k]))).Take(1)
+                    .Select(j => $"closest same-class row {j}: conf {rb[j * 6 + 4]}, box {rb[j * 6]:F2},{rb[j * 6 + 1]:F2},{rb[j * 6 + 2]:F2},{rb[j * 6 + 3]:F2}");
+                return string.Join("", cands);
+            }
+            Assert.True(match >= 0, $"detection {i} (class {ra[i * 6 + 5]}, conf {ra[i * 6 + 4]}, box {ra[i * 6]:F2},{ra[i * 6 + 1]:F2},{ra[i * 6 + 2]:F2},{ra[i * 6 + 3]:F2}) has no counterpart; {Near()}");
+            used[match] = true;
+        }
+    }
+}
