@@ -13,7 +13,7 @@ public sealed class TrainCommand : ICommand
     /// <summary>What a bare <c>strix train</c> runs.</summary>
     public static readonly KeyValuePair<string, string>[] QuickStart =
     {
-        new("data", "shapes"), new("model", "yolov8n"), new("epochs", "15"), new("imgsz", "160"), new("batch", "16"),
+        new("data", "shapes"), new("model", "yolov8n"), new("epochs", "20"), new("imgsz", "160"), new("batch", "16"),
     };
 
     public string Name => "train";
