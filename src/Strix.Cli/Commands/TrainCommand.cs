@@ -1,3 +1,4 @@
+using Strix.Engine.Strategies;
 using Strix.Engine.Yolo;
 
 namespace Strix.Cli.Commands;
@@ -6,7 +7,8 @@ namespace Strix.Cli.Commands;
 /// <c>strix train data=… model=yolov8n epochs=100 imgsz=640 …</c> with Ultralytics' argument names
 /// (see <see cref="TrainingArguments.Definitions"/>); <c>strix train resume model=…/last.safetensors</c>
 /// continues a run exactly. With no arguments at all it trains yolov8n on the built-in shapes dataset
-/// at a size that finishes in minutes on a laptop CPU.
+/// at a size that finishes in minutes on a laptop CPU. Under <c>mpirun -np N</c> (or <c>srun</c>) it
+/// trains data-parallel on N ranks (docs/distributed.md).
 /// </summary>
 public sealed class TrainCommand : ICommand
 {
@@ -29,7 +31,10 @@ public sealed class TrainCommand : ICommand
             Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", given.Select(kv => $"{kv.Key}={kv.Value}"))}");
         }
         var targs = TrainingArguments.Parse(given);
-        var result = YoloTraining.Run(targs);
-        return result.Fit.Interrupted ? 130 : 0;
+        return DistributedLaunch.Run(strategy =>
+        {
+            var result = YoloTraining.Run(targs, strategy: strategy);
+            return result.Fit.Interrupted ? 130 : 0;
+        });
     }
 }
