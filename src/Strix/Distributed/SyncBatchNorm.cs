@@ -28,8 +28,11 @@ public static class SyncBatchNorm
                 // Before the layer moves its running statistics toward the local batch, keep the old ones.
                 var pre = bn.register_forward_pre_hook((m, input) => { saved.Capture((BatchNorm2d)m); return input; });
                 var post = bn.register_forward_hook((m, input, output) => Synchronise((BatchNorm2d)m, input, output, group, saved));
+                Strix.Nn.SafeBatchNorm.RequireModuleCall(bn); // the hooks only run through the module call
                 removers.Add(pre.remove);
                 removers.Add(post.remove);
+                var layer = bn;
+                removers.Add(() => Strix.Nn.SafeBatchNorm.Release(layer));
             }
         return new Removal(removers);
     }

@@ -38,7 +38,7 @@ public sealed class Conv : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = Autocast.Conv2d(conv, x); // in bf16/fp16 under autocast; batch norm then runs mixed (fp32 statistics)
-        if (bn is not null) y = bn.call(y);
+        if (bn is not null) y = SafeBatchNorm.Forward(bn, y);
         if (_act) y = functional.silu(y);
         return y.MoveToOuterDisposeScope();
     }
