@@ -70,14 +70,12 @@ public sealed class Predictor
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
         var dets = Nms.NonMaxSuppression(raw, NmsOptions());
-        var results = new List<Results>();
+        var detections = new List<IReadOnlyList<Detection>>();
         foreach (var d in dets)
-        {
-            using (d) results.Add(new Results(null, h, w, _backend.Names, ToDetections(d, 1, 1, 0, 0, w, h), default));
-        }
+            using (d) detections.Add(ToDetections(d, 1, 1, 0, 0, w, h));
         double postMs = sw.Elapsed.TotalMilliseconds;
-        int n = Math.Max(1, results.Count);
-        return results.Select(r => new Results(null, h, w, _backend.Names, r.Detections, new Speed(0, inferMs / n, postMs / n))).ToList();
+        var speed = new Speed(0, inferMs / Math.Max(1, dets.Length), postMs / Math.Max(1, dets.Length));
+        return detections.Select(d => new Results(null, h, w, _backend.Names, d, speed)).ToList();
     }
 
     NmsOptions NmsOptions() => new()
