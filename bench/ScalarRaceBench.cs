@@ -6,7 +6,8 @@ namespace Strix.Bench;
 /// nothing references while libtorch reads them; with another thread allocating (as data-loader
 /// workers do) a GC can finalize (free) them mid-op. <c>bench -- scalar-race 30</c> usually fails within
 /// seconds ("Unknown scalar type" / "Expected false to be true"); <c>bench -- scalar-race 30 safe</c>
-/// passes the same values as Scalars that are kept alive and does not.
+/// passes the same values as Scalars that are kept alive and does not; <c>scope</c> runs the implicit
+/// form inside a DisposeScope, which does not help (scopes track tensors, not Scalars).
 /// </summary>
 public static class ScalarRaceBench
 {
@@ -29,6 +30,12 @@ public static class ScalarRaceBench
                     using var half = 0.5.ToScalar();
                     using var c = a.add(b, One);
                     using var d = c.mul(half);
+                }
+                else if (args.Length > 1 && args[1] == "scope")
+                {
+                    using var scope = NewDisposeScope();
+                    var c = a + b;
+                    var d = c * 0.5;
                 }
                 else
                 {

@@ -83,7 +83,7 @@ public sealed class GradientBucketReducer : IDisposable
             pieces.Add(tensor(flags).to(first.dtype, first.device));
             var flat = cat(pieces, 0);                   // pack: one native call
             _group.AllReduceSum(flat);
-            flat.div_(_group.WorldSize);
+            using (var worldSize = _group.WorldSize.ToScalar()) flat.div_(worldSize);
             var slots = flat.split(b.Sizes);             // unpack: views of the reduced bucket
             float[]? reducedFlags = null;
             for (int i = 0; i < n; i++)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -14,7 +15,9 @@ public static class ProcessGroupExtensions
     {
         group.AllReduceSum(tensor);
         if (group.WorldSize > 1)
-            using (no_grad()) tensor.div_(group.WorldSize);
+            using (no_grad())
+            using (var worldSize = group.WorldSize.ToScalar())
+                tensor.div_(worldSize);
     }
 
     /// <summary>Sum of one number over ranks (float64). (Not an <c>AllReduceSum</c> overload: TorchSharp converts numbers to tensors implicitly.)</summary>

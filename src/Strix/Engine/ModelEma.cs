@@ -37,6 +37,7 @@ public sealed class ModelEma : IDisposable
     public void Update(nn.Module model)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope(); // holds the detached views until the ops that read them are done
         Updates++;
         double d = DecayAt(Updates);
         using var keep = d.ToScalar();          // explicit Scalars (see Strix.Scalars)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Eval;
@@ -28,10 +29,10 @@ public static class BoxOps
         var a2 = a.narrow(1, 2, 2).unsqueeze(1);
         var b1 = b.narrow(1, 0, 2).unsqueeze(0); // [1,M,2]
         var b2 = b.narrow(1, 2, 2).unsqueeze(0);
-        var inter = (minimum(a2, b2) - maximum(a1, b1)).clamp_(min: 0).prod(2);  // [N,M]
+        var inter = (minimum(a2, b2) - maximum(a1, b1)).clamp_(min: Scalars.Zero).prod(2);  // [N,M]
         var areaA = (a2 - a1).prod(2);                                           // [N,1]
         var areaB = (b2 - b1).prod(2);                                           // [1,M]
-        return (inter / (areaA + areaB - inter + eps)).MoveToOuterDisposeScope();
+        return (inter / (areaA.Plus(areaB) - inter).Plus(eps)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Centre xywh → corner xyxy over the last dimension (any leading shape).</summary>
@@ -40,8 +41,8 @@ public static class BoxOps
         CheckLast4(xywh, nameof(xywh));
         using var scope = NewDisposeScope();
         var xy = xywh.narrow(-1, 0, 2);
-        var half = xywh.narrow(-1, 2, 2) / 2;
-        return cat(new[] { xy - half, xy + half }, -1).MoveToOuterDisposeScope();
+        var half = xywh.narrow(-1, 2, 2).Over(2);
+        return cat(new[] { xy - half, xy.Plus(half) }, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Corner xyxy → centre xywh over the last dimension (any leading shape).</summary>
@@ -51,7 +52,7 @@ public static class BoxOps
         using var scope = NewDisposeScope();
         var p1 = xyxy.narrow(-1, 0, 2);
         var p2 = xyxy.narrow(-1, 2, 2);
-        return cat(new[] { (p1 + p2) / 2, p2 - p1 }, -1).MoveToOuterDisposeScope();
+        return cat(new[] { p1.Plus(p2).Over(2), p2 - p1 }, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -62,8 +63,10 @@ public static class BoxOps
     {
         CheckLast4(xyxy, nameof(xyxy));
         using var scope = NewDisposeScope();
-        var x = xyxy.index_select(-1, tensor(new long[] { 0, 2 }, device: xyxy.device)).clamp(0, width);
-        var y = xyxy.index_select(-1, tensor(new long[] { 1, 3 }, device: xyxy.device)).clamp(0, height);
+        using var w = width.ToScalar();
+        using var h = height.ToScalar();
+        var x = xyxy.index_select(-1, tensor(new long[] { 0, 2 }, device: xyxy.device)).clamp(Scalars.Zero, w);
+        var y = xyxy.index_select(-1, tensor(new long[] { 1, 3 }, device: xyxy.device)).clamp(Scalars.Zero, h);
         var r = stack(new[] { x.select(-1, 0), y.select(-1, 0), x.select(-1, 1), y.select(-1, 1) }, -1);
         return r.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Eval;
@@ -51,14 +52,15 @@ public static class Nms
     {
         using var scope = NewDisposeScope();
         var device = pred.device;
+        using var confThreshold = o.Conf.ToScalar();
         var x = pred.transpose(0, 1).to(ScalarType.Float32); // [A, 4+nc]
         long nc = x.shape[1] - 4;
-        var boxes = XywhToXyxy(x[.., ..4]);
+        var boxes = BoxOps.XywhToXyxy(x[.., ..4]);
         var scores = x[.., 4..];
         Tensor candBoxes, candConf, candCls;
         if (o.MultiLabel && nc > 1)
         {
-            var idx = (scores > o.Conf).nonzero();           // [k, 2] (anchor, class)
+            var idx = (scores > confThreshold).nonzero();           // [k, 2] (anchor, class)
             var a = idx[.., 0]; var c = idx[.., 1];
             candBoxes = boxes.index_select(0, a);
             candConf = scores[a, c];
@@ -67,7 +69,7 @@ public static class Nms
         else
         {
             var (conf, cls) = scores.max(1);
-            var keep = (conf > o.Conf).nonzero().squeeze(1);
+            var keep = (conf > confThreshold).nonzero().squeeze(1);
             candBoxes = boxes.index_select(0, keep);
             candConf = conf.index_select(0, keep);
             candCls = cls.index_select(0, keep).to(ScalarType.Float32);
@@ -134,13 +136,5 @@ public static class Nms
         }
         kept.Sort(); // indices are in score order
         return kept.Take(maxDet).Select(i => (long)i).ToArray();
-    }
-
-    /// <summary>Centre xywh → corner xyxy, on the last dimension.</summary>
-    public static Tensor XywhToXyxy(Tensor xywh)
-    {
-        using var scope = NewDisposeScope();
-        var xy = xywh[.., ..2]; var half = xywh[.., 2..4] / 2;
-        return cat(new[] { xy - half, xy + half }, -1).MoveToOuterDisposeScope();
     }
 }

@@ -126,7 +126,7 @@ public sealed class Predictor
         }
         using var scope = NewDisposeScope();
         var t = tensor(bytes, new long[] { images.Count, h, w, 3 }).to(device);
-        return t.permute(0, 3, 1, 2).to(ScalarType.Float32).div_(255f).contiguous().MoveToOuterDisposeScope();
+        return t.permute(0, 3, 1, 2).to(ScalarType.Float32).div_(Scalars.PixelMax).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>[n,6] model-input detections → original-image detections (undo letterbox, clip).</summary>

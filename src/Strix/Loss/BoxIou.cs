@@ -52,12 +52,12 @@ public static class BoxIou
         Tensor ax1 = a[0], ay1 = a[1], ax2 = a[2], ay2 = a[3];
         Tensor bx1 = b[0], by1 = b[1], bx2 = b[2], by2 = b[3];
         var w1 = ax2 - ax1;
-        var h1 = ay2 - ay1 + eps;
+        var h1 = (ay2 - ay1).Plus(eps);
         var w2 = bx2 - bx1;
-        var h2 = by2 - by1 + eps;
+        var h2 = (by2 - by1).Plus(eps);
 
-        var inter = (minimum(ax2, bx2) - maximum(ax1, bx1)).clamp_min(0) * (minimum(ay2, by2) - maximum(ay1, by1)).clamp_min(0);
-        var union = w1 * h1 + w2 * h2 - inter + eps;
+        var inter = (minimum(ax2, bx2) - maximum(ax1, bx1)).clamp_min(Scalars.Zero) * (minimum(ay2, by2) - maximum(ay1, by1)).clamp_min(Scalars.Zero);
+        var union = ((w1 * h1).Plus(w2 * h2) - inter).Plus(eps);
         var iou = inter / union;
         if (kind == IouKind.Iou) return iou.MoveToOuterDisposeScope();
 
@@ -66,17 +66,20 @@ public static class BoxIou
         var ch = maximum(ay2, by2) - minimum(ay1, by1);
         if (kind == IouKind.GIoU)
         {
-            var cArea = cw * ch + eps;
+            var cArea = (cw * ch).Plus(eps);
             return (iou - (cArea - union) / cArea).MoveToOuterDisposeScope();
         }
 
-        var c2 = cw.square() + ch.square() + eps;                                       // enclosing diagonal²
-        var rho2 = ((bx1 + bx2 - ax1 - ax2).square() + (by1 + by2 - ay1 - ay2).square()) / 4; // centre distance²
+        var c2 = (cw * cw).Plus(ch * ch).Plus(eps);                                       // enclosing diagonal²
+        var dx = bx1.Plus(bx2) - ax1 - ax2;
+        var dy = by1.Plus(by2) - ay1 - ay2;
+        var rho2 = (dx * dx).Plus(dy * dy).Over(4);                                      // centre distance²
         if (kind == IouKind.DIoU) return (iou - rho2 / c2).MoveToOuterDisposeScope();
 
-        var v = (atan(w2 / h2) - atan(w1 / h1)).square() * (4 / (Math.PI * Math.PI));
+        var dAtan = atan(w2 / h2) - atan(w1 / h1);
+        var v = (dAtan * dAtan).Times(4 / (Math.PI * Math.PI));
         Tensor alpha;
-        using (no_grad()) alpha = v / (v - iou + (1 + eps));
-        return (iou - (rho2 / c2 + v * alpha)).MoveToOuterDisposeScope();
+        using (no_grad()) alpha = v / (v - iou).Plus(1 + eps);
+        return (iou - (rho2 / c2).Plus(v * alpha)).MoveToOuterDisposeScope();
     }
 }

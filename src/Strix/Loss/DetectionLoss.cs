@@ -82,7 +82,7 @@ public sealed class DetectionLoss
 
         // Targets padded per image: [B, M, 1] labels, [B, M, 4] xyxy pixels, [B, M, 1] validity.
         var (gtLabels, gtBboxes) = BuildTargets(batchIdx, cls, bboxesXywhNorm, bs, imgsz, device, NumClasses);
-        var maskGt = gtBboxes.sum(new long[] { 2 }, keepdim: true) > 0;
+        var maskGt = gtBboxes.sum(new long[] { 2 }, keepdim: true) > Scalars.Zero;
 
         var predBboxes = DecodeBoxes(anchorPoints, predDist);                           // [B, A, 4] xyxy, grid units
 
@@ -93,7 +93,7 @@ public sealed class DetectionLoss
             gtLabels, gtBboxes, maskGt);
 
         var targetScores = assignment.TargetScores;
-        var targetScoresSum = targetScores.sum().clamp_min(1.0);
+        var targetScoresSum = targetScores.sum().clamp_min(Scalars.One);
 
         var lossCls = F.binary_cross_entropy_with_logits(predScores, targetScores, reduction: nn.Reduction.None).sum() / targetScoresSum;
 
@@ -102,8 +102,8 @@ public sealed class DetectionLoss
         var (lossBox, lossDfl) = BboxLoss.Compute(predDist, predBboxes, anchorPoints, targetBboxes,
                                                   targetScores, targetScoresSum, assignment.FgMask);
 
-        var items = stack(new[] { lossBox * Box, lossCls * Cls, lossDfl * Dfl });
-        var loss = items.sum() * bs;
+        var items = stack(new[] { lossBox.Times(Box), lossCls.Times(Cls), lossDfl.Times(Dfl) });
+        var loss = items.sum().Times(bs);
         return (loss.MoveToOuterDisposeScope(), items.detach().MoveToOuterDisposeScope());
     }
 
@@ -118,7 +118,7 @@ public sealed class DetectionLoss
     {
         using var scope = NewDisposeScope();
         long b = predDist.shape[0], a = predDist.shape[1];
-        var proj = arange(RegMax, dtype: predDist.dtype, device: predDist.device);
+        var proj = HeldScalarMath.Arange(RegMax, predDist.dtype, predDist.device);
         var dist = predDist.view(b, a, 4, RegMax).softmax(3).matmul(proj);              // [B, A, 4]
         return Anchors.DistToBox(dist, anchorPoints, xywh: false).MoveToOuterDisposeScope();
     }
@@ -154,13 +154,13 @@ public sealed class DetectionLoss
         // Position of each target within its image's list, keeping the input order.
         var (sortedIdx, order) = idx.sort(stable: true);
         var starts = counts.cumsum(0) - counts;
-        var pos = arange(n, dtype: ScalarType.Int64, device: device) - starts.index_select(0, sortedIdx);
+        var pos = HeldScalarMath.Arange(n, ScalarType.Int64, device) - starts.index_select(0, sortedIdx);
 
         var scale = stack(new[] { imgszHw[1], imgszHw[0], imgszHw[1], imgszHw[0] });    // w, h, w, h
         var xywh = bboxesXywhNorm.reshape(n, 4).to(device).to(ScalarType.Float32) * scale;
         var xy = xywh[.., 0..2];
-        var half = xywh[.., 2..4] / 2;
-        var xyxy = cat(new[] { xy - half, xy + half }, 1);
+        var half = xywh[.., 2..4].Over(2);
+        var xyxy = cat(new[] { xy - half, xy.Plus(half) }, 1);
 
         var labels = zeros(batchSize, m, 1, device: device)
             .index_put_(clsFlat.reshape(n, 1).index_select(0, order), sortedIdx, pos);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Loss;
@@ -84,10 +85,12 @@ public sealed class TaskAlignedAssigner
         using var scope = NewDisposeScope();
         var device = pdScores.device;
 
+        using var background = ((long)NumClasses).ToScalar();
+        using var lastClass = (NumClasses - 1L).ToScalar();
         if (nmax == 0)
         {
             return Keep(new Assignment(
-                full(new long[] { bs, na }, NumClasses, dtype: ScalarType.Int64, device: device),
+                full(new long[] { bs, na }, background, dtype: ScalarType.Int64, device: device),
                 zeros_like(pdBboxes),
                 zeros_like(pdScores),
                 zeros(new long[] { bs, na }, dtype: ScalarType.Bool, device: device),
@@ -97,13 +100,13 @@ public sealed class TaskAlignedAssigner
         var labels = gtLabels.reshape(bs, nmax).to(ScalarType.Int64);                 // [B, M]
         var gboxes = gtBboxes.to(ScalarType.Float32);
         var (maskPos, alignMetric, overlaps) = PositiveMask(pdScores, pdBboxes, anchorPoints, gtLabels, gtBboxes, maskGt);
-        var fgMask = maskPos.sum(1) > 0;                                                // [B, A]
+        var fgMask = maskPos.sum(1) > Scalars.Zero;                                              // [B, A]
         // At most one positive per anchor now, so a weighted sum finds its gt (faster than argmax over M).
-        var gtIndex = arange(nmax, dtype: ScalarType.Float32, device: maskPos.device).view(1, -1, 1);
+        var gtIndex = HeldScalarMath.Arange(nmax, ScalarType.Float32, maskPos.device).view(1, -1, 1);
         var targetGtIdx = (maskPos * gtIndex).sum(1).to(ScalarType.Int64);              // [B, A]
 
         // Targets of each anchor's gt.
-        var targetLabels = labels.gather(1, targetGtIdx).clamp_(0, NumClasses - 1);     // [B, A]
+        var targetLabels = labels.gather(1, targetGtIdx).clamp_(Scalars.Zero, lastClass);        // [B, A]
         var targetBboxes = gboxes.gather(1, targetGtIdx.unsqueeze(-1).expand(bs, na, 4));
         var targetScores = nn.functional.one_hot(targetLabels, NumClasses).to(ScalarType.Float32)
                            * fgMask.unsqueeze(-1).to(ScalarType.Float32);               // [B, A, nc]
@@ -113,7 +116,7 @@ public sealed class TaskAlignedAssigner
         var posAlign = alignMetric.amax(new long[] { -1 }, keepdim: true);              // [B, M, 1]
         var posOverlap = (overlaps * maskPos).amax(new long[] { -1 }, keepdim: true);   // [B, M, 1]
         // Max over gts of non-negative values with at most one non-zero per anchor: a sum.
-        var norm = (alignMetric * posOverlap / (posAlign + Eps)).sum(1).unsqueeze(-1);   // [B, A, 1]
+        var norm = (alignMetric * posOverlap / posAlign.Plus(Eps)).sum(1).unsqueeze(-1);   // [B, A, 1]
         targetScores = (targetScores * norm).to(pdScores.dtype);
 
         return Keep(new Assignment(targetLabels, targetBboxes.to(gtBboxes.dtype), targetScores, fgMask, targetGtIdx));
@@ -135,6 +138,10 @@ public sealed class TaskAlignedAssigner
         var anchors = anchorPoints.to(ScalarType.Float32);
         var labels = gtLabels.reshape(bs, nmax).to(ScalarType.Int64);                 // [B, M]
         var valid = maskGt.reshape(bs, nmax, 1).to(ScalarType.Bool);                   // [B, M, 1]
+        using var lastClass = (NumClasses - 1L).ToScalar();
+        using var alpha = Alpha.ToScalar();
+        using var beta = Beta.ToScalar();
+        using var noClaim = (-1.0).ToScalar();
 
         // Candidates: anchor centre strictly inside the gt box.
         var inGts = CandidatesInGts(anchors, gboxes, Eps) & valid;                      // [B, M, A]
@@ -143,11 +150,11 @@ public sealed class TaskAlignedAssigner
         // pairs (a small fraction of B·M·A) to bound time and memory.
         var pairs = inGts.nonzero();                                                    // [P, 3]: b, m, a
         var (pb, pm, pa) = (pairs[.., 0], pairs[.., 1], pairs[.., 2]);
-        var pairLabel = labels.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }).clamp(0, NumClasses - 1);
+        var pairLabel = labels.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }).clamp(Scalars.Zero, lastClass);
         var pairScore = scores.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa), TensorIndex.Tensor(pairLabel) });
         var pairIou = BoxIou.CIoU(gboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }),
-                                  pboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa) })).clamp_min(0);
-        var pairMetric = pairScore.pow(Alpha) * pairIou.pow(Beta);
+                                  pboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa) })).clamp_min(Scalars.Zero);
+        var pairMetric = pairScore.pow(alpha) * pairIou.pow(beta);
         var overlaps = zeros(new long[] { bs, nmax, na }, device: scores.device).index_put_(pairIou, pb, pm, pa);        // [B, M, A]
         var alignMetric = zeros(new long[] { bs, nmax, na }, device: scores.device).index_put_(pairMetric, pb, pm, pa);
         var inGtsF = inGts.to(ScalarType.Float32);
@@ -161,12 +168,12 @@ public sealed class TaskAlignedAssigner
         // An anchor claimed by several gts keeps the claimant with the highest overlap.
         // Done sparsely on the (few) contested anchors: a reduction over the gt dimension of the dense
         // [B, M, A] tensor is several times slower than everything else here.
-        var contested = (maskPos.sum(1) > 1).nonzero();                                 // [Q, 2]: b, a
+        var contested = (maskPos.sum(1) > Scalars.One).nonzero();                               // [Q, 2]: b, a
         var (qb, qa) = (TensorIndex.Tensor(contested[.., 0]), TensorIndex.Tensor(contested[.., 1]));
         var byAnchor = maskPos.permute(0, 2, 1);                                        // [B, A, M] view
         var claimants = byAnchor.index(new[] { qb, qa });                               // [Q, M]
         var claimOverlaps = overlaps.permute(0, 2, 1).index(new[] { qb, qa });
-        var best = where(claimants > 0, claimOverlaps, full_like(claimOverlaps, -1.0)).argmax(-1);
+        var best = where(claimants > Scalars.Zero, claimOverlaps, full_like(claimOverlaps, noClaim)).argmax(-1);
         byAnchor.index_put_(nn.functional.one_hot(best, nmax).to(maskPos.dtype), new[] { qb, qa });
 
         return (maskPos.MoveToOuterDisposeScope(), alignMetric.MoveToOuterDisposeScope(), overlaps.MoveToOuterDisposeScope());
@@ -181,7 +188,8 @@ public sealed class TaskAlignedAssigner
         var g = gtBboxes.unsqueeze(-1);                                                 // [B, M, 4, 1]
         // Smallest of the four centre-to-side distances, without a [B, M, A, 4] temporary.
         var d = minimum(minimum(x - g[.., .., 0], y - g[.., .., 1]), minimum(g[.., .., 2] - x, g[.., .., 3] - y));
-        return (d > eps).MoveToOuterDisposeScope();
+        using var margin = eps.ToScalar();
+        return (d > margin).MoveToOuterDisposeScope();
     }
 
     static Assignment Keep(Assignment a)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Nn;
@@ -19,11 +20,12 @@ public static class Anchors
         for (int i = 0; i < feats.Length; i++)
         {
             long h = feats[i].shape[2], w = feats[i].shape[3];
-            var sx = arange(w, dtype: dtype, device: device) + offset;
-            var sy = arange(h, dtype: dtype, device: device) + offset;
+            var sx = HeldScalarMath.Arange(w, dtype, device).Plus(offset);
+            var sy = HeldScalarMath.Arange(h, dtype, device).Plus(offset);
             var grid = meshgrid(new[] { sy, sx }, indexing: "ij");
             pts.Add(stack(new[] { grid[1], grid[0] }, -1).view(-1, 2));
-            sts.Add(full(new long[] { h * w, 1 }, strides[i], dtype: dtype, device: device));
+            using var stride = ((double)strides[i]).ToScalar();
+            sts.Add(full(new long[] { h * w, 1 }, stride, dtype: dtype, device: device));
         }
         return (cat(pts, 0).MoveToOuterDisposeScope(), cat(sts, 0).MoveToOuterDisposeScope());
     }
@@ -34,8 +36,8 @@ public static class Anchors
         using var scope = NewDisposeScope();
         var lt_rb = distance.chunk(2, dim);
         var x1y1 = anchorPoints - lt_rb[0];
-        var x2y2 = anchorPoints + lt_rb[1];
-        Tensor r = xywh ? cat(new[] { (x1y1 + x2y2) / 2, x2y2 - x1y1 }, dim) : cat(new[] { x1y1, x2y2 }, dim);
+        var x2y2 = anchorPoints.Plus(lt_rb[1]);
+        Tensor r = xywh ? cat(new[] { x1y1.Plus(x2y2).Over(2), x2y2 - x1y1 }, dim) : cat(new[] { x1y1, x2y2 }, dim);
         return r.MoveToOuterDisposeScope();
     }
 
@@ -44,6 +46,7 @@ public static class Anchors
     {
         using var scope = NewDisposeScope();
         var parts = xyxy.chunk(2, -1);
-        return cat(new[] { anchorPoints - parts[0], parts[1] - anchorPoints }, -1).clamp_(0, regMax - 0.01).MoveToOuterDisposeScope();
+        using var max = (regMax - 0.01).ToScalar();
+        return cat(new[] { anchorPoints - parts[0], parts[1] - anchorPoints }, -1).clamp_(Scalars.Zero, max).MoveToOuterDisposeScope();
     }
 }

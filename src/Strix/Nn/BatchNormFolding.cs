@@ -11,10 +11,10 @@ public static class BatchNormFolding
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var scale = bn.weight!.div((bn.running_var! + bn.eps).sqrt());
+        var scale = bn.weight!.div(bn.running_var!.Plus(bn.eps).sqrt());
         var w = convWeight * scale.view(-1, 1, 1, 1);
         var b0 = convBias ?? zeros_like(bn.running_mean!);
-        var b = bn.bias! + (b0 - bn.running_mean!) * scale;
+        var b = bn.bias!.Plus((b0 - bn.running_mean!) * scale);
         return (w.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope());
     }
 }

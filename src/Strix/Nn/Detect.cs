@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -77,8 +78,9 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
         using var _ = no_grad();
         for (int i = 0; i < NumLevels; i++)
         {
-            ((Conv2d)cv2[i][2]).bias!.fill_(1.0);
-            ((Conv2d)cv3[i][2]).bias!.fill_(Math.Log(5.0 / NumClasses / Math.Pow(640.0 / Strides[i], 2)));
+            using var prior = Math.Log(5.0 / NumClasses / Math.Pow(640.0 / Strides[i], 2)).ToScalar();
+            ((Conv2d)cv2[i][2]).bias!.fill_(Scalars.One);
+            ((Conv2d)cv3[i][2]).bias!.fill_(prior);
         }
     }
 

@@ -18,4 +18,96 @@ public static class Scalars
     public static readonly Scalar Zero = 0.ToScalar();
     public static readonly Scalar One = 1.ToScalar();
     public static readonly Scalar MinusOne = (-1).ToScalar();
+    /// <summary>255: uint8 pixels ÷ this → 0–1 floats.</summary>
+    public static readonly Scalar PixelMax = 255.0.ToScalar();
+}
+
+/// <summary>
+/// Tensor arithmetic whose Scalars live until libtorch has read them (see <see cref="Scalars"/>).
+/// TorchSharp's <c>a + b</c> passes an implicit alpha of 1, and every operator with a number builds an
+/// implicit Scalar; these do the same arithmetic with Scalars held across the call. Operators between
+/// two tensors other than <c>+</c> (<c>-</c>, <c>*</c>, <c>/</c>) create no Scalar and stay as they are.
+/// The <c>long</c> overloads pass integer Scalars, so integer tensors stay integral as with <c>x + 1</c>.
+/// </summary>
+public static class HeldScalarMath
+{
+    /// <summary><c>a + b</c>.</summary>
+    public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, Scalars.One);
+
+    /// <summary><c>a + value</c>.</summary>
+    public static torch.Tensor Plus(this torch.Tensor a, double value)
+    {
+        using var s = value.ToScalar();
+        return a.add(s, Scalars.One);
+    }
+
+    /// <summary><c>a + value</c>.</summary>
+    public static torch.Tensor Plus(this torch.Tensor a, long value)
+    {
+        using var s = value.ToScalar();
+        return a.add(s, Scalars.One);
+    }
+
+    /// <summary><c>a - value</c>.</summary>
+    public static torch.Tensor Minus(this torch.Tensor a, double value)
+    {
+        using var s = value.ToScalar();
+        return a.sub(s);
+    }
+
+    /// <summary><c>a - value</c>.</summary>
+    public static torch.Tensor Minus(this torch.Tensor a, long value)
+    {
+        using var s = value.ToScalar();
+        return a.sub(s);
+    }
+
+    /// <summary><c>value - a</c>.</summary>
+    public static torch.Tensor SubtractedFrom(this torch.Tensor a, double value)
+    {
+        using var s = value.ToScalar();
+        return a.neg().add_(s, Scalars.One);
+    }
+
+    /// <summary><c>value - a</c>.</summary>
+    public static torch.Tensor SubtractedFrom(this torch.Tensor a, long value)
+    {
+        using var s = value.ToScalar();
+        return a.neg().add_(s, Scalars.One);
+    }
+
+    /// <summary><c>a * value</c>.</summary>
+    public static torch.Tensor Times(this torch.Tensor a, double value)
+    {
+        using var s = value.ToScalar();
+        return a.mul(s);
+    }
+
+    /// <summary><c>a * value</c>.</summary>
+    public static torch.Tensor Times(this torch.Tensor a, long value)
+    {
+        using var s = value.ToScalar();
+        return a.mul(s);
+    }
+
+    /// <summary><c>a / value</c>.</summary>
+    public static torch.Tensor Over(this torch.Tensor a, double value)
+    {
+        using var s = value.ToScalar();
+        return a.div(s);
+    }
+
+    /// <summary><c>a / value</c>.</summary>
+    public static torch.Tensor Over(this torch.Tensor a, long value)
+    {
+        using var s = value.ToScalar();
+        return a.div(s);
+    }
+
+    /// <summary><c>torch.arange(stop)</c>: 0, 1, …, stop − 1 (TorchSharp's short overloads build their 0 and step implicitly).</summary>
+    public static torch.Tensor Arange(long stop, torch.ScalarType dtype, torch.Device? device = null)
+    {
+        using var end = stop.ToScalar();
+        return torch.arange(Scalars.Zero, end, Scalars.One, dtype, device);
+    }
 }

@@ -32,7 +32,7 @@ public sealed class Adam : Optimizer
             state["exp_avg"] = zeros_like(p);
             state["exp_avg_sq"] = zeros_like(p);
         }
-        stepT.add_(Scalars.One);
+        stepT.add_(Scalars.One, Scalars.One);
         double step = stepT.item<double>();
         var m = state["exp_avg"];
         var v = state["exp_avg_sq"];
@@ -57,7 +57,7 @@ public sealed class Adam : Optimizer
         }
         m.mul_(b1).add_(g, oneMinusB1);
         v.mul_(b2).addcmul_(g, g, oneMinusB2);
-        var denom = v.sqrt().div_(sqrtBc2).add_(eps);
+        var denom = v.sqrt().div_(sqrtBc2).add_(eps, Scalars.One);
         p.addcdiv_(m, denom, stepSize);
     }
 }

@@ -17,10 +17,10 @@ public static class GradientClipping
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return tensor(0.0f).MoveToOuterDisposeScope();
-        var total = linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g, 2.0)).ToArray()), 2.0);
+        var total = TotalNorm(grads);
         using var eps = 1e-6.ToScalar();
         using var max = maxNorm.ToScalar();
-        var coef = total.add(eps).reciprocal().mul_(max).clamp_max(Scalars.One); // min(1, max/(‖g‖ + 1e-6))
+        var coef = total.add(eps, Scalars.One).reciprocal().mul_(max).clamp_max(Scalars.One); // min(1, max/(‖g‖ + 1e-6))
         foreach (var g in grads) g.mul_(coef.to(g.dtype));
         return total.MoveToOuterDisposeScope();
     }
@@ -32,6 +32,9 @@ public static class GradientClipping
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return tensor(0.0f).MoveToOuterDisposeScope();
-        return linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g, 2.0)).ToArray()), 2.0).MoveToOuterDisposeScope();
+        return TotalNorm(grads).MoveToOuterDisposeScope();
     }
+
+    // Tensor.norm takes p as a float; linalg.vector_norm would build an unheld Scalar for it.
+    static Tensor TotalNorm(List<Tensor> grads) => stack(grads.Select(g => g.norm()).ToArray()).norm();
 }

@@ -113,8 +113,7 @@ public sealed class YoloModule : StrixModule<Batch>
     /// <summary>uint8 [B,3,H,W] → float 0–1 on the batch's device.</summary>
     static Tensor Preprocess(Batch batch)
     {
-        using var s = 255.0.ToScalar(); // explicit Scalar (see Strix.Scalars)
-        return batch.Images.to(ScalarType.Float32).div_(s);
+        return batch.Images.to(ScalarType.Float32).div_(Scalars.PixelMax);
     }
 
     Tensor Classes(Batch batch) => SingleClass ? zeros_like(batch.Cls) : batch.Cls;
