@@ -14,6 +14,7 @@ var scenarios = new Dictionary<string, Func<IProcessGroup, Dictionary<string, st
     ["trainer"] = TrainerScenarios.Equivalence,
     ["trainer-kill"] = TrainerScenarios.Kill,
     ["trainer-resume"] = TrainerScenarios.Resume,
+    ["yolo-kill"] = YoloKillScenario.Run,
 };
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {

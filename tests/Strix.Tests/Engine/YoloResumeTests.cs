@@ -1,6 +1,8 @@
 using Strix.Engine;
 using Strix.Engine.Yolo;
 using Strix.Models;
+using System.Diagnostics;
+using Strix.Tests.Distributed;
 using static TorchSharp.torch;
 
 namespace Strix.Tests.Engine;
@@ -59,5 +61,61 @@ public class YoloResumeTests
         Assert.Contains(a.Keys, k => k.StartsWith("train/optim/", StringComparison.Ordinal)); // optimizer state compared too
         foreach (var (k, t) in a)
             Assert.True(t.shape.SequenceEqual(b[k].shape) && t.eq(b[k]).all().item<bool>(), $"tensor {k} differs after resume");
+    }
+
+    static (int ExitCode, string Output) RunDotnet(string dll, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(300_000), $"{Path.GetFileName(dll)} did not finish:\n{stdout}");
+        return (p.ExitCode, stdout + stderr.Result);
+    }
+
+    /// <summary>
+    /// The acceptance case as a user meets it: the process is SIGKILLed after 2 of 4 steps (the next step's
+    /// work lost), <c>strix train resume</c> runs in a new process, and the result equals a straight run bit for bit.
+    /// </summary>
+    [Fact]
+    public void ProcessKilledAfterTwoStepsAndResumedByTheCliEndsBitIdenticalToAStraightRun()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var dir = TestPaths.NewTempDir();
+        var weights = Path.Combine(dir, "start.safetensors");
+        using (var m = new DetectionModel(new YoloScale("tiny", 0.33, 0.0625, 256), 80))
+            WeightsFile.Save(m, weights, ModelMetadata.For(m));
+        Dictionary<string, string> Args(string name) => new()
+        {
+            ["data"] = TestPaths.Asset("coco8.yaml"), ["model"] = weights, ["imgsz"] = "128", ["batch"] = "2", ["nbs"] = "2",
+            ["workers"] = "2", ["epochs"] = "2", ["close_mosaic"] = "1", ["val"] = "false", ["plots"] = "false",
+            ["project"] = Path.Combine(dir, "runs"), ["name"] = name, ["seed"] = "5", ["deterministic"] = "true",
+        };
+        var straight = YoloTraining.Run(TrainingArguments.Parse(Args("straight")), TextWriter.Null);
+        Assert.Equal(4, straight.Fit.GlobalStep);
+
+        var (killCode, killOutput) = RunDotnet(MpiRun.HostDll(), new[] { "yolo-kill", "kill_after=2" }.Concat(Args("killed").Select(kv => $"{kv.Key}={kv.Value}")));
+        Assert.True(killCode == 137, $"expected death by SIGKILL (137), got {killCode}:\n{killOutput}");
+        Assert.Contains("RESULT killed_at_step=2", killOutput);
+        var last = Path.Combine(dir, "runs", "killed", "weights", "last.safetensors");
+        Assert.Equal(2L, LoadStep(last));
+
+        var (resumeCode, resumeOutput) = RunDotnet(MpiRun.CliDll(), new[] { "train", "resume", $"model={last}" });
+        Assert.True(resumeCode == 0, $"strix train resume failed ({resumeCode}):\n{resumeOutput}");
+
+        var a = Tensors(straight.LastPath!);
+        var b = Tensors(last);
+        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+        Assert.Equal(4L, LoadStep(last));
+        foreach (var (k, t) in a)
+            Assert.True(t.shape.SequenceEqual(b[k].shape) && t.eq(b[k]).all().item<bool>(), $"tensor {k} differs after kill and resume");
+    }
+
+    static long LoadStep(string path)
+    {
+        using var ck = Checkpoint.Load(path);
+        return (long)ck.Trainer["global_step"]!;
     }
 }
