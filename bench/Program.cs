@@ -10,6 +10,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["export"] = ExportBench.Run,
     ["train"] = TrainBench.Run,
     ["scalar-race"] = ScalarRaceBench.Run,
+    ["amp-grads"] = AmpGradsBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -31,6 +31,7 @@ public sealed class Yolo : IDisposable
     /// Loads <paramref name="model"/>: a scale (<c>yolov8n</c> … <c>yolov8x</c>, random weights),
     /// a Strix <c>.safetensors</c>, an Ultralytics <c>.pt</c>, or an <c>.onnx</c> export.
     /// </summary>
+    /// <param name="model">Scale name or weights path.</param>
     /// <param name="device"><c>cpu</c>, <c>cuda:0</c> … (TorchSharp models; ONNX Runtime uses the CPU).</param>
     /// <param name="log">Receives import reports (unmapped tensors …); null prints nothing.</param>
     public static Yolo Load(string model, string? device = null, Action<string>? log = null)

@@ -24,6 +24,11 @@ internal sealed class ImageCache
     const long RecentBudgetBytes = 128L << 20;
     readonly RecentImages? _recent;
 
+    /// <param name="mode">Where decoded images are kept across epochs (none, RAM or disk).</param>
+    /// <param name="imgsz">Long side images are resized to before they are cached.</param>
+    /// <param name="items">The dataset's images, in index order.</param>
+    /// <param name="warn">Receives warnings (not enough memory for <c>cache=ram</c>, an unwritable disk cache).</param>
+    /// <param name="availableMemoryBytes">Memory to budget against; null reads it from the system.</param>
     /// <param name="recent">Keep recently decoded images (worth it when mosaic/mixup re-use nearby images).</param>
     public ImageCache(ImageCacheMode mode, int imgsz, IReadOnlyList<ImageLabels> items, Action<string> warn, long? availableMemoryBytes = null, bool recent = true)
     {

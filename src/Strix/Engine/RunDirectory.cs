@@ -11,6 +11,9 @@ namespace Strix.Engine;
 public static class RunDirectory
 {
     /// <summary>Creates and returns the run folder (default project <c>runs/detect</c>, name <c>train</c>).</summary>
+    /// <param name="project">Parent folder (Ultralytics' <c>project</c>).</param>
+    /// <param name="name">Run name; a number is appended when it is taken.</param>
+    /// <param name="existOk">Reuse <c>{project}/{name}</c> when it exists instead of numbering a new one.</param>
     /// <param name="withWeights">Also create <c>weights/</c> (training runs).</param>
     public static string Create(string? project = null, string? name = null, bool existOk = false, bool withWeights = true)
     {

@@ -91,7 +91,7 @@ public sealed class DetectionMetrics
 
     /// <summary>
     /// Writes every image's statistics, in the order they were added, so another process can replay
-    /// them with <see cref="ReadImages"/> and <see cref="Add"/> (data-parallel validation: each rank
+    /// them with <see cref="ReadImages"/> and <see cref="Add(ImageStats)"/> (data-parallel validation: each rank
     /// evaluates a shard, rank 0 merges them in the single-process image order).
     /// </summary>
     public void WriteImages(BinaryWriter w)
