@@ -65,6 +65,10 @@ public static class YoloTraining
         var device = st.ResolveDevice(args.GetString("device")); // DDP: the local rank's GPU, CPU threads split
         string precision = args.GetString("precision")
             ?? (device.type == DeviceType.CUDA && args.GetBool("amp") ? "fp16-mixed" : "32");
+        bool fromScratch = resumePath is null && (YoloScale.IsScaleName(args.Model) || !args.GetBool("pretrained"));
+        if (fromScratch && precision == "bf16-mixed" && main)
+            output.WriteLine("note: precision=bf16-mixed from random weights learns more slowly than fp32: a fresh network amplifies bf16 " +
+                "rounding (README: bf16-mixed vs fp32). Fine-tuning trained weights in bf16 matches fp32.");
         int workers = Math.Min(args.GetInt("workers"), Environment.ProcessorCount);
         int imgsz = args.ImgSz, batch = args.Batch, stride = Math.Max(32, model.MaxStride);
         int rankBatch = batch / world; // Ultralytics splits the batch over the ranks
