@@ -14,6 +14,7 @@ public static class ScalarRaceBench
     static readonly Scalar One = 1.ToScalar();
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "train") return Train(args.Skip(1).ToArray());
         var a = randn(64, 64, 32, 32); var b = randn(64, 64, 32, 32);
         bool stop = false;
         var garbage = new Thread(() => { while (!Volatile.Read(ref stop)) { var x = new byte[200_000]; x[0] = 1; } });
@@ -48,6 +49,41 @@ public static class ScalarRaceBench
         }
         catch (Exception e) { Console.WriteLine($"crash after {i} iterations ({GC.CollectionCount(0)} GCs): {e.Message.Split('\n')[0]}"); }
         stop = true;
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>bench -- scalar-race train seconds=300 [data=shapes]</c>: the real training loop (yolov8n, imgsz 128,
+    /// loaders, loss, EMA, validation every epoch) with a thread allocating garbage beside it, so GCs (and
+    /// finalizers) run far more often than in a normal run. Code that passes libtorch unheld Scalars dies
+    /// here quickly; the result says how long the loop ran and how many GCs it went through.
+    /// </summary>
+    static int Train(string[] args)
+    {
+        var a = args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        double seconds = double.Parse(a.GetValueOrDefault("seconds", "300"), System.Globalization.CultureInfo.InvariantCulture);
+        var dir = Path.Combine(Path.GetTempPath(), $"strix-scalar-race-{Guid.NewGuid():N}");
+        bool stop = false;
+        var garbage = new Thread(() => { while (!Volatile.Read(ref stop)) { var x = new byte[200_000]; x[0] = 1; } }) { IsBackground = true };
+        garbage.Start();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int gcs = GC.CollectionCount(0);
+        try
+        {
+            var targs = Strix.Engine.Yolo.TrainingArguments.Parse(new Dictionary<string, string>
+            {
+                ["data"] = a.GetValueOrDefault("data", "shapes"), ["model"] = "yolov8n", ["imgsz"] = "128", ["batch"] = "8",
+                ["epochs"] = "1000", ["time"] = (seconds / 3600).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["fraction"] = "0.2", ["workers"] = "2", ["plots"] = "false", ["project"] = dir,
+            });
+            var r = Strix.Engine.Yolo.YoloTraining.Run(targs, TextWriter.Null);
+            Console.WriteLine($"no crash: {r.Fit.GlobalStep} optimizer steps in {sw.Elapsed.TotalSeconds:F0} s, {GC.CollectionCount(0) - gcs} GCs");
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using SkiaSharp;
+using static TorchSharp.torch;
 using Strix.Inference;
 
 namespace Strix.Data;
@@ -51,7 +52,8 @@ public static class DataPlots
         int cols = (int)Math.Ceiling(Math.Sqrt(b)), rows = (b + cols - 1) / cols;
         float scale = Math.Min(1f, maxSize / (float)(Math.Max(h, w) * cols));
         int cw = (int)(w * scale), ch = (int)(h * scale);
-        var bytes = batch.Images.contiguous().bytes.ToArray();
+        byte[] bytes;
+        using (NewDisposeScope()) bytes = batch.Images.contiguous().bytes.ToArray();
         float[] idx = batch.BatchIdx.data<float>().ToArray(), cls = batch.Cls.data<float>().ToArray(), boxes = batch.Bboxes.data<float>().ToArray();
 
         using var grid = new SKBitmap(new SKImageInfo(cols * cw, rows * ch, SKColorType.Rgba8888, SKAlphaType.Premul));

@@ -297,7 +297,8 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         using var t = tensor(data.ToArray(), ScalarType.Byte);
         using var all = AllGatherVariable(t);
-        using var lengths = AllGather(tensor(new long[] { data.Length }));
+        using var length = tensor(new long[] { data.Length });
+        using var lengths = AllGather(length);
         var lens = lengths.data<long>().ToArray();
         var flat = all.bytes.ToArray();
         var result = new byte[WorldSize][];

@@ -17,7 +17,11 @@ public sealed class SingleProcessGroup : IProcessGroup
     public void AllReduceSum(Tensor tensor) => TensorBuffers.CheckReducible(tensor);
     public void Broadcast(Tensor tensor, int root = 0) => CheckRoot(root);
     public void Barrier() { }
-    public Tensor AllGather(Tensor tensor) => tensor.unsqueeze(0).clone();
+    public Tensor AllGather(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.unsqueeze(0).clone().MoveToOuterDisposeScope();
+    }
     public Tensor AllGatherVariable(Tensor tensor) => tensor.clone();
     public byte[][] AllGatherBytes(ReadOnlySpan<byte> data) => new[] { data.ToArray() };
     public byte[] BroadcastBytes(byte[]? data, int root = 0)

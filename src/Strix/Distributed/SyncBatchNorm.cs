@@ -81,7 +81,8 @@ public sealed class AllReduceSumFunction : autograd.SingleTensorFunction<AllRedu
         var input = (Tensor)vars[0];
         var group = (IProcessGroup)vars[1];
         ctx.save_data("group", group);
-        var result = input.detach().clone();
+        using var detached = input.detach();
+        var result = detached.clone();
         group.AllReduceSum(result);
         return result;
     }

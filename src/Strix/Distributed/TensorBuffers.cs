@@ -31,7 +31,8 @@ internal static class TensorBuffers
     {
         if (t.device_type == DeviceType.CPU && t.is_contiguous() && t.dtype == dtype) { staged = false; return t; }
         staged = true;
-        return t.to(dtype, CPU).contiguous();
+        using var scope = NewDisposeScope();
+        return t.to(dtype, CPU).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Copies a staged buffer back into the caller's tensor (device and dtype converted by <c>copy_</c>).</summary>

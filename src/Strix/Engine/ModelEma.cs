@@ -21,7 +21,7 @@ public sealed class ModelEma : IDisposable
         Tau = tau;
         Updates = updates;
         using var _ = no_grad();
-        foreach (var (k, v) in model.state_dict()) _state[k] = v.detach().clone();
+        foreach (var (k, v) in model.state_dict()) _state[k] = v.clone(); // no_grad: no history
     }
 
     public double Decay { get; }
@@ -67,7 +67,7 @@ public sealed class ModelEma : IDisposable
         using (no_grad())
             foreach (var (k, v) in model.state_dict())
             {
-                backup[k] = v.detach().clone();
+                backup[k] = v.clone();
                 v.copy_(_state[k]);
             }
         return new Restore(model, backup);

@@ -46,7 +46,9 @@ public abstract class StrixModule
     public void Log(string name, Tensor value, bool progBar = false, bool onStep = false, bool onEpoch = true)
     {
         if (value.numel() != 1) throw new ArgumentException($"Log('{name}') needs a one-element tensor, got shape [{string.Join(", ", value.shape)}]");
-        Log(name, value.detach().cpu().to(ScalarType.Float64).item<double>(), progBar, onStep, onEpoch);
+        double v;
+        using (NewDisposeScope()) v = value.detach().cpu().to(ScalarType.Float64).item<double>();
+        Log(name, v, progBar, onStep, onEpoch);
     }
 
     /// <summary>Builds the optimizer (and schedule) for <see cref="Model"/>; the trainer's fields (batches per epoch, epochs) are set.</summary>

@@ -666,7 +666,8 @@ public sealed class Trainer
         foreach (var (name, g) in ck.Gradients)
         {
             if (!byName.TryGetValue(name, out var p)) throw new InvalidDataException($"{path}: pending gradient for unknown parameter '{name}'");
-            p.grad = g.to(p.device).clone();
+            using var scope = NewDisposeScope(); // holds the moved copy while clone reads it
+            p.grad = g.to(p.device).clone().DetachFromDisposeScope();
         }
         if (Scaler is not null && t["scaler"] is JsonObject sc) Scaler.LoadStateDict(sc);
         if (Scheduler is not null && t["scheduler"] is JsonObject sch) Scheduler.LoadStateDict(sch);
@@ -727,10 +728,10 @@ public sealed class Trainer
             var s = new Snapshot();
             using (no_grad())
             {
-                foreach (var (k, v) in module.Model.state_dict()) s._model[k] = v.detach().clone();
+                foreach (var (k, v) in module.Model.state_dict()) s._model[k] = v.clone(); // no_grad: no history
                 if (t.Ema is not null)
                 {
-                    foreach (var (k, v) in t.Ema.State) s._ema[k] = v.detach().clone();
+                    foreach (var (k, v) in t.Ema.State) s._ema[k] = v.clone();
                     s._emaUpdates = t.Ema.Updates;
                 }
                 s._optim = t.Optimizer!.CloneState();

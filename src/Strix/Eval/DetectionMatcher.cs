@@ -141,15 +141,15 @@ public static class DetectionMatcher
         if (t.numel() == 0) return Array.Empty<float>();
         if (t.dim() != 2 || t.shape[1] != width)
             throw new ArgumentException($"{name} must be [N,{width}], got [{string.Join(",", t.shape)}]", name);
-        using var c = t.detach().to(ScalarType.Float32).cpu().contiguous();
-        return c.data<float>().ToArray();
+        using var scope = NewDisposeScope();
+        return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
 
     internal static int[] ToClasses(Tensor t)
     {
         if (t.numel() == 0) return Array.Empty<int>();
-        using var c = t.detach().reshape(-1).to(ScalarType.Int32).cpu().contiguous();
-        return c.data<int>().ToArray();
+        using var scope = NewDisposeScope();
+        return t.detach().reshape(-1).to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
     }
 
     readonly record struct Pair(float Iou, int Pred, int Gt, int Rank) : IComparable<Pair>

@@ -289,8 +289,11 @@ public sealed class Validator
     }
 
     /// <summary>uint8 [B,3,H,W] → float in 0–1 on the device (Ultralytics' preprocess).</summary>
-    static Tensor Preprocess(Batch batch, Device device) =>
-        batch.Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(Scalars.PixelMax);
+    static Tensor Preprocess(Batch batch, Device device)
+    {
+        using var scope = NewDisposeScope();
+        return batch.Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(Scalars.PixelMax).MoveToOuterDisposeScope();
+    }
 
     static void Sync(Device device)
     {

@@ -117,7 +117,11 @@ public static class OnnxExporter
             throw new ArgumentException($"{o.Names.Count} class names given for a model with {model.NumClasses} classes");
     }
 
-    static float[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+    static float[] Values(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+    }
 
     /// <summary>Conv node from weight/bias tensors and a TorchSharp Conv2d's geometry.</summary>
     static string EmitConvNode(OnnxGraphBuilder b, Conv2d conv, Tensor weight, Tensor? bias, string x, string scope, string paramPrefix)
@@ -250,6 +254,7 @@ public static class OnnxExporter
     /// <summary>Anchor points [1,2,A] and strides [1,A] as constants for a fixed input size.</summary>
     static (string Points, string Strides) StaticAnchors(OnnxGraphBuilder b, Detect d, OnnxExportOptions o, string p)
     {
+        using var scope = NewDisposeScope();
         var feats = d.Strides.Select(s => zeros(1, 1, (long)(o.Height / s), (long)(o.Width / s))).ToArray();
         var (pts, sts) = Anchors.Make(feats, d.Strides, 0.5);
         long a = pts.shape[0];

@@ -52,8 +52,8 @@ public static class Safetensors
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
             foreach (var (_, t) in items)
             {
-                using var c = t.detach().cpu().contiguous();
-                stream.Write(c.bytes);
+                using var scope = NewDisposeScope(); // holds detach() and cpu() while the next op reads them
+                stream.Write(t.detach().cpu().contiguous().bytes);
             }
         });
     }

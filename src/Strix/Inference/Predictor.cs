@@ -133,7 +133,8 @@ public sealed class Predictor
     IReadOnlyList<Detection> ToDetections(Tensor det, double ratioW, double ratioH, double padW, double padH, int origW, int origH)
     {
         if (det.shape[0] == 0) return Array.Empty<Detection>();
-        var v = det.cpu().data<float>().ToArray();
+        float[] v;
+        using (NewDisposeScope()) v = det.cpu().data<float>().ToArray();
         var list = new List<Detection>((int)det.shape[0]);
         for (int k = 0; k < det.shape[0]; k++)
         {

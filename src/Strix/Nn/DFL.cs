@@ -17,7 +17,9 @@ public sealed class DFL : Module<Tensor, Tensor>
     {
         _c1 = c1;
         conv = Conv2d(c1, 1, 1, bias: false);
-        using (no_grad()) conv.weight!.copy_(HeldScalarMath.Arange(c1, ScalarType.Float32).view(1, c1, 1, 1));
+        using (no_grad())
+        using (NewDisposeScope())
+            conv.weight!.copy_(HeldScalarMath.Arange(c1, ScalarType.Float32).view(1, c1, 1, 1));
         conv.weight!.requires_grad = false;
         RegisterComponents();
     }

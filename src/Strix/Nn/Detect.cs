@@ -66,7 +66,7 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
     {
         using var h1 = ((Conv)branch[0]).call(x);
         using var h2 = ((Conv)branch[1]).call(h1);
-        return Autocast.Float32(Autocast.Conv2d((Conv2d)branch[2], h2));
+        return Autocast.Float32(Autocast.Conv2d((Conv2d)branch[2], h2)); // Float32 disposes its argument after the conversion, so holds it until then
     }
 
     /// <summary>

@@ -33,6 +33,70 @@ sealed class IlCallScanner : IDisposable
 
     public void Dispose() => pe.Dispose();
 
+    /// <summary>One IL instruction: its opcode and, for a method operand, the callee's name, parameter count, instance-ness and return type.</summary>
+    public readonly record struct Instruction(OpCode Op, string? Callee, int Consumes, string? Returns);
+
+    /// <summary>Every method with a body and its instructions.</summary>
+    public IEnumerable<(string Method, List<Instruction> Code)> Bodies()
+    {
+        foreach (var typeHandle in md.TypeDefinitions)
+        {
+            var type = md.GetTypeDefinition(typeHandle);
+            foreach (var methodHandle in type.GetMethods())
+            {
+                var method = md.GetMethodDefinition(methodHandle);
+                if (method.RelativeVirtualAddress == 0) continue;
+                var body = pe.GetMethodBody(method.RelativeVirtualAddress);
+                yield return (Name(methodHandle), Decode(body.GetILBytes()!));
+            }
+        }
+    }
+
+    List<Instruction> Decode(byte[] il)
+    {
+        var code = new List<Instruction>();
+        int i = 0;
+        while (i < il.Length)
+        {
+            short value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
+            i += il[i] == 0xFE ? 2 : 1;
+            var op = OpCodesByValue[value];
+            int operand = OperandSize(op, il, i);
+            if (op.OperandType == OperandType.InlineMethod)
+            {
+                var handle = MetadataTokens.EntityHandle(BitConverter.ToInt32(il, i));
+                var (consumes, returns) = Shape(handle);
+                code.Add(new Instruction(op, Name(handle), consumes, returns));
+            }
+            else code.Add(new Instruction(op, null, 0, null));
+            i += operand;
+        }
+        return code;
+    }
+
+    (int Consumes, string Returns) Shape(EntityHandle handle)
+    {
+        MethodSignature<string> sig;
+        switch (handle.Kind)
+        {
+            case HandleKind.MethodDefinition: sig = md.GetMethodDefinition((MethodDefinitionHandle)handle).DecodeSignature(names, null); break;
+            case HandleKind.MemberReference: sig = md.GetMemberReference((MemberReferenceHandle)handle).DecodeMethodSignature(names, null); break;
+            case HandleKind.MethodSpecification: return Shape(md.GetMethodSpecification((MethodSpecificationHandle)handle).Method);
+            default: return (0, "?");
+        }
+        return (sig.ParameterTypes.Length + (sig.Header.IsInstance ? 1 : 0), sig.ReturnType);
+    }
+
+    static int OperandSize(OpCode op, byte[] il, int i) => op.OperandType switch
+    {
+        OperandType.InlineNone => 0,
+        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+        OperandType.InlineVar => 2,
+        OperandType.InlineI8 or OperandType.InlineR => 8,
+        OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, i),
+        _ => 4,
+    };
+
     /// <summary>Every method with a body: its name and the names of the methods it calls (call, callvirt, newobj, ldftn).</summary>
     public IEnumerable<(string Method, List<string> Calls)> Methods()
     {

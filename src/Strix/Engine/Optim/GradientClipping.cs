@@ -36,5 +36,9 @@ public static class GradientClipping
     }
 
     // Tensor.norm takes p as a float; linalg.vector_norm would build an unheld Scalar for it.
-    static Tensor TotalNorm(List<Tensor> grads) => stack(grads.Select(g => g.norm()).ToArray()).norm();
+    static Tensor TotalNorm(List<Tensor> grads)
+    {
+        using var scope = NewDisposeScope();
+        return stack(grads.Select(g => g.norm()).ToArray()).norm().MoveToOuterDisposeScope();
+    }
 }

@@ -113,11 +113,15 @@ public abstract class Optimizer
             if (!State.TryGetValue(pname, out var st)) State[pname] = st = new Dictionary<string, Tensor>();
             var stateName = key[(slash + 1)..];
             // Step counters stay on the CPU (read every step); moments live beside their parameter.
+            using var scope = NewDisposeScope(); // holds the moved copy while clone reads it
             st[stateName] = (stateName == "step" ? t.cpu().clone() : t.to(p.device).clone()).DetachFromDisposeScope();
         }
     }
 
     /// <summary>Deep copy of the per-parameter state (for in-memory snapshots).</summary>
-    internal Dictionary<string, Tensor> CloneState() =>
-        StateTensors().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+    internal Dictionary<string, Tensor> CloneState()
+    {
+        using var noGrad = no_grad();
+        return StateTensors().ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
+    }
 }

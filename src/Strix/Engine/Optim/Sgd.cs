@@ -27,7 +27,7 @@ public sealed class Sgd : Optimizer
         if (group.Momentum != 0)
         {
             if (!state.TryGetValue("momentum_buffer", out var buf))
-                state["momentum_buffer"] = buf = g.detach().clone();
+                state["momentum_buffer"] = buf = g.clone(); // under no_grad: no history
             else
                 buf.mul_(momentum).add_(g, Scalars.One);
             g = Nesterov ? g.add(buf, momentum) : buf;

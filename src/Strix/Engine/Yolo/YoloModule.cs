@@ -123,7 +123,8 @@ public sealed class YoloModule : StrixModule<Batch>
         var images = Preprocess(batch);
         var preds = Detector.forward(images);
         var (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
-        var v = items.cpu().data<float>().ToArray();
+        float[] v;
+        using (NewDisposeScope()) v = items.cpu().data<float>().ToArray();
         Log("train/box_loss", v[0], progBar: true);
         Log("train/cls_loss", v[1], progBar: true);
         Log("train/dfl_loss", v[2], progBar: true);
@@ -147,7 +148,8 @@ public sealed class YoloModule : StrixModule<Batch>
         var preds = Detector.forward(images);
         var cls = Classes(batch);
         var (_, items) = _loss.Compute(preds, batch.BatchIdx, cls, batch.Bboxes);
-        var v = items.cpu().data<float>().ToArray();
+        float[] v;
+        using (NewDisposeScope()) v = items.cpu().data<float>().ToArray();
         for (int k = 0; k < 3; k++) _valLoss[k] += v[k];
         _valBatches++;
         _valBatchSizes.Add(batch.Count);

@@ -39,8 +39,8 @@ public static class BatchGrid
         int th = (int)Math.Ceiling(h * scale), tw = (int)Math.Ceiling(w * scale);
 
         byte[] hwc;
-        using (var t = images.narrow(0, 0, b).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu())
-            hwc = t.data<byte>().ToArray();
+        using (NewDisposeScope())
+            hwc = images.narrow(0, 0, b).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu().data<byte>().ToArray();
 
         using var mosaic = new SKBitmap(new SKImageInfo(ns * tw, ns * th, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         using (var canvas = new SKCanvas(mosaic))

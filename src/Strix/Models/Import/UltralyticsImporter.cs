@@ -211,8 +211,8 @@ public static partial class UltralyticsImporter
         var strides = new[] { 8, 16, 32 };
         if (module?.Attribute("stride") is TorchTensorRef st)
         {
-            using var t = ckpt.ToTensor(st).to(ScalarType.Float32);
-            var values = t.data<float>().Select(x => (int)MathF.Round(x)).ToArray();
+            int[] values;
+            using (NewDisposeScope()) values = ckpt.ToTensor(st).to(ScalarType.Float32).data<float>().Select(x => (int)MathF.Round(x)).ToArray();
             if (!values.SequenceEqual(strides)) notes.Add($"model strides [{string.Join(", ", values)}] differ from YOLOv8's [8, 16, 32]");
         }
 
