@@ -57,6 +57,9 @@ public static class YoloTraining
         bool singleCls = args.GetBool("single_cls");
         IReadOnlyList<string> names = singleCls ? new[] { "item" } : cfg.Names;
 
+        // Seeded before the model is built, so a fresh model's initial weights (and with them the whole run)
+        // are the same in every process for the same seed; the trainer re-seeds at fit start.
+        Seeding.SeedEverything(args.GetInt("seed"), args.GetBool("deterministic"));
         using var loaded = LoadModel(args, resumePath, names.Count, output);
         var model = loaded.Model;
         model.train();
