@@ -98,45 +98,8 @@ sealed class IlCallScanner : IDisposable
     };
 
     /// <summary>Every method with a body: its name and the names of the methods it calls (call, callvirt, newobj, ldftn).</summary>
-    public IEnumerable<(string Method, List<string> Calls)> Methods()
-    {
-        foreach (var typeHandle in md.TypeDefinitions)
-        {
-            var type = md.GetTypeDefinition(typeHandle);
-            foreach (var methodHandle in type.GetMethods())
-            {
-                var method = md.GetMethodDefinition(methodHandle);
-                if (method.RelativeVirtualAddress == 0) continue;
-                var body = pe.GetMethodBody(method.RelativeVirtualAddress);
-                yield return (Name(methodHandle), Calls(body.GetILBytes()!));
-            }
-        }
-    }
-
-    List<string> Calls(byte[] il)
-    {
-        var calls = new List<string>();
-        int i = 0;
-        while (i < il.Length)
-        {
-            short value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
-            i += il[i] == 0xFE ? 2 : 1;
-            var op = OpCodesByValue[value];
-            int operand = op.OperandType switch
-            {
-                OperandType.InlineNone => 0,
-                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
-                OperandType.InlineVar => 2,
-                OperandType.InlineI8 or OperandType.InlineR => 8,
-                OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, i),
-                _ => 4,
-            };
-            if (op.OperandType == OperandType.InlineMethod)
-                calls.Add(Name(MetadataTokens.EntityHandle(BitConverter.ToInt32(il, i))));
-            i += operand;
-        }
-        return calls;
-    }
+    public IEnumerable<(string Method, List<string> Calls)> Methods() =>
+        Bodies().Select(b => (b.Method, b.Code.Where(c => c.Callee is not null).Select(c => c.Callee!).ToList()));
 
     string Name(EntityHandle handle)
     {
