@@ -9,7 +9,7 @@ namespace Strix.Data;
 /// </summary>
 public sealed class Batch : IDisposable
 {
-    /// <summary>uint8 <c>[B,3,H,W]</c> RGB (the trainer converts to float/255 on the device).</summary>
+    /// <summary>uint8 <c>[B,3,H,W]</c> RGB (<see cref="FloatImages"/> makes the model input).</summary>
     public Tensor Images = null!;
     /// <summary>float32 <c>[N]</c>: index of the image in the batch for each box.</summary>
     public Tensor BatchIdx = null!;
@@ -26,6 +26,16 @@ public sealed class Batch : IDisposable
     public (double RatioW, double RatioH, double PadW, double PadH)[] RatioPad = Array.Empty<(double, double, double, double)>();
     /// <summary>B, the number of images.</summary>
     public int Count;
+
+    /// <summary>
+    /// <see cref="Images"/> as the model's input: float32 in 0–1 on <paramref name="device"/> (Ultralytics'
+    /// preprocess). The caller owns the result.
+    /// </summary>
+    public Tensor FloatImages(Device device)
+    {
+        using var scope = NewDisposeScope();
+        return Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(Scalars.PixelMax).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Stacks samples of equal size into one batch.</summary>
     public static unsafe Batch Collate(IReadOnlyList<Sample> samples)

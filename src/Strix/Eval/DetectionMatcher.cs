@@ -141,15 +141,13 @@ public static class DetectionMatcher
         if (t.numel() == 0) return Array.Empty<float>();
         if (t.dim() != 2 || t.shape[1] != width)
             throw new ArgumentException($"{name} must be [N,{width}], got [{string.Join(",", t.shape)}]", name);
-        using var scope = NewDisposeScope();
-        return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        return TensorArrays.Floats(t);
     }
 
     internal static int[] ToClasses(Tensor t)
     {
         if (t.numel() == 0) return Array.Empty<int>();
-        using var scope = NewDisposeScope();
-        return t.detach().reshape(-1).to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+        return TensorArrays.Ints(t);
     }
 
     readonly record struct Pair(float Iou, int Pred, int Gt, int Rank) : IComparable<Pair>

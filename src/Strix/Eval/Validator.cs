@@ -106,7 +106,7 @@ public sealed class Validator
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         var sw = Stopwatch.StartNew();
-        var input = Preprocess(batch, device);
+        var input = batch.FloatImages(device);
         Sync(device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         var raw = model.call(input);
         var decoded = model.Head.Decode(raw);
@@ -128,7 +128,7 @@ public sealed class Validator
     {
         using var scope = NewDisposeScope();
         var sw = Stopwatch.StartNew();
-        var input = Preprocess(batch, backend.Device);
+        var input = batch.FloatImages(backend.Device);
         Sync(backend.Device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         var decoded = backend.Forward(input);
         Sync(backend.Device); _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
@@ -286,13 +286,6 @@ public sealed class Validator
         int i = 0;
         foreach (var b in batches) using (b) Step(backend, b, i++);
         return End();
-    }
-
-    /// <summary>uint8 [B,3,H,W] → float in 0–1 on the device (Ultralytics' preprocess).</summary>
-    static Tensor Preprocess(Batch batch, Device device)
-    {
-        using var scope = NewDisposeScope();
-        return batch.Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(Scalars.PixelMax).MoveToOuterDisposeScope();
     }
 
     static void Sync(Device device)

@@ -117,18 +117,12 @@ public static class OnnxExporter
             throw new ArgumentException($"{o.Names.Count} class names given for a model with {model.NumClasses} classes");
     }
 
-    static float[] Values(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
-    }
-
     /// <summary>Conv node from weight/bias tensors and a TorchSharp Conv2d's geometry.</summary>
     static string EmitConvNode(OnnxGraphBuilder b, Conv2d conv, Tensor weight, Tensor? bias, string x, string scope, string paramPrefix)
     {
         if (conv.padding_type is not null) throw new NotSupportedException($"{paramPrefix}: string padding modes cannot be exported");
-        var inputs = new List<string> { x, b.Weight(paramPrefix + ".weight", weight.shape, Values(weight)) };
-        if (bias is not null) inputs.Add(b.Weight(paramPrefix + ".bias", bias.shape, Values(bias)));
+        var inputs = new List<string> { x, b.Weight(paramPrefix + ".weight", weight.shape, TensorArrays.Floats(weight)) };
+        if (bias is not null) inputs.Add(b.Weight(paramPrefix + ".bias", bias.shape, TensorArrays.Floats(bias)));
         var pad = conv.padding ?? new long[conv.kernel_size.Length];
         return b.Node("Conv", scope, inputs.ToArray(),
             AttributeProto.IntList("dilations", conv.dilation),
@@ -258,8 +252,8 @@ public static class OnnxExporter
         var feats = d.Strides.Select(s => zeros(1, 1, (long)(o.Height / s), (long)(o.Width / s))).ToArray();
         var (pts, sts) = Anchors.Make(feats, d.Strides, 0.5);
         long a = pts.shape[0];
-        var points = b.Weight($"/{p}/anchors", new long[] { 1, 2, a }, Values(pts.transpose(0, 1)));
-        var strides = b.Weight($"/{p}/strides", new long[] { 1, a }, Values(sts.transpose(0, 1)));
+        var points = b.Weight($"/{p}/anchors", new long[] { 1, 2, a }, TensorArrays.Floats(pts.transpose(0, 1)));
+        var strides = b.Weight($"/{p}/strides", new long[] { 1, a }, TensorArrays.Floats(sts.transpose(0, 1)));
         return (points, strides);
     }
 

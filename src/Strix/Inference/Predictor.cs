@@ -133,8 +133,7 @@ public sealed class Predictor
     IReadOnlyList<Detection> ToDetections(Tensor det, double ratioW, double ratioH, double padW, double padH, int origW, int origH)
     {
         if (det.shape[0] == 0) return Array.Empty<Detection>();
-        float[] v;
-        using (NewDisposeScope()) v = det.cpu().data<float>().ToArray();
+        var v = TensorArrays.Floats(det);
         var list = new List<Detection>((int)det.shape[0]);
         for (int k = 0; k < det.shape[0]; k++)
         {

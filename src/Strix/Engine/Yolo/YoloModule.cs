@@ -110,21 +110,14 @@ public sealed class YoloModule : StrixModule<Batch>
         };
     }
 
-    /// <summary>uint8 [B,3,H,W] → float 0–1 on the batch's device.</summary>
-    static Tensor Preprocess(Batch batch)
-    {
-        return batch.Images.to(ScalarType.Float32).div_(Scalars.PixelMax);
-    }
-
     Tensor Classes(Batch batch) => SingleClass ? zeros_like(batch.Cls) : batch.Cls;
 
     public override Tensor TrainingStep(Batch batch, int batchIdx)
     {
-        var images = Preprocess(batch);
+        var images = batch.FloatImages(batch.Images.device);
         var preds = Detector.forward(images);
         var (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
-        float[] v;
-        using (NewDisposeScope()) v = items.cpu().data<float>().ToArray();
+        var v = TensorArrays.Floats(items);
         Log("train/box_loss", v[0], progBar: true);
         Log("train/cls_loss", v[1], progBar: true);
         Log("train/dfl_loss", v[2], progBar: true);
@@ -144,12 +137,11 @@ public sealed class YoloModule : StrixModule<Batch>
 
     public override void ValidationStep(Batch batch, int batchIdx)
     {
-        var images = Preprocess(batch);
+        var images = batch.FloatImages(batch.Images.device);
         var preds = Detector.forward(images);
         var cls = Classes(batch);
         var (_, items) = _loss.Compute(preds, batch.BatchIdx, cls, batch.Bboxes);
-        float[] v;
-        using (NewDisposeScope()) v = items.cpu().data<float>().ToArray();
+        var v = TensorArrays.Floats(items);
         for (int k = 0; k < 3; k++) _valLoss[k] += v[k];
         _valBatches++;
         _valBatchSizes.Add(batch.Count);

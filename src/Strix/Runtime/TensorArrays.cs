@@ -1,0 +1,24 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Strix;
+
+/// <summary>
+/// A tensor's values as a managed array, from any device, dtype and layout, in row-major order. The
+/// conversions (detach, dtype, CPU copy, contiguous) run inside a DisposeScope, so none of their
+/// temporaries can be freed by TorchSharp's finalizer while the next one reads it (see <see cref="Scalars"/>).
+/// </summary>
+public static class TensorArrays
+{
+    public static float[] Floats(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+    }
+
+    public static int[] Ints(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+    }
+}
