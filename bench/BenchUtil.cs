@@ -23,6 +23,10 @@ public static class BenchUtil
 
     public static double Round(double v, int digits = 2) => Math.Round(v, digits);
 
+    /// <summary>The <c>key=value</c> arguments of a benchmark (others are ignored).</summary>
+    public static Dictionary<string, string> Options(IEnumerable<string> args) =>
+        args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+
     public static void Print(object result) =>
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
 

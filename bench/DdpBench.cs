@@ -23,7 +23,7 @@ public static class DdpBench
 
     public static int Run(string[] args)
     {
-        var o = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var o = BenchUtil.Options(args);
         int I(string k, int d) => o.TryGetValue(k, out var v) ? int.Parse(v) : d;
         long elements = I("elements", 3_200_000);
         int runs = I("runs", 20), imgsz = I("imgsz", 320), batch = I("batch", 4), steps = I("steps", 6);

@@ -14,7 +14,7 @@ public static class MetricsBench
 {
     public static int Run(string[] args)
     {
-        var a = args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var a = BenchUtil.Options(args);
         int Arg(string k, int d) => a.TryGetValue(k, out var v) ? int.Parse(v) : d;
         int images = Arg("images", 5000), dets = Arg("dets", 300), gts = Arg("gts", 7), nc = Arg("nc", 80), repeats = Arg("repeats", 3);
         var rng = new Random(Arg("seed", 0));

@@ -16,9 +16,7 @@ public static class ScalarRaceBench
     {
         if (args.Length > 0 && args[0] == "train") return Train(args.Skip(1).ToArray());
         var a = randn(64, 64, 32, 32); var b = randn(64, 64, 32, 32);
-        bool stop = false;
-        var garbage = new Thread(() => { while (!Volatile.Read(ref stop)) { var x = new byte[200_000]; x[0] = 1; } });
-        garbage.Start();
+        using var garbage = new GarbageThread();
         var sw = System.Diagnostics.Stopwatch.StartNew();
         long i = 0;
         bool safe = args.Length > 1 && args[1] == "safe";
@@ -48,7 +46,6 @@ public static class ScalarRaceBench
             Console.WriteLine($"no crash after {i} iterations, {GC.CollectionCount(0)} GCs");
         }
         catch (Exception e) { Console.WriteLine($"crash after {i} iterations ({GC.CollectionCount(0)} GCs): {e.Message.Split('\n')[0]}"); }
-        stop = true;
         return 0;
     }
 
@@ -60,12 +57,10 @@ public static class ScalarRaceBench
     /// </summary>
     static int Train(string[] args)
     {
-        var a = args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var a = BenchUtil.Options(args);
         double seconds = double.Parse(a.GetValueOrDefault("seconds", "300"), System.Globalization.CultureInfo.InvariantCulture);
         var dir = Path.Combine(Path.GetTempPath(), $"strix-scalar-race-{Guid.NewGuid():N}");
-        bool stop = false;
-        var garbage = new Thread(() => { while (!Volatile.Read(ref stop)) { var x = new byte[200_000]; x[0] = 1; } }) { IsBackground = true };
-        garbage.Start();
+        using var garbage = new GarbageThread();
         var sw = System.Diagnostics.Stopwatch.StartNew();
         int gcs = GC.CollectionCount(0);
         try
@@ -81,9 +76,17 @@ public static class ScalarRaceBench
         }
         finally
         {
-            Volatile.Write(ref stop, true);
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
         return 0;
+    }
+
+    /// <summary>A thread allocating 200 KB arrays until disposed: frequent GCs, as busy data-loader workers cause.</summary>
+    sealed class GarbageThread : IDisposable
+    {
+        volatile bool _stop;
+        public GarbageThread() =>
+            new Thread(() => { while (!_stop) { var x = new byte[200_000]; x[0] = 1; } }) { IsBackground = true }.Start();
+        public void Dispose() => _stop = true;
     }
 }

@@ -17,7 +17,7 @@ public static class TrainBench
 {
     public static int Run(string[] args)
     {
-        var a = args.Select(s => s.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var a = BenchUtil.Options(args);
         string scale = a.GetValueOrDefault("model", "yolov8n");
         int imgsz = int.Parse(a.GetValueOrDefault("imgsz", "640"));
         int batch = int.Parse(a.GetValueOrDefault("batch", "16"));
