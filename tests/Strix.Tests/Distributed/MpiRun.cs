@@ -68,25 +68,34 @@ public static class MpiRun
         RunDll(ranks, HostDll(), limit, null, new[] { scenario }.Concat(args).ToArray());
 
     /// <summary><c>mpirun -np ranks dotnet dll args…</c> in <paramref name="workDir"/> (default: the current folder).</summary>
-    public static Result RunDll(int ranks, string dll, TimeSpan limit, string? workDir, params string[] args)
+    public static Result RunDll(int ranks, string dll, TimeSpan limit, string? workDir, params string[] args) =>
+        RunProcess(MpirunPath(),
+            new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "dotnet", dll }.Concat(args),
+            limit, workDir, Path.GetFileNameWithoutExtension(dll) + " " + string.Join(" ", args.Take(1)), env =>
+            {
+                // Shared-memory transport without cross-process memory attach (CMA), which containers often forbid.
+                env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+                env.Remove("OMP_NUM_THREADS");
+            });
+
+    /// <summary><c>dotnet dll args…</c> as one plain process (no mpirun).</summary>
+    public static Result RunSingle(string dll, TimeSpan limit, params string[] args) =>
+        RunProcess("dotnet", new[] { dll }.Concat(args), limit, null, Path.GetFileNameWithoutExtension(dll) + " " + string.Join(" ", args.Take(1)), null);
+
+    static Result RunProcess(string program, IEnumerable<string> args, TimeSpan limit, string? workDir, string what, Action<IDictionary<string, string?>>? environment)
     {
-        var psi = new ProcessStartInfo(MpirunPath())
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workDir ?? Environment.CurrentDirectory,
         };
-        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "dotnet", dll })
-            psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        string scenario = Path.GetFileNameWithoutExtension(dll) + " " + string.Join(" ", args.Take(1));
-        // Shared-memory transport without cross-process memory attach (CMA), which containers often forbid.
-        psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
-        psi.Environment.Remove("OMP_NUM_THREADS");
+        environment?.Invoke(psi.Environment);
 
         var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start mpirun");
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
@@ -97,7 +106,7 @@ public static class MpiRun
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             p.WaitForExit();
-            throw new TimeoutException($"mpirun {scenario} did not finish within {limit.TotalSeconds:F0} s (a hang):\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+            throw new TimeoutException($"{Path.GetFileName(program)} {what} did not finish within {limit.TotalSeconds:F0} s (a hang):\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
         }
         p.WaitForExit(); // flush the async readers
         return new Result(p.ExitCode, stdout.ToString(), stderr.ToString(), sw.Elapsed);

@@ -1,7 +1,6 @@
 using Strix.Engine;
 using Strix.Engine.Yolo;
 using Strix.Models;
-using System.Diagnostics;
 using Strix.Tests.Distributed;
 using static TorchSharp.torch;
 
@@ -14,6 +13,8 @@ namespace Strix.Tests.Engine;
 /// </summary>
 public class YoloResumeTests
 {
+    static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+
     /// <summary>Requests a stop (as SIGINT does) once the trainer has made <c>steps</c> optimizer steps.</summary>
     sealed class StopAfter(int steps) : Callback
     {
@@ -21,6 +22,33 @@ public class YoloResumeTests
         {
             if (trainer.GlobalStep >= steps) trainer.RequestStop("test interruption");
         }
+    }
+
+    /// <summary>A tiny model (fast steps) saved as the shared starting weights.</summary>
+    static string SaveTinyModel(string dir)
+    {
+        var weights = Path.Combine(dir, "start.safetensors");
+        using var m = new DetectionModel(new YoloScale("tiny", 0.33, 0.0625, 256), 80);
+        WeightsFile.Save(m, weights, ModelMetadata.For(m));
+        return weights;
+    }
+
+    /// <summary>coco8 train: 4 images, batch 2 → 2 batches per epoch; 2 epochs = 4 steps; augmentation on, 2 workers.</summary>
+    static Dictionary<string, string> RunArgs(string dir, string model, string name, int seed) => new()
+    {
+        ["data"] = TestPaths.Asset("coco8.yaml"), ["model"] = model, ["imgsz"] = "128", ["batch"] = "2", ["nbs"] = "2",
+        ["workers"] = "2", ["epochs"] = "2", ["close_mosaic"] = "1", ["val"] = "false", ["plots"] = "false",
+        ["project"] = Path.Combine(dir, "runs"), ["name"] = name, ["seed"] = seed.ToString(), ["deterministic"] = "true",
+    };
+
+    static void AssertBitIdentical(string expectedFile, string actualFile, string what)
+    {
+        var a = Tensors(expectedFile);
+        var b = Tensors(actualFile);
+        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+        Assert.Contains(a.Keys, k => k.StartsWith("train/optim/", StringComparison.Ordinal)); // optimizer state compared too
+        foreach (var (k, t) in a)
+            Assert.True(t.shape.SequenceEqual(b[k].shape) && t.eq(b[k]).all().item<bool>(), $"tensor {k} differs {what}");
     }
 
     static Dictionary<string, Tensor> Tensors(string file)
@@ -35,16 +63,8 @@ public class YoloResumeTests
     public void InterruptedAndResumedRunEndsBitIdenticalToAStraightRun()
     {
         var dir = TestPaths.NewTempDir();
-        var weights = Path.Combine(dir, "start.safetensors");
-        using (var m = new DetectionModel(new YoloScale("tiny", 0.33, 0.0625, 256), 80))
-            WeightsFile.Save(m, weights, ModelMetadata.For(m));
-        // coco8 train: 4 images, batch 2 → 2 batches per epoch; 2 epochs = 4 steps.
-        TrainingArguments Args(string name) => TrainingArguments.Parse(new Dictionary<string, string>
-        {
-            ["data"] = TestPaths.Asset("coco8.yaml"), ["model"] = weights, ["imgsz"] = "128", ["batch"] = "2", ["nbs"] = "2",
-            ["workers"] = "2", ["epochs"] = "2", ["close_mosaic"] = "1", ["val"] = "false", ["plots"] = "false",
-            ["project"] = Path.Combine(dir, "runs"), ["name"] = name, ["seed"] = "3", ["deterministic"] = "true",
-        });
+        var weights = SaveTinyModel(dir);
+        TrainingArguments Args(string name) => TrainingArguments.Parse(RunArgs(dir, weights, name, seed: 3));
 
         var straight = YoloTraining.Run(Args("straight"), TextWriter.Null);
         var first = YoloTraining.Run(Args("interrupted"), TextWriter.Null, new[] { new StopAfter(3) });
@@ -55,24 +75,7 @@ public class YoloResumeTests
         Assert.Equal(4, resumed.Fit.GlobalStep);
         Assert.Equal(straight.Fit.GlobalStep, resumed.Fit.GlobalStep);
 
-        var a = Tensors(straight.LastPath!);
-        var b = Tensors(resumed.LastPath!);
-        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
-        Assert.Contains(a.Keys, k => k.StartsWith("train/optim/", StringComparison.Ordinal)); // optimizer state compared too
-        foreach (var (k, t) in a)
-            Assert.True(t.shape.SequenceEqual(b[k].shape) && t.eq(b[k]).all().item<bool>(), $"tensor {k} differs after resume");
-    }
-
-    static (int ExitCode, string Output) RunDotnet(string dll, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), $"{Path.GetFileName(dll)} did not finish:\n{stdout}");
-        return (p.ExitCode, stdout + stderr.Result);
+        AssertBitIdentical(straight.LastPath!, resumed.LastPath!, "after resume");
     }
 
     /// <summary>
@@ -84,33 +87,22 @@ public class YoloResumeTests
     {
         if (!OperatingSystem.IsLinux()) return;
         var dir = TestPaths.NewTempDir();
-        var weights = Path.Combine(dir, "start.safetensors");
-        using (var m = new DetectionModel(new YoloScale("tiny", 0.33, 0.0625, 256), 80))
-            WeightsFile.Save(m, weights, ModelMetadata.For(m));
-        Dictionary<string, string> Args(string name) => new()
-        {
-            ["data"] = TestPaths.Asset("coco8.yaml"), ["model"] = weights, ["imgsz"] = "128", ["batch"] = "2", ["nbs"] = "2",
-            ["workers"] = "2", ["epochs"] = "2", ["close_mosaic"] = "1", ["val"] = "false", ["plots"] = "false",
-            ["project"] = Path.Combine(dir, "runs"), ["name"] = name, ["seed"] = "5", ["deterministic"] = "true",
-        };
+        var weights = SaveTinyModel(dir);
+        Dictionary<string, string> Args(string name) => RunArgs(dir, weights, name, seed: 5);
         var straight = YoloTraining.Run(TrainingArguments.Parse(Args("straight")), TextWriter.Null);
         Assert.Equal(4, straight.Fit.GlobalStep);
 
-        var (killCode, killOutput) = RunDotnet(MpiRun.HostDll(), new[] { "yolo-kill", "kill_after=2" }.Concat(Args("killed").Select(kv => $"{kv.Key}={kv.Value}")));
-        Assert.True(killCode == 137, $"expected death by SIGKILL (137), got {killCode}:\n{killOutput}");
-        Assert.Contains("RESULT killed_at_step=2", killOutput);
+        var killed = MpiRun.RunSingle(MpiRun.HostDll(), Limit, new[] { "yolo-kill", "kill_after=2" }.Concat(Args("killed").Select(kv => $"{kv.Key}={kv.Value}")).ToArray());
+        Assert.True(killed.ExitCode == 137, $"expected death by SIGKILL (137), got {killed}");
+        Assert.Equal("2", killed.Values()["killed_at_step"]);
         var last = Path.Combine(dir, "runs", "killed", "weights", "last.safetensors");
         Assert.Equal(2L, LoadStep(last));
 
-        var (resumeCode, resumeOutput) = RunDotnet(MpiRun.CliDll(), new[] { "train", "resume", $"model={last}" });
-        Assert.True(resumeCode == 0, $"strix train resume failed ({resumeCode}):\n{resumeOutput}");
+        var resumed = MpiRun.RunSingle(MpiRun.CliDll(), Limit, "train", "resume", $"model={last}");
+        Assert.True(resumed.ExitCode == 0, $"strix train resume failed: {resumed}");
 
-        var a = Tensors(straight.LastPath!);
-        var b = Tensors(last);
-        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
         Assert.Equal(4L, LoadStep(last));
-        foreach (var (k, t) in a)
-            Assert.True(t.shape.SequenceEqual(b[k].shape) && t.eq(b[k]).all().item<bool>(), $"tensor {k} differs after kill and resume");
+        AssertBitIdentical(straight.LastPath!, last, "after kill and resume");
     }
 
     static long LoadStep(string path)
@@ -128,20 +120,17 @@ public class YoloResumeTests
     public void TwoFreshRunsWithTheSameSeedEndBitIdentical()
     {
         var dir = TestPaths.NewTempDir();
-        TrainingArguments Args(string name) => TrainingArguments.Parse(new Dictionary<string, string>
+        TrainingArguments Args(string name)
         {
-            ["data"] = TestPaths.Asset("coco8.yaml"), ["model"] = "yolov8n", ["imgsz"] = "64", ["batch"] = "2", ["nbs"] = "2",
-            ["workers"] = "2", ["epochs"] = "1", ["val"] = "false", ["plots"] = "false",
-            ["project"] = Path.Combine(dir, "runs"), ["name"] = name, ["seed"] = "7", ["deterministic"] = "true",
-        });
+            var args = RunArgs(dir, "yolov8n", name, seed: 7); // a fresh model, built by the run itself
+            args["imgsz"] = "64";
+            args["epochs"] = "1";
+            return TrainingArguments.Parse(args);
+        }
         manual_seed(1);
         var first = YoloTraining.Run(Args("first"), TextWriter.Null);
         manual_seed(2);
         var second = YoloTraining.Run(Args("second"), TextWriter.Null);
-        var a = Tensors(first.LastPath!);
-        var b = Tensors(second.LastPath!);
-        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
-        foreach (var (k, t) in a)
-            Assert.True(t.eq(b[k]).all().item<bool>(), $"tensor {k} differs between two runs with seed 7");
+        AssertBitIdentical(first.LastPath!, second.LastPath!, "between two runs with seed 7");
     }
 }
