@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Text.RegularExpressions;
 using Strix.Loss;
 using Strix.Models;

@@ -3,6 +3,7 @@ using Strix.Data;
 using Strix.Export;
 using Strix.Inference;
 using Strix.Models;
+using Strix.Runtime;
 using static TorchSharp.torch;
 
 namespace Strix;

@@ -1,3 +1,4 @@
+using Strix.Plotting;
 using Strix.Data;
 
 namespace Strix.Cli.Commands;

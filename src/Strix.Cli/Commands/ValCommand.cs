@@ -3,6 +3,7 @@ using Strix.Engine;
 using Strix.Eval;
 using Strix.Export;
 using Strix.Models;
+using Strix.Runtime;
 using TorchSharp;
 
 namespace Strix.Cli.Commands;

@@ -1,3 +1,4 @@
+using Strix.IO;
 using System.Buffers.Binary;
 
 namespace Strix.Data;

@@ -1,4 +1,5 @@
 using SkiaSharp;
+using Strix.IO;
 
 namespace Strix.Data;
 

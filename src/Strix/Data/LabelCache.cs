@@ -1,3 +1,4 @@
+using Strix.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using TorchSharp;
 using System.Text.Json;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public sealed class ModelEma : IDisposable
         using var scope = NewDisposeScope(); // holds the detached views until the ops that read them are done
         Updates++;
         double d = DecayAt(Updates);
-        using var keep = d.ToScalar();          // explicit Scalars (see Strix.Scalars)
+        using var keep = d.ToScalar();          // explicit Scalars (see Strix.Runtime.Scalars)
         using var take = (1 - d).ToScalar();
         foreach (var (k, v) in model.state_dict())
         {

@@ -1,3 +1,4 @@
+using Strix.IO;
 using System.Globalization;
 using YamlDotNet.Serialization;
 

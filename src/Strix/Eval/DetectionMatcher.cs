@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Strix.Data;
-using Strix.Eval.Plots;
+using Strix.Plotting;
 using Strix.Inference;
 using Strix.Models;
 using TorchSharp;

@@ -1,5 +1,7 @@
+using Strix.IO;
+using Strix.Runtime;
 using System.Globalization;
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
 using Strix.Models;
 using Strix.Nn;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-namespace Strix;
+namespace Strix.IO;
 
 /// <summary>
 /// Writes that matter (weights, checkpoints, exports, caches) go to a temporary file in the same

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace Strix;
+namespace Strix.IO;
 
 /// <summary>
 /// Reads and writes the safetensors format (https://huggingface.co/docs/safetensors): an 8-byte

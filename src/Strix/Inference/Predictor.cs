@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Diagnostics;
 using SkiaSharp;
 using Strix.Data;

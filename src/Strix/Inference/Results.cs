@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Strix.Data;
+using Strix.Plotting;
 
 namespace Strix.Inference;
 
@@ -72,7 +73,8 @@ public sealed class Results
     public RgbImage Plot(bool labels = true, bool conf = true)
     {
         if (OrigImage is null) throw new InvalidOperationException("these results hold no image to draw on");
-        return Annotator.Draw(OrigImage, Detections, labels, conf);
+        return Annotator.Draw(OrigImage, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
+            !labels ? null : conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName, d.Confidence)));
     }
 
     /// <summary>Draws and saves to <paramref name="path"/> (JPEG/PNG by extension), atomically.</summary>

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using Strix.Nn;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

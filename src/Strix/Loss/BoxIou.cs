@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using static TorchSharp.torch;
 
 namespace Strix.Loss;

@@ -1,5 +1,6 @@
 using Strix.Models;
 using Strix.Nn;
+using Strix.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

@@ -1,3 +1,4 @@
+using Strix.IO;
 using static TorchSharp.torch;
 
 namespace Strix.Models;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

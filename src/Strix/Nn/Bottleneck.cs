@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -26,7 +27,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         using var h = cv1.call(x);
         var y = cv2.call(h);
         if (!_add) return y;
-        var r = x.add(y, Scalars.One); // not `x + y`: its implicit alpha Scalar can be freed mid-op (see Strix.Scalars)
+        var r = x.add(y, Scalars.One); // not `x + y`: its implicit alpha Scalar can be freed mid-op (see Strix.Runtime.Scalars)
         y.Dispose();
         return r;
     }

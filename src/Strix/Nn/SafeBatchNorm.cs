@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Runtime.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,7 +11,7 @@ namespace Strix.Nn;
 /// Training-mode batch norm without TorchSharp 0.107's Scalar race. <c>BatchNorm2d.forward</c> counts
 /// batches with <c>num_batches_tracked.add_(1)</c>, whose implicit Scalar nothing references while
 /// libtorch reads it; a GC triggered by data-loader threads can finalize it mid-op ("Unknown scalar
-/// type", seen crashing the quick-start run in its first epoch; see <see cref="Strix.Scalars"/>). Here the
+/// type", seen crashing the quick-start run in its first epoch; see <see cref="Strix.Runtime.Scalars"/>). Here the
 /// count uses held Scalars and the normalisation is the same functional call. Eval mode (which creates
 /// no Scalar) still goes through the module. A layer may have its training computation replaced
 /// (synchronised batch norm does this) while keeping the same counting.

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Strix;
+namespace Strix.Runtime;
 
 /// <summary>Parses Ultralytics/Lightning device strings into a torch device.</summary>
 public static class Devices

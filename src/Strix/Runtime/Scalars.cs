@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Strix;
+namespace Strix.Runtime;
 
 /// <summary>
 /// Scalars that stay alive while libtorch reads them. TorchSharp 0.107 frees a <see cref="Scalar"/> in

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Strix;
+namespace Strix.Runtime;
 
 /// <summary>
 /// A tensor's values as a managed array, from any device, dtype and layout, in row-major order. The

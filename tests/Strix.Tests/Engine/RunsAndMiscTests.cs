@@ -1,4 +1,6 @@
 using Strix.Engine;
+using Strix.IO;
+using Strix.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using Strix.Engine;
 using Strix.Engine.Yolo;
+using Strix.IO;
 using Strix.Models;
 using Strix.Tests.Distributed;
 using static TorchSharp.torch;
@@ -53,7 +54,7 @@ public class YoloResumeTests
 
     static Dictionary<string, Tensor> Tensors(string file)
     {
-        using var c = Strix.Safetensors.Load(file);
+        using var c = Strix.IO.Safetensors.Load(file);
         // Everything but the stored torch generator state, which training itself never draws from
         // (augmentation has its own per-sample generators); it is compared by the engine's own resume tests.
         return c.Tensors.Where(kv => kv.Key != "train/rng/torch").ToDictionary(kv => kv.Key, kv => kv.Value.clone());

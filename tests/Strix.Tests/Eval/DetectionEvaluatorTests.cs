@@ -1,6 +1,6 @@
 using Strix.Data;
 using Strix.Eval;
-using Strix.Eval.Plots;
+using Strix.Plotting;
 using static TorchSharp.torch;
 
 namespace Strix.Tests.Eval;

@@ -1,5 +1,5 @@
 using Strix.Export;
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
 using static TorchSharp.torch;
 
 namespace Strix.Tests.Export;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
 
 namespace Strix.Tests.Export;
 

@@ -1,6 +1,7 @@
 using Strix.Eval;
 using Strix.Export;
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
+using Strix.IO;
 using Strix.Inference;
 using Strix.Models.Import;
 using static TorchSharp.torch;
@@ -62,7 +63,7 @@ public class OnnxRuntimeBackendTests : IDisposable
         Assert.False(ort.DynamicShape);
         Assert.Equal(1, ort.FixedBatch);
 
-        using var io = Strix.Safetensors.Load(TestPaths.Fixture("ultralytics", "tiny_yolov8_io.safetensors"));
+        using var io = Strix.IO.Safetensors.Load(TestPaths.Fixture("ultralytics", "tiny_yolov8_io.safetensors"));
         var t = io.ToDictionary();
         using var y = ort.Forward(t["images"]);
         Assert.True(ExportTestModels.MaxAbsDiff(t["pred"], y) <= 1e-3f);

@@ -1,4 +1,5 @@
 using Strix.Export;
+using Strix.IO;
 
 namespace Strix.Tests.Export;
 

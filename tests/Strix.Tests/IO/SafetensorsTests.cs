@@ -1,3 +1,4 @@
+using Strix.IO;
 using System.Buffers.Binary;
 using System.Text;
 using static TorchSharp.torch;
@@ -14,9 +15,9 @@ public class SafetensorsTests
         using var a = arange(6, dtype: ScalarType.Float32).reshape(2, 3);
         using var b = tensor(new long[] { -1, 5, 1L << 40 });
         using var c = tensor(new float[] { 0.5f, -2f }).to(ScalarType.Float16);
-        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["a"] = a, ["b"] = b, ["c"] = c },
+        Strix.IO.Safetensors.Save(path, new Dictionary<string, Tensor> { ["a"] = a, ["b"] = b, ["c"] = c },
             new Dictionary<string, string> { ["names"] = "{\"0\": \"cat\"}" });
-        using var read = Strix.Safetensors.Load(path);
+        using var read = Strix.IO.Safetensors.Load(path);
         var d = read.ToDictionary();
         Assert.Equal(new long[] { 2, 3 }, d["a"].shape);
         Assert.Equal(new float[] { 0, 1, 2, 3, 4, 5 }, d["a"].data<float>().ToArray());
@@ -32,7 +33,7 @@ public class SafetensorsTests
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "x.safetensors");
         using var t = tensor(new float[] { 1f, 2f });
-        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
+        Strix.IO.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
         var bytes = File.ReadAllBytes(path);
         var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         Assert.Equal(0, n % 8);
@@ -47,10 +48,10 @@ public class SafetensorsTests
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "bad.safetensors");
         using var t = ones(100);
-        Strix.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
+        Strix.IO.Safetensors.Save(path, new Dictionary<string, Tensor> { ["t"] = t });
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^40]);
-        var e = Assert.Throws<InvalidDataException>(() => Strix.Safetensors.Load(path));
+        var e = Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.Load(path));
         Assert.Contains("bad.safetensors", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Strix.Plotting;
 using Strix.Data;
 using Strix.Inference;
 using Strix.Models;

@@ -1,3 +1,4 @@
+using Strix.IO;
 using Strix.Models;
 using static TorchSharp.torch;
 
@@ -46,7 +47,7 @@ public class WeightsFileTests
         using var m = TinyModels.WithStatistics();
         var path = Path.Combine(TestPaths.NewTempDir(), "w.safetensors");
         WeightsFile.Save(m, path, MetadataFor(m));
-        using var contents = Strix.Safetensors.Load(path);
+        using var contents = Strix.IO.Safetensors.Load(path);
         var names = contents.Tensors.Select(kv => kv.Key).ToHashSet();
         Assert.Contains("model.0.conv.weight", names);
         Assert.Contains("model.2.m.0.cv1.bn.running_var", names);
@@ -94,7 +95,7 @@ public class WeightsFileTests
         using var wrong = zeros(5, 3, 3, 3);
         tensors["model.0.conv.weight"] = wrong;
         var badShape = Path.Combine(dir, "shape.safetensors");
-        Strix.Safetensors.Save(badShape, tensors, meta);
+        Strix.IO.Safetensors.Save(badShape, tensors, meta);
         var e1 = Assert.Throws<InvalidDataException>(() => WeightsFile.Load(badShape));
         Assert.Contains("model.0.conv.weight", e1.Message);
         Assert.Contains("[5, 3, 3, 3]", e1.Message);
@@ -104,13 +105,13 @@ public class WeightsFileTests
         // One tensor missing.
         tensors = m.state_dict().Where(kv => kv.Key != "model.22.cv3.1.2.bias").ToDictionary(kv => kv.Key, kv => kv.Value);
         var missing = Path.Combine(dir, "missing.safetensors");
-        Strix.Safetensors.Save(missing, tensors, meta);
+        Strix.IO.Safetensors.Save(missing, tensors, meta);
         var e2 = Assert.Throws<InvalidDataException>(() => WeightsFile.Load(missing));
         Assert.Contains("missing 1 tensor(s): model.22.cv3.1.2.bias", e2.Message);
 
         // Metadata that does not describe a Strix model.
         var plain = Path.Combine(dir, "plain.safetensors");
-        Strix.Safetensors.Save(plain, m.state_dict(), new Dictionary<string, string> { ["foo"] = "bar" });
+        Strix.IO.Safetensors.Save(plain, m.state_dict(), new Dictionary<string, string> { ["foo"] = "bar" });
         var e3 = Assert.Throws<InvalidDataException>(() => WeightsFile.Load(plain));
         Assert.Contains("'names' is missing", e3.Message);
     }

@@ -1,9 +1,10 @@
+using Strix.Runtime;
 using TorchSharp;
 
 namespace Strix.Tests.Platform;
 
 /// <summary>
-/// Guards against TorchSharp 0.107's Scalar finalizer race (see <see cref="Strix.Scalars"/>): a Scalar
+/// Guards against TorchSharp 0.107's Scalar finalizer race (see <see cref="Strix.Runtime.Scalars"/>): a Scalar
 /// that nothing references while libtorch reads it can be freed mid-op by the GC and crash a training
 /// run hours in. The rule is checked on the compiled IL, so no call site escapes it: Strix never calls an
 /// implicit Scalar conversion nor a TorchSharp method that creates a Scalar it does not dispose (found by
@@ -63,7 +64,7 @@ public class ScalarLifetimeTests
     {
         var leakers = TorchSharpScalarLeakers();
         var found = new List<string>();
-        foreach (var assembly in new[] { typeof(Strix.Scalars).Assembly, typeof(Strix.Cli.Commands.TrainCommand).Assembly })
+        foreach (var assembly in new[] { typeof(Strix.Runtime.Scalars).Assembly, typeof(Strix.Cli.Commands.TrainCommand).Assembly })
         {
             using var scanner = new IlCallScanner(assembly.Location);
             foreach (var (method, calls) in scanner.Methods())

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Reflection.Emit;
 using TorchSharp;
 
@@ -76,7 +77,7 @@ public class TensorLifetimeTests
         using var scope = torch.NewDisposeScope();
         return v.detach().clone().MoveToOuterDisposeScope();
     }
-    static torch.Tensor InPlaceOnATemporary(torch.Tensor v) => v.neg().add_(v, Strix.Scalars.One);
+    static torch.Tensor InPlaceOnATemporary(torch.Tensor v) => v.neg().add_(v, Strix.Runtime.Scalars.One);
 
     [Fact]
     public void TheScanFlagsAChainedTemporaryOnlyOutsideAScope()
@@ -90,7 +91,7 @@ public class TensorLifetimeTests
     [Fact]
     public void TemporaryTensorsAreHeldByADisposeScope()
     {
-        var violations = Violations(typeof(Strix.Scalars).Assembly, typeof(Strix.Cli.Commands.TrainCommand).Assembly);
+        var violations = Violations(typeof(Strix.Runtime.Scalars).Assembly, typeof(Strix.Cli.Commands.TrainCommand).Assembly);
         Assert.True(violations.Count == 0,
             $"{violations.Count} places hand a temporary tensor to native code outside a DisposeScope:\n" + string.Join("\n", violations.Distinct().Order()));
     }

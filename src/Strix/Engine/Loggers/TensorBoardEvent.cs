@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Strix.Runtime;
 
 namespace Strix.Engine.Loggers;
 

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Globalization;
 
 namespace Strix.Engine.Loggers;

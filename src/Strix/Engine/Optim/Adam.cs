@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,7 +40,7 @@ public sealed class Adam : Optimizer
         double beta1 = group.Momentum;
         double bc1 = 1 - Math.Pow(beta1, step);
         double bc2 = 1 - Math.Pow(Beta2, step);
-        // Explicit Scalars held by `using` (see Strix.Scalars: implicit ones can be freed mid-op).
+        // Explicit Scalars held by `using` (see Strix.Runtime.Scalars: implicit ones can be freed mid-op).
         using var decay = group.WeightDecay.ToScalar();
         using var shrink = (1 - group.Lr * group.WeightDecay).ToScalar();
         using var b1 = beta1.ToScalar();

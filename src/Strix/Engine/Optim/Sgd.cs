@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class Sgd : Optimizer
 
     protected override void Update(ParamGroup group, Parameter p, Tensor grad, Dictionary<string, Tensor> state)
     {
-        // Explicit Scalars held by `using` (see Strix.Scalars: implicit ones can be freed mid-op).
+        // Explicit Scalars held by `using` (see Strix.Runtime.Scalars: implicit ones can be freed mid-op).
         using var decay = group.WeightDecay.ToScalar();
         using var momentum = group.Momentum.ToScalar();
         using var step = (-group.Lr).ToScalar();

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Text.Json.Nodes;
 using Strix.Engine.Optim;
 using TorchSharp;
@@ -39,7 +40,7 @@ public sealed class GradScaler
     /// <summary>loss × scale (a new tensor).</summary>
     public Tensor ScaleLoss(Tensor loss)
     {
-        using var s = Scale.ToScalar(); // explicit Scalar (see Strix.Scalars)
+        using var s = Scale.ToScalar(); // explicit Scalar (see Strix.Runtime.Scalars)
         return loss.mul(s);
     }
 

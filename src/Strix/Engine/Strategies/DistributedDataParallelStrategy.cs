@@ -1,4 +1,5 @@
 using Strix.Distributed;
+using Strix.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

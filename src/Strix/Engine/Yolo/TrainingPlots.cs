@@ -1,6 +1,8 @@
 using ScottPlot;
 using SkiaSharp;
+using Strix.Plotting;
 using Strix.Data;
+using Strix.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

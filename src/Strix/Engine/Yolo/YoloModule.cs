@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Globalization;
 using Strix.Data;
 using Strix.Engine.Optim;

@@ -1,3 +1,4 @@
+using Strix.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Strix.Data;
@@ -6,7 +7,7 @@ using Strix.Engine.Callbacks;
 using Strix.Engine.Loggers;
 using Strix.Engine.Strategies;
 using Strix.Eval;
-using Strix.Eval.Plots;
+using Strix.Plotting;
 using Strix.Models;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
+using Strix.IO;
 using System.Globalization;
 using Strix.Export;
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
 using Strix.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using Strix.Export.Onnx;
+using Strix.IO.Onnx;
 using Strix.Models.Import;
 using Xunit.Abstractions;
 

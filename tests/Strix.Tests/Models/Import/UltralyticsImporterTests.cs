@@ -1,3 +1,4 @@
+using Strix.IO;
 using Strix.Models;
 using Strix.Models.Import;
 using Strix.Models.Import.Pickle;
@@ -13,7 +14,7 @@ public class UltralyticsImporterTests(ITestOutputHelper output)
     static string Pt => TestPaths.Fixture("ultralytics", "tiny_yolov8.pt");
 
     /// <summary>The input batch and PyTorch's outputs for it, written by make_fixtures.py.</summary>
-    internal static Strix.Safetensors.Contents Reference() => Strix.Safetensors.Load(TestPaths.Fixture("ultralytics", "tiny_yolov8_io.safetensors"));
+    internal static Strix.IO.Safetensors.Contents Reference() => Strix.IO.Safetensors.Load(TestPaths.Fixture("ultralytics", "tiny_yolov8_io.safetensors"));
 
     [Fact]
     public void ImportsEveryTensorOfTheFixtureCheckpoint()

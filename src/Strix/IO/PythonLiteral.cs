@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Strix.Export;
+namespace Strix.IO;
 
 /// <summary>
 /// The small subset of Python literal syntax that Ultralytics writes into model metadata:

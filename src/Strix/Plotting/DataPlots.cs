@@ -1,8 +1,8 @@
 using SkiaSharp;
 using static TorchSharp.torch;
-using Strix.Inference;
+using Strix.Data;
 
-namespace Strix.Data;
+namespace Strix.Plotting;
 
 /// <summary>
 /// Pictures for looking at a dataset before training on it, like Ultralytics': <c>labels.jpg</c>

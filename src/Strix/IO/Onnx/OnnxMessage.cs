@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>
 /// Base of our hand-written ONNX protobuf messages (field numbers from onnx/onnx.proto). Written

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>A computation graph: topologically sorted nodes, weights (initializers), inputs and outputs.</summary>
 public sealed class GraphProto : OnnxMessage

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>A tensor's shape: each dimension is a fixed size, a symbolic name, or unknown.</summary>
 public sealed class TensorShapeProto : OnnxMessage

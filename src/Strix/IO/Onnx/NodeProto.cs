@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>One operator call: op type, named inputs and outputs, attributes.</summary>
 public sealed class NodeProto : OnnxMessage

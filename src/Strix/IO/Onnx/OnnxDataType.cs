@@ -1,4 +1,4 @@
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>TensorProto.DataType: element types of ONNX tensors (values from onnx.proto).</summary>
 public enum OnnxDataType

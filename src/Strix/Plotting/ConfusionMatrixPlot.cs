@@ -1,7 +1,8 @@
 using System.Globalization;
 using ScottPlot;
+using Strix.Eval;
 
-namespace Strix.Eval.Plots;
+namespace Strix.Plotting;
 
 /// <summary>
 /// The confusion matrix as a heatmap: true class across, predicted class down, background last on

@@ -1,7 +1,10 @@
 using SkiaSharp;
 using Strix.Data;
 
-namespace Strix.Inference;
+namespace Strix.Plotting;
+
+/// <summary>A box to draw: corners in the picture's pixels, its class (the colour), its label (null: none) and its confidence (weaker boxes are drawn first, so the strongest end on top).</summary>
+public readonly record struct DrawnBox(float X1, float Y1, float X2, float Y2, int ClassId, string? Label, float Confidence = 1f);
 
 /// <summary>Draws class-coloured boxes with "name conf" labels, sized relative to the image.</summary>
 public static class Annotator
@@ -26,16 +29,16 @@ public static class Annotator
         return SKTypeface.Default!;
     }
 
-    /// <summary>Returns a copy of <paramref name="image"/> with <paramref name="detections"/> drawn.</summary>
-    public static RgbImage Draw(RgbImage image, IEnumerable<Detection> detections, bool labels = true, bool conf = true)
+    /// <summary>Returns a copy of <paramref name="image"/> with <paramref name="boxes"/> drawn.</summary>
+    public static RgbImage Draw(RgbImage image, IEnumerable<DrawnBox> boxes)
     {
         using var bmp = ImageIO.ToBitmap(image);
-        DrawOn(bmp, detections, labels, conf);
+        DrawOn(bmp, boxes);
         return ImageIO.FromBitmap(bmp);
     }
 
     /// <summary>Draws onto a bitmap in place.</summary>
-    public static void DrawOn(SKBitmap bmp, IEnumerable<Detection> detections, bool labels = true, bool conf = true)
+    public static void DrawOn(SKBitmap bmp, IEnumerable<DrawnBox> boxes)
     {
         using var canvas = new SKCanvas(bmp);
         float lw = Math.Max(2f, (bmp.Width + bmp.Height) / 2f * 0.003f);
@@ -44,14 +47,13 @@ public static class Annotator
         using var fill = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = true };
         using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
         // Draw lowest confidence first so the strongest boxes end on top.
-        foreach (var d in detections.OrderBy(d => d.Confidence))
+        foreach (var d in boxes.OrderBy(d => d.Confidence))
         {
             var color = ColorFor(d.ClassId);
             stroke.Color = color;
-            var rect = new SKRect(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2);
+            var rect = new SKRect(d.X1, d.Y1, d.X2, d.Y2);
             canvas.DrawRect(rect, stroke);
-            if (!labels) continue;
-            string label = conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName;
+            if (d.Label is not string label) continue;
             float tw = font.MeasureText(label);
             var metrics = font.Metrics;
             float th = metrics.Descent - metrics.Ascent;

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>A key/value pair (model metadata, external-data locations).</summary>
 public sealed class StringStringEntryProto : OnnxMessage

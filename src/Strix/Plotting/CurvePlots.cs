@@ -1,7 +1,8 @@
 using System.Globalization;
 using ScottPlot;
+using Strix.Eval;
 
-namespace Strix.Eval.Plots;
+namespace Strix.Plotting;
 
 /// <summary>The four curve plots of a validation run, drawn the way Ultralytics users read them.</summary>
 public static class CurvePlots

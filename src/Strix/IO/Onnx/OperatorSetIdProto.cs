@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>An imported operator set: domain ("" = ai.onnx) and its version.</summary>
 public sealed class OperatorSetIdProto : OnnxMessage

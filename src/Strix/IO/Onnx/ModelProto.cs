@@ -1,6 +1,7 @@
 using Google.Protobuf;
+using Strix.IO;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>
 /// The top-level ONNX file: IR version, imported opsets, producer, the graph and metadata.

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>The type of a graph value. Only tensor types are modelled; other kinds are skipped on read.</summary>
 public sealed class TypeProto : OnnxMessage

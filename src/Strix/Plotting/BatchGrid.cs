@@ -1,9 +1,8 @@
 using SkiaSharp;
 using Strix.Data;
-using Strix.Inference;
 using static TorchSharp.torch;
 
-namespace Strix.Eval.Plots;
+namespace Strix.Plotting;
 
 /// <summary>Boxes of one image for <see cref="BatchGrid"/>: row-major xyxy in the image's pixels, classes, and confidences for predictions (null for labels).</summary>
 public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidences = null)
@@ -57,7 +56,7 @@ public static class BatchGrid
                 var img = new RgbImage(w, h, pixels);
                 if (scale < 1) img = ImageOps.ResizeBilinear(img, tw, th);
                 using var tile = ImageIO.ToBitmap(img);
-                Annotator.DrawOn(tile, Detections(boxes[i], names, scale, confThreshold), labels: true, conf: boxes[i].Confidences is not null);
+                Annotator.DrawOn(tile, Drawn(boxes[i], names, scale, confThreshold));
                 int x = tw * (i % ns), y = th * (i / ns);
                 canvas.DrawBitmap(tile, x, y);
                 canvas.DrawRect(new SKRect(x, y, x + tw, y + th), border);
@@ -74,16 +73,17 @@ public static class BatchGrid
         ImageIO.Save(mosaic, path);
     }
 
-    static IEnumerable<Detection> Detections(ImageBoxes b, IReadOnlyList<string> names, double scale, double confThreshold)
+    static IEnumerable<DrawnBox> Drawn(ImageBoxes b, IReadOnlyList<string> names, double scale, double confThreshold)
     {
         for (int j = 0; j < b.Count; j++)
         {
             float conf = b.Confidences?[j] ?? 1f;
             if (b.Confidences is not null && conf <= confThreshold) continue;
             int c = b.Classes[j];
-            var box = new BoundingBox((float)(b.Xyxy[j * 4] * scale), (float)(b.Xyxy[j * 4 + 1] * scale),
-                (float)(b.Xyxy[j * 4 + 2] * scale), (float)(b.Xyxy[j * 4 + 3] * scale));
-            yield return new Detection(box, conf, c, c >= 0 && c < names.Count ? names[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            string name = c >= 0 && c < names.Count ? names[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            yield return new DrawnBox((float)(b.Xyxy[j * 4] * scale), (float)(b.Xyxy[j * 4 + 1] * scale),
+                (float)(b.Xyxy[j * 4 + 2] * scale), (float)(b.Xyxy[j * 4 + 3] * scale), c,
+                b.Confidences is null ? name : $"{name} {conf:0.00}", conf);
         }
     }
 }

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>
 /// A named operator attribute. <see cref="Type"/> says which value field is used; that field is

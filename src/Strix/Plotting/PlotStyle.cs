@@ -1,6 +1,7 @@
 using ScottPlot;
+using Strix.IO;
 
-namespace Strix.Eval.Plots;
+namespace Strix.Plotting;
 
 /// <summary>Shared look of the validation plots and the one way they reach disk (atomically).</summary>
 internal static class PlotStyle

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Strix.Export.Onnx;
+namespace Strix.IO.Onnx;
 
 /// <summary>Name and type of a graph input, output or intermediate value.</summary>
 public sealed class ValueInfoProto : OnnxMessage
