@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Diagnostics;
 using Strix.Data;
 using Strix.Models;
@@ -88,7 +89,7 @@ public static class DataBench
         double decode = 0, cold = 0, mosaic = 0, warp = 0, hsv = 0, flip = 0, full = 0;
         for (int i = 0; i < n; i++)
         {
-            var rng = new SampleRandom(1, 0, i);
+            var rng = new StrixRandom(1, 0, i);
             var tiles = new (RgbImage, Instances)[4];
             var t = Stopwatch.StartNew();
             // Cold: decode + resize from the file, what every image costs once per epoch.

@@ -66,13 +66,13 @@ public static class ScalarRaceBench
         int gcs = GC.CollectionCount(0);
         try
         {
-            var targs = Strix.Engine.Yolo.TrainingArguments.Parse(new Dictionary<string, string>
+            var targs = Strix.Config.ConfigRecords.Parse<Strix.Config.TrainConfig>(new Dictionary<string, string>
             {
                 ["data"] = a.GetValueOrDefault("data", "shapes"), ["model"] = "yolov8n", ["imgsz"] = "128", ["batch"] = "8",
                 ["epochs"] = "1000", ["time"] = (seconds / 3600).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["fraction"] = "0.2", ["workers"] = "2", ["plots"] = "false", ["project"] = dir,
             });
-            var r = Strix.Engine.Yolo.YoloTraining.Run(targs, TextWriter.Null);
+            var r = Strix.Tasks.YoloTraining.Run(targs, TextWriter.Null);
             Console.WriteLine($"no crash: {r.Fit.GlobalStep} optimizer steps in {sw.Elapsed.TotalSeconds:F0} s, {GC.CollectionCount(0) - gcs} GCs");
         }
         finally

@@ -29,7 +29,7 @@ public static class TrainBench
         using var model = DetectionModel.Create(scale, 80);
         model.train();
         var loss = new DetectionLoss(model);
-        var opt = new Sgd(ParameterGroups.Yolo(model, 0.01, 0.937, 5e-4));
+        var opt = new Sgd(Strix.Tasks.YoloOptimizer.Groups(model, 0.01, 0.937, 5e-4));
         var images = rand(batch, 3, imgsz, imgsz);
         // 8 boxes per image, random centres and sizes.
         int n = batch * 8;
@@ -73,13 +73,13 @@ public static class TrainBench
     }
 
     /// <summary>
-    /// The real training loop (DataLoader with augmentation, Trainer, YoloModule) for <paramref name="steps"/>
+    /// The real training loop (DataLoader with augmentation, Trainer, DetectionModule) for <paramref name="steps"/>
     /// batches: images per second and the fraction of step time the loop waited for data.
     /// </summary>
     static int RealLoop(string data, string scale, int imgsz, int batch, int steps, string precision, int workers)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"strix-bench-train-{Guid.NewGuid():N}");
-        var args = Strix.Engine.Yolo.TrainingArguments.Parse(new Dictionary<string, string>
+        var args = Strix.Config.ConfigRecords.Parse<Strix.Config.TrainConfig>(new Dictionary<string, string>
         {
             ["data"] = data, ["model"] = scale, ["imgsz"] = imgsz.ToString(), ["batch"] = batch.ToString(), ["epochs"] = "1",
             ["limit_train_batches"] = steps.ToString(), ["limit_val_batches"] = "1", ["val"] = "false", ["plots"] = "false", ["save"] = "false",
@@ -87,7 +87,7 @@ public static class TrainBench
         });
         try
         {
-            var r = Strix.Engine.Yolo.YoloTraining.Run(args, TextWriter.Null);
+            var r = Strix.Tasks.YoloTraining.Run(args, TextWriter.Null);
             double seconds = r.TrainBatchTime.TotalSeconds;
             BenchUtil.Print(new
             {

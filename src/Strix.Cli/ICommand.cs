@@ -5,6 +5,6 @@ public interface ICommand
 {
     string Name { get; }
     string Summary { get; }
-    /// <summary>Runs the command; returns the process exit code.</summary>
-    int Run(CliArgs args);
+    /// <summary>Runs the command on its <c>key=value</c> words (parsed into the command's config record); returns the process exit code.</summary>
+    int Run(IReadOnlyList<string> args);
 }

@@ -29,7 +29,7 @@ if (command is null)
 
 try
 {
-    return command.Run(new CliArgs(args.Skip(1)));
+    return command.Run(args.Skip(1).ToList());
 }
 catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
 {

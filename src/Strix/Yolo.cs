@@ -4,6 +4,7 @@ using Strix.Export;
 using Strix.Inference;
 using Strix.Models;
 using Strix.Runtime;
+using Strix.Tasks.Detect;
 using static TorchSharp.torch;
 
 namespace Strix;
@@ -53,7 +54,11 @@ public sealed class Yolo : IDisposable
     public IReadOnlyList<string> Names => _backend.Names;
 
     /// <summary>A predictor with these options, for streaming many images.</summary>
-    public Predictor Predictor(PredictOptions? options = null) => new(_backend, options);
+    public Predictor Predictor(PredictOptions? options = null)
+    {
+        options ??= new PredictOptions();
+        return new(_backend, new DetectionPostprocessor(options), options);
+    }
 
     /// <summary>Predicts on a file, a folder of images, or a glob pattern. Unreadable files are reported and skipped.</summary>
     public IReadOnlyList<Results> Predict(string source, PredictOptions? options = null) =>

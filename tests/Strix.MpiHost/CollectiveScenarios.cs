@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using Strix.Distributed;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -103,15 +104,17 @@ static class CollectiveScenarios
             catch (ArgumentException e) { Check("allgather_shape_mismatch_rejected", e.Message.Contains("same shape")); }
         }
 
-        // Distributed sampler: shards of one epoch are equal-sized, disjoint on the unpadded part and cover the dataset.
+        // Training shards (Shards' rule over one seeded permutation): equal-sized, they interleave back to the
+        // padded epoch order, which covers the dataset.
         foreach (var (n, epoch) in new[] { (24, 0), (23, 5), (3, 1) })
         {
-            var s = new DistributedSampler(n, W, R, shuffle: true, seed: 11) { Epoch = epoch };
-            using var mine = tensor(s.Indices().Select(i => (long)i).ToArray());
-            using var all = g.AllGather(mine); // [W, NumSamples] (same length everywhere)
+            var order = new StrixRandom(11, epoch).Permutation(n);
+            var mineIdx = Shards.Positions(n, R, W, pad: true).Select(p => (long)order[p % n]).ToArray();
+            using var mine = tensor(mineIdx);
+            using var all = g.AllGather(mine); // [W, per rank] (same length everywhere)
             var flat = all.t().reshape(-1).data<long>().ToArray(); // interleave back to the padded epoch order
-            var order = s.EpochOrder();
-            bool ok = flat.Length == s.TotalSize && flat.Take(n).SequenceEqual(order.Select(i => (long)i))
+            int total = Shards.Count(n, R, W, pad: true) * W;
+            bool ok = flat.Length == total && flat.Take(n).SequenceEqual(order.Select(i => (long)i))
                 && flat.Take(n).Distinct().Count() == n && flat.Skip(n).All(i => i >= 0 && i < n);
             Check($"sampler_n{n}_epoch{epoch}", ok);
         }
@@ -120,7 +123,7 @@ static class CollectiveScenarios
         {
             const int n = 13;
             using var data = arange(n * 4, dtype: ScalarType.Float64).reshape(n, 4).sin(); // same on every rank
-            var shard = DistributedSampler.EvaluationShard(n, W, R);
+            var shard = Shards.Positions(n, R, W, pad: false).ToArray();
             using var idx = tensor(shard.Select(i => (long)i).ToArray());
             using var perSample = data.index_select(0, idx).pow(2).sum(1);           // a per-image statistic
             using var gatheredIdx = g.AllGatherVariable(idx);

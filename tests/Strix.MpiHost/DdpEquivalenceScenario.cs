@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Diagnostics;
 using System.Globalization;
 using Strix.Distributed;
@@ -13,7 +14,7 @@ namespace Strix.MpiHost;
 /// batch 4W on the same sample order. Batch norm runs in eval mode (its batch statistics would
 /// legitimately differ when the batch is split); every other piece is the real one: rank 0's
 /// parameters AND buffers broadcast at start (ranks are deliberately initialised differently first),
-/// DistributedSampler shards, bucketed gradient averaging before clipping, SGD with momentum, Nesterov
+/// Shards' training shards (a seeded permutation, rank r taking positions r, r+W, …), bucketed gradient averaging before clipping, SGD with momentum, Nesterov
 /// and weight decay.
 /// </summary>
 static class DdpEquivalenceScenario
@@ -42,7 +43,7 @@ static class DdpEquivalenceScenario
         var initial = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
 
         var sw = Stopwatch.StartNew();
-        var sampler = DistributedSampler.For(g, DatasetSize, shuffle: true, seed: 7);
+        var sampler = Shard(g.Rank, g.WorldSize);
         var (losses, buckets) = Train(model, g, images, sampler, LocalBatch, bucketBytes);
         double ddpMs = sw.Elapsed.TotalMilliseconds;
         double afterTraining = SpreadAcrossRanks(model, g);
@@ -53,7 +54,7 @@ static class DdpEquivalenceScenario
             // The single-process reference on rank 0: same initial state, whole batches of 4W.
             using var reference = NewModel();
             reference.load_state_dict(initial);
-            var single = new DistributedSampler(DatasetSize, 1, 0, shuffle: true, seed: 7);
+            var single = Shard(0, 1);
             Train(reference, SingleProcessGroup.Instance, images, single, LocalBatch * g.WorldSize, bucketBytes);
             maxDiff = MaxAbsDiff(model, reference);
             // Negative control: the same 2-rank shard of batches without gradient averaging must differ,
@@ -83,7 +84,7 @@ static class DdpEquivalenceScenario
             using var reference = NewModel();
             reference.load_state_dict(initial);
             reference.train();
-            Train(reference, SingleProcessGroup.Instance, images, new DistributedSampler(DatasetSize, 1, 0, shuffle: true, seed: 7), LocalBatch * g.WorldSize, bucketBytes);
+            Train(reference, SingleProcessGroup.Instance, images, Shard(0, 1), LocalBatch * g.WorldSize, bucketBytes);
             Console.WriteLine(FormattableString.Invariant(
                 $"RESULT syncbn_vs_single_maxdiff={MaxAbsDiff(synced, reference):E3} syncbn_buffers_maxdiff={MaxBufferDiff(synced, reference):E3} localbn_vs_single_maxdiff={MaxAbsDiff(local, reference):E3} syncbn_ranks_spread={syncSpread:E3}"));
         }
@@ -117,11 +118,17 @@ static class DdpEquivalenceScenario
         model.eval();
     }
 
-    static (double[] losses, int buckets) Train(DetectionModel model, IProcessGroup g, Tensor images, DistributedSampler sampler, int batch, long bucketBytes)
+    /// <summary>This rank's sample indices: one seeded permutation of the data set, split by <see cref="Shards"/>.</summary>
+    static int[] Shard(int rank, int world)
+    {
+        var order = new StrixRandom(7).Permutation(DatasetSize);
+        return Shards.Positions(DatasetSize, rank, world, pad: true).Select(p => order[p % DatasetSize]).ToArray();
+    }
+
+    static (double[] losses, int buckets) Train(DetectionModel model, IProcessGroup g, Tensor images, int[] indices, int batch, long bucketBytes)
     {
         var opt = optim.SGD(model.parameters(), 0.01, momentum: 0.9, weight_decay: 5e-4, nesterov: true);
         using var reducer = new GradientBucketReducer(g, model, bucketBytes);
-        var indices = sampler.Indices();
         var losses = new double[Steps];
         for (int s = 0; s < Steps; s++)
         {

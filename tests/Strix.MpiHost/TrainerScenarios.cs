@@ -1,3 +1,5 @@
+using Strix.Runtime;
+using Strix.Tasks;
 using System.Diagnostics;
 using System.Globalization;
 using Strix.Distributed;
@@ -27,7 +29,7 @@ sealed class ImageSource(Tensor images, int batch, bool shuffle, long seed = 7) 
 
     public IEnumerable<ImageBatch> GetEpoch(int epoch)
     {
-        var order = new DistributedSampler((int)images.shape[0], 1, 0, shuffle, seed) { Epoch = epoch }.EpochOrder();
+        var order = shuffle ? new StrixRandom(seed, epoch).Permutation((int)images.shape[0]) : Enumerable.Range(0, (int)images.shape[0]).ToArray();
         for (int s = 0; s < order.Length; s += batch)
         {
             var idx = order.Skip(s).Take(batch).Select(i => (long)i).ToArray();
@@ -51,7 +53,7 @@ sealed class TinyDetectorModule : StrixModule<ImageBatch>
     DetectionModel Net => (DetectionModel)Model;
 
     public override OptimizerConfig ConfigureOptimizers() =>
-        ParameterGroups.Create("sgd", ParameterGroups.Yolo(Model, 0.01, 0.9, 5e-4));
+        ParameterGroups.Create("sgd", YoloOptimizer.Groups(Model, 0.01, 0.9, 5e-4));
 
     public override void OnTrainEpochStart() => FreezeBatchNorm();
     public override void OnValidationEpochEnd() => LogGatheredScores();

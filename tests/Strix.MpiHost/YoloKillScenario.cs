@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Strix.Distributed;
 using Strix.Engine;
-using Strix.Engine.Yolo;
+using Strix.Config;
+using Strix.Tasks;
 
 namespace Strix.MpiHost;
 
@@ -28,7 +29,7 @@ public static class YoloKillScenario
     {
         int step = int.Parse(options["kill_after"]);
         var trainArgs = options.Where(kv => kv.Key is not ("kill_after" or "timeout")).ToDictionary();
-        YoloTraining.Run(TrainingArguments.Parse(trainArgs), Console.Out, new[] { new KillAtStep(step) });
+        YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(trainArgs), Console.Out, new[] { new KillAtStep(step) });
         Console.WriteLine("RESULT killed_at_step=none");
         return 0;
     }

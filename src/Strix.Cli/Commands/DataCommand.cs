@@ -1,5 +1,6 @@
-using Strix.Plotting;
+using Strix.Config;
 using Strix.Data;
+using Strix.Plotting;
 
 namespace Strix.Cli.Commands;
 
@@ -13,22 +14,12 @@ public sealed class DataCommand : ICommand
     public string Name => "data";
     public string Summary => "check a dataset and plot it: data check data=coco128.yaml (imgsz=640 batch=16 workers=2 seed=0)";
 
-    public int Run(CliArgs args)
+    public int Run(IReadOnlyList<string> args)
     {
-        if (!args.GetBool("check", false))
-            throw new ArgumentException("usage: strix data check data=path/to/data.yaml|shapes [imgsz=640 batch=16 workers=2 seed=0 project=runs/data name=check]");
-        var data = args.Require("data", "a data.yaml path or 'shapes'");
-        int imgsz = args.GetInt("imgsz", 640);
-        int batch = args.GetInt("batch", 16);
-        int workers = args.GetInt("workers", DataLoaderOptions.DefaultWorkers);
-        int seed = args.GetInt("seed", 0);
-        var cache = DataLoaderOptions.ParseCache(args.GetString("cache", "false"));
-        double fraction = args.GetDouble("fraction", 1.0);
-        var project = args.GetString("project", Path.Combine("runs", "data"))!;
-        var name = args.GetString("name", "check")!;
-        bool existOk = args.GetBool("exist_ok", false);
-        var hyp = AugmentationOptions.FromLookup((k, d) => args.GetDouble(k, d));
-        args.EnsureAllUsed($"{Name} check");
+        var c = ConfigRecords.Parse<DataCheckConfig>(args);
+        var (data, imgsz, batch, workers, seed, cache, fraction) = (c.Data!, c.ImgSz, c.Batch, c.Workers, c.Seed, c.Cache, c.Fraction);
+        var (project, name, existOk) = (c.Project, c.Name, c.ExistOk);
+        var hyp = c.ToAugmentation();
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         Console.WriteLine($"dataset: {config.YamlFile} ({config.Nc} classes, root {config.Path})");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Strix.Config;
 using Strix.Export;
 using Strix.Models;
 
@@ -14,25 +15,11 @@ public sealed class ExportCommand : ICommand
     public string Name => "export";
     public string Summary => "export a model to ONNX: model=best.safetensors format=onnx (imgsz dynamic half opset batch output)";
 
-    public int Run(CliArgs args)
+    public int Run(IReadOnlyList<string> args)
     {
-        var modelArg = args.Require("model", "a scale such as yolov8n or a .safetensors/.pt/.onnx weights file");
-        var format = args.GetString("format", "onnx")!.ToLowerInvariant();
-        var imgszList = args.GetIntList("imgsz");
-        bool dynamic = args.GetBool("dynamic", false);
-        bool half = args.GetBool("half", false);
-        int opset = args.GetInt("opset", OnnxExportOptions.DefaultOpset);
-        int batch = args.GetInt("batch", 1);
-        int? nc = args.Has("nc") ? args.GetInt("nc", 80) : null;
-        bool simplify = args.GetBool("simplify", false);
-        var output = args.GetString("output");
-        args.EnsureAllUsed(Name);
-
-        if (format != "onnx")
-            throw new NotSupportedException($"format={format} is not supported; Strix exports format=onnx (run TensorRT, OpenVINO, CoreML … from the ONNX file)");
-        if (imgszList is { Length: not (1 or 2) })
-            throw new ArgumentException($"imgsz takes one size or [height, width], got {imgszList.Length} values");
-        OnnxExporter.ValidateOpset(opset);
+        var c = ConfigRecords.Parse<ExportConfig>(args);
+        var (modelArg, imgszList, dynamic, half, opset, batch) = (c.Model!, c.ImgSz, c.Dynamic, c.Half, c.Opset, c.Batch);
+        var (nc, simplify, output) = (c.Nc, c.Simplify, c.Output);
         var path = output ?? DefaultOutput(modelArg);
         if (File.Exists(modelArg) && Path.GetFullPath(path) == Path.GetFullPath(modelArg))
             throw new ArgumentException($"exporting '{modelArg}' would overwrite it; pass output=other.onnx");

@@ -1,3 +1,4 @@
+using Strix.Config;
 using Strix.Models;
 
 namespace Strix.Cli.Commands;
@@ -8,13 +9,10 @@ public sealed class InfoCommand : ICommand
     public string Name => "info";
     public string Summary => "print a model's layers, parameters and GFLOPs (model=yolov8n imgsz=640 nc=80)";
 
-    public int Run(CliArgs args)
+    public int Run(IReadOnlyList<string> args)
     {
-        var modelArg = args.GetString("model", "yolov8n")!;
-        int imgsz = args.GetInt("imgsz", 640);
-        int? nc = args.Has("nc") ? args.GetInt("nc", 80) : null;
-        bool fuse = args.GetBool("fuse", false);
-        args.EnsureAllUsed(Name);
+        var c = ConfigRecords.Parse<InfoConfig>(args);
+        var (modelArg, imgsz, nc, fuse) = (c.Model, c.ImgSz, c.Nc, c.Fuse);
 
         using var loaded = ModelLoader.Load(modelArg, nc, Console.WriteLine);
         var model = loaded.Model;

@@ -1,6 +1,7 @@
 using Strix.IO;
 using System.Globalization;
 using Strix.Data;
+using Strix.Config;
 using Strix.Engine;
 using Strix.Inference;
 
@@ -15,28 +16,12 @@ public sealed class PredictCommand : ICommand
     public string Name => "predict";
     public string Summary => "detect objects in images (model=… source=file|dir|glob conf=0.25 iou=0.7 imgsz=640 save=true save_txt=false)";
 
-    public int Run(CliArgs args)
+    public int Run(IReadOnlyList<string> args)
     {
-        var model = args.GetString("model", "yolov8n")!;
-        var source = args.Require("source", "an image file, a folder or a glob pattern");
-        var options = new PredictOptions
-        {
-            Conf = args.GetDouble("conf", 0.25),
-            Iou = args.GetDouble("iou", 0.7),
-            ImgSz = args.Has("imgsz") ? args.GetInt("imgsz", 640) : null,
-            MaxDet = args.GetInt("max_det", 300),
-            Classes = args.GetIntList("classes"),
-            Agnostic = args.GetBool("agnostic_nms", false),
-            Batch = args.GetInt("batch", 1),
-        };
-        bool save = args.GetBool("save", true);
-        bool saveTxt = args.GetBool("save_txt", false);
-        bool saveConf = args.GetBool("save_conf", false);
-        var device = args.GetString("device");
-        var project = args.GetString("project", Path.Combine("runs", "detect"));
-        var name = args.GetString("name", "predict");
-        bool existOk = args.GetBool("exist_ok", false);
-        args.EnsureAllUsed(Name);
+        var c = ConfigRecords.Parse<PredictConfig>(args);
+        var options = c.ToOptions();
+        var (model, source, save, saveTxt, saveConf) = (c.Model, c.Source!, c.Save, c.SaveTxt, c.SaveConf);
+        var (device, project, name, existOk) = (c.Device, c.Project, c.Name, c.ExistOk);
 
         using var yolo = Yolo.Load(model, device, Console.WriteLine);
         var paths = ImageSources.Expand(source);

@@ -1,11 +1,12 @@
+using Strix.Config;
 using Strix.Engine.Strategies;
-using Strix.Engine.Yolo;
+using Strix.Tasks;
 
 namespace Strix.Cli.Commands;
 
 /// <summary>
 /// <c>strix train data=… model=yolov8n epochs=100 imgsz=640 …</c> with Ultralytics' argument names
-/// (see <see cref="TrainingArguments.Definitions"/>); <c>strix train resume model=…/last.safetensors</c>
+/// (see <see cref="TrainConfig"/>); <c>strix train resume model=…/last.safetensors</c>
 /// continues a run exactly. With no arguments at all it trains yolov8n on the built-in shapes dataset
 /// at a size that finishes in minutes on a laptop CPU. Under <c>mpirun -np N</c> (or <c>srun</c>) it
 /// trains data-parallel on N ranks (docs/distributed.md).
@@ -26,16 +27,15 @@ public sealed class TrainCommand : ICommand
     public string Name => "train";
     public string Summary => "train a detector (data=shapes model=yolov8n epochs=100 imgsz=640 …; resume model=…/last.safetensors)";
 
-    public int Run(CliArgs args)
+    public int Run(IReadOnlyList<string> args)
     {
-        var given = args.Values.Select(kv => KeyValuePair.Create(kv.Key, kv.Value)).ToList();
-        foreach (var (k, _) in given) args.GetString(k); // every key is checked by TrainingArguments
-        if (given.Count == 0)
+        TrainConfig targs;
+        if (args.Count == 0)
         {
-            given = QuickStart.ToList();
-            Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", given.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", QuickStart.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            targs = ConfigRecords.Parse<TrainConfig>(QuickStart);
         }
-        var targs = TrainingArguments.Parse(given);
+        else targs = ConfigRecords.Parse<TrainConfig>(args);
         return DistributedLaunch.Run(strategy =>
         {
             var result = YoloTraining.Run(targs, strategy: strategy);

@@ -1,9 +1,11 @@
+using Strix.Config;
 using Strix.Data;
-using Strix.Engine;
 using Strix.Eval;
 using Strix.Export;
 using Strix.Models;
 using Strix.Runtime;
+using Strix.Tasks;
+using Strix.Tasks.Detect;
 using TorchSharp;
 
 namespace Strix.Cli.Commands;
@@ -19,37 +21,24 @@ public sealed class ValCommand : ICommand
     public string Name => "val";
     public string Summary => "validate a model: val model=yolov8n.safetensors data=coco128.yaml (imgsz=640 batch=32 conf=0.001 iou=0.7 split=val save_json plots)";
 
-    public int Run(CliArgs args)
+    /// <summary>What the last <see cref="Run"/> measured (for callers that need the numbers, not the table).</summary>
+    public ValidationResult? LastResult { get; private set; }
+
+    public int Run(IReadOnlyList<string> args)
     {
-        var modelArg = args.Require("model", "a weights file (.safetensors, .pt, .onnx)");
-        var data = args.Require("data", "a data.yaml path");
-        int imgsz = args.GetInt("imgsz", 640);
-        int batch = args.GetInt("batch", 32);
-        double conf = args.GetDouble("conf", 0.001);
-        double iou = args.GetDouble("iou", 0.7);
-        int maxDet = args.GetInt("max_det", 300);
-        var split = args.GetString("split", "val")!;
-        bool saveJson = args.GetBool("save_json", false);
-        bool plots = args.GetBool("plots", true);
-        bool rect = args.GetBool("rect", true);
-        bool singleCls = args.GetBool("single_cls", false);
-        bool verbose = args.GetBool("verbose", true);
-        int workers = args.GetInt("workers", Math.Min(8, Environment.ProcessorCount));
-        var device = Devices.Parse(args.GetString("device", ""));
-        var project = args.GetString("project", Path.Combine("runs", "detect"))!;
-        var name = args.GetString("name", "val")!;
-        bool existOk = args.GetBool("exist_ok", false);
-        args.EnsureAllUsed(Name);
-        if (batch < 1) throw new ArgumentException($"batch={batch} must be at least 1");
+        var c = ConfigRecords.Parse<ValConfig>(args);
+        var (modelArg, data, imgsz, batch, split, rect, singleCls) = (c.Model!, c.Data!, c.ImgSz, c.Batch, c.Split, c.Rect, c.SingleCls);
+        var device = Devices.Parse(c.Device ?? "");
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
-        var saveDir = IncrementPath(Path.Combine(project, name), existOk);
-        string? anno = saveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
+        var saveDir = IncrementPath(Path.Combine(c.Project, c.Name), c.ExistOk);
+        string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
         var options = new ValidatorOptions
         {
-            Conf = conf, Iou = iou, MaxDet = maxDet, SingleCls = singleCls, Plots = plots, SaveJson = saveJson,
-            SaveDir = saveDir, Verbose = verbose, CocoAnnotations = anno,
+            Conf = c.Conf, Iou = c.Iou, MaxDet = c.MaxDet, SingleCls = singleCls, Plots = c.Plots, SaveJson = c.SaveJson,
+            SaveDir = saveDir, Verbose = c.Verbose, CocoAnnotations = anno,
         };
+        void Warn(string m) => Console.WriteLine($"WARNING ⚠️ {m}");
 
         // .onnx runs in ONNX Runtime, as deployed; everything else is loaded into TorchSharp.
         if (Path.GetExtension(modelArg).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
@@ -59,49 +48,37 @@ public sealed class ValCommand : ICommand
             CheckClasses(backend.Names.Count, config.Nc, singleCls, modelArg, data);
             if (!backend.DynamicShape)
             {
-                if (imgsz != backend.ImageSize) Console.WriteLine($"WARNING ⚠️ {modelArg} has a fixed {backend.ImageSize}x{backend.ImageSize} input: imgsz={imgsz} → {backend.ImageSize}");
-                if (rect) Console.WriteLine("WARNING ⚠️ fixed-shape ONNX model: rect=false");
+                if (imgsz != backend.ImageSize) Warn($"{modelArg} has a fixed {backend.ImageSize}x{backend.ImageSize} input: imgsz={imgsz} → {backend.ImageSize}");
+                if (rect) Warn("fixed-shape ONNX model: rect=false");
                 imgsz = backend.ImageSize; rect = false;
             }
-            imgsz = AlignToStride(imgsz, backend.Stride);
-            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, workers, rect) with { Stride = backend.Stride },
-                m => Console.WriteLine($"WARNING ⚠️ {m}"));
+            imgsz = ArgChecks.RoundToStride(imgsz, backend.Stride, Console.WriteLine);
+            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = backend.Stride }, Warn);
             Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime ({modelArg})");
-            var r = new Validator(singleCls ? new[] { "item" } : config.Names, options).Run(backend, onnxLoader);
+            var r = LastResult = new DetectionValidator(singleCls ? backend.Names : config.Names, options).Run(backend, onnxLoader);
             return r.Metrics.Images > 0 ? 0 : 1;
         }
 
         using var loaded = ModelLoader.Load(modelArg, log: Console.WriteLine);
         var model = loaded.Model;
         CheckClasses(model.NumClasses, config.Nc, singleCls, modelArg, data);
-        imgsz = AlignToStride(imgsz, model.MaxStride);
+        imgsz = ArgChecks.RoundToStride(imgsz, model.MaxStride, Console.WriteLine);
         model.to(device);
         model.eval();
-        if (!model.IsFused) model.Fuse();
+        if (c.Fuse && !model.IsFused) model.Fuse(); // off by default: unfused, the numbers are exactly training's
 
-        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, workers, rect) with { Stride = model.MaxStride };
-        using var loader = DataLoader.Create(config, split, loaderOptions, m => Console.WriteLine($"WARNING ⚠️ {m}"));
+        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride };
+        using var loader = DataLoader.Create(config, split, loaderOptions, Warn);
         Console.WriteLine($"val: {loader.Dataset.Count} images in {loader.Count} batches of {batch} at imgsz={imgsz} on {device} ({modelArg})");
-        var result = new Validator(singleCls ? new[] { "item" } : config.Names, options).Run(model, loader);
+        var result = LastResult = new DetectionValidator(singleCls ? loaded.Metadata.Names : config.Names, options).Run(model, loader);
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 
+    /// <summary>The model's classes must be the dataset's, unless single_cls counts every class as one.</summary>
     static void CheckClasses(int modelClasses, int dataClasses, bool singleCls, string modelArg, string data)
     {
-        if (singleCls)
-        {
-            if (modelClasses != 1) throw new ArgumentException($"single_cls=true needs a one-class model; model={modelArg} has {modelClasses} classes");
-        }
-        else if (modelClasses != dataClasses)
-            throw new ArgumentException($"model={modelArg} has {modelClasses} classes but data={data} has {dataClasses}; validate on a dataset with the model's classes");
-    }
-
-    static int AlignToStride(int imgsz, int stride)
-    {
-        if (imgsz % stride == 0) return imgsz;
-        int fixedSize = (imgsz + stride - 1) / stride * stride;
-        Console.WriteLine($"WARNING ⚠️ imgsz={imgsz} must be a multiple of max stride {stride}, updating to {fixedSize}");
-        return fixedSize;
+        if (!singleCls && modelClasses != dataClasses)
+            throw new ArgumentException($"model={modelArg} has {modelClasses} classes but data={data} has {dataClasses}; validate on a dataset with the model's classes (or single_cls=true)");
     }
 
     /// <summary>runs/detect/val, then val2, val3, … unless exist_ok.</summary>

@@ -1,8 +1,9 @@
 namespace Strix.Data;
 
 /// <summary>
-/// Training augmentation hyper-parameters with Ultralytics' names (<see cref="Keys"/>) and defaults,
-/// so a command line or a yaml written for Ultralytics means the same thing here.
+/// Training augmentation hyper-parameters with Ultralytics' meanings and defaults (the command-line
+/// arguments that set them are <c>Strix.Config.IAugmentationArgs</c>), so a command line or a yaml
+/// written for Ultralytics means the same thing here.
 /// </summary>
 public sealed record AugmentationOptions
 {
@@ -33,35 +34,11 @@ public sealed record AugmentationOptions
     /// <summary><c>close_mosaic</c>: turn mosaic (and mixup) off for the last N epochs.</summary>
     public int CloseMosaic { get; init; } = 10;
 
-    /// <summary>The Ultralytics argument names, in the order Ultralytics lists them.</summary>
-    public static readonly string[] Keys =
-        { "hsv_h", "hsv_s", "hsv_v", "degrees", "translate", "scale", "shear", "perspective", "flipud", "fliplr", "mosaic", "mixup", "close_mosaic" };
-
     /// <summary>No augmentation at all (validation, or inspecting raw data).</summary>
     public static AugmentationOptions None { get; } = new()
     {
         Mosaic = 0, MixUp = 0, Translate = 0, Scale = 0, HsvH = 0, HsvS = 0, HsvV = 0, FlipLR = 0, FlipUD = 0, CloseMosaic = 0,
     };
-
-    /// <summary>
-    /// Builds options from a key lookup, e.g. <c>FromLookup((k, d) => args.GetDouble(k, d))</c>:
-    /// every key in <see cref="Keys"/> is asked for with its default, and values are range-checked.
-    /// </summary>
-    public static AugmentationOptions FromLookup(Func<string, double, double> get)
-    {
-        var d = new AugmentationOptions();
-        var o = new AugmentationOptions
-        {
-            HsvH = get("hsv_h", d.HsvH), HsvS = get("hsv_s", d.HsvS), HsvV = get("hsv_v", d.HsvV),
-            Degrees = get("degrees", d.Degrees), Translate = get("translate", d.Translate), Scale = get("scale", d.Scale),
-            Shear = get("shear", d.Shear), Perspective = get("perspective", d.Perspective),
-            FlipUD = get("flipud", d.FlipUD), FlipLR = get("fliplr", d.FlipLR),
-            Mosaic = get("mosaic", d.Mosaic), MixUp = get("mixup", d.MixUp),
-            CloseMosaic = (int)get("close_mosaic", d.CloseMosaic),
-        };
-        o.Validate();
-        return o;
-    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of its range.</summary>
     public void Validate()

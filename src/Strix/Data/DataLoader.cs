@@ -1,3 +1,5 @@
+using Strix.Distributed;
+using Strix.Runtime;
 using System.Collections;
 
 namespace Strix.Data;
@@ -69,15 +71,17 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
             int bs = Options.BatchSize, w = Options.WorldSize;
             if (_sampler is not null) return Options.DropLast ? _samplesPerEpoch / bs : (_samplesPerEpoch + bs - 1) / bs;
             int n = Dataset.Count;
-            if (w > 1 && !Options.Shuffle)
-            {
-                int global = (n + bs - 1) / bs; // evaluation: whole batches r, r+W, … (the last one may be partial)
-                if (Options.DropLast && n % bs != 0) global--;
-                return Math.Max(0, (global - Options.Rank + w - 1) / w);
-            }
-            int samples = w > 1 ? (n + w - 1) / w : n;
+            if (w > 1 && !Options.Shuffle) return Shards.Count(GlobalBatches(n), Options.Rank, w, pad: false); // evaluation: whole batches
+            int samples = w > 1 ? Shards.Count(n, Options.Rank, w, pad: true) : n;
             return Options.DropLast ? samples / bs : (samples + bs - 1) / bs;
         }
+    }
+
+    /// <summary>Batches of the whole (unsharded) epoch of <paramref name="n"/> samples; the last one may be partial unless DropLast.</summary>
+    int GlobalBatches(int n)
+    {
+        int bs = Options.BatchSize, global = (n + bs - 1) / bs;
+        return Options.DropLast && n % bs != 0 ? global - 1 : global;
     }
 
     /// <summary>Samples per epoch (the dataset size, or the sampler's count).</summary>
@@ -108,7 +112,7 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
     /// <summary>
     /// The dataset indices of an epoch in the order they are batched. Sharded for data-parallel
     /// training (<see cref="DataLoaderOptions.WorldSize"/> &gt; 1): a shuffled (training) epoch is split
-    /// like PyTorch's DistributedSampler — the same permutation on every rank, wrapped to a multiple of
+    /// by <see cref="Shards"/> — the same permutation on every rank, wrapped to a multiple of
     /// the world size, rank r taking positions r, r+W, … — so every rank gets the same number of samples
     /// and each sample's augmentation still depends only on (seed, epoch, index); an unshuffled
     /// (validation) epoch is split by whole batches r, r+W, …, without padding, so rect batch shapes stay
@@ -127,16 +131,12 @@ public sealed class DataLoader : IEnumerable<Batch>, IDisposable
         }
         int n = Dataset.Count;
         var order = Options.Shuffle == Dataset.Options.Shuffle && Options.Seed == Dataset.Options.Seed ? Dataset.EpochOrder(epoch)
-            : Options.Shuffle ? new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n) : Enumerable.Range(0, n).ToArray();
+            : Options.Shuffle ? new StrixRandom(Options.Seed, epoch, -1, RandomStreams.EpochOrder).Permutation(n) : Enumerable.Range(0, n).ToArray();
         int w = Options.WorldSize, r = Options.Rank;
         if (w <= 1 || n == 0) return order;
-        if (Options.Shuffle)
-        {
-            int per = (n + w - 1) / w;
-            return Enumerable.Range(0, per).Select(i => order[(r + i * w) % n]).ToArray();
-        }
+        if (Options.Shuffle) return Shards.Positions(n, r, w, pad: true).Select(p => order[p % n]).ToArray();
         int bs = Options.BatchSize;
-        return Enumerable.Range(0, Count).SelectMany(k => order.Skip((r + k * w) * bs).Take(bs)).ToArray();
+        return Shards.Positions(GlobalBatches(n), r, w, pad: false).SelectMany(k => order.Skip(k * bs).Take(bs)).ToArray();
     }
 
     /// <summary>Starts the workers for the current epoch. Disposing the enumerator (end of foreach) stops them.</summary>

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>
@@ -6,7 +7,7 @@ namespace Strix.Data;
 /// </summary>
 public static class MixUp
 {
-    public static (RgbImage Image, Instances Labels) Apply(RgbImage a, Instances la, RgbImage b, Instances lb, SampleRandom rng)
+    public static (RgbImage Image, Instances Labels) Apply(RgbImage a, Instances la, RgbImage b, Instances lb, StrixRandom rng)
     {
         if (a.Width != b.Width || a.Height != b.Height)
             throw new ArgumentException($"mixup needs equal sizes, got {a.Width}x{a.Height} and {b.Width}x{b.Height}");

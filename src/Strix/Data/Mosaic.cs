@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>
@@ -9,7 +10,7 @@ namespace Strix.Data;
 public static class Mosaic
 {
     /// <summary>Builds the 2·<paramref name="imgsz"/> canvas from four (image, labels-in-that-image's-pixels) pairs.</summary>
-    public static (RgbImage Canvas, Instances Labels) Combine(IReadOnlyList<(RgbImage Image, Instances Labels)> tiles, int imgsz, SampleRandom rng)
+    public static (RgbImage Canvas, Instances Labels) Combine(IReadOnlyList<(RgbImage Image, Instances Labels)> tiles, int imgsz, StrixRandom rng)
     {
         if (tiles.Count != 4) throw new ArgumentException("a mosaic needs exactly 4 images");
         int s = imgsz, size = 2 * s;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>Horizontal and vertical flips of an image and its boxes (in place).</summary>
@@ -41,7 +42,7 @@ public static class RandomFlip
     }
 
     /// <summary>Flips with Ultralytics' probabilities (<c>flipud</c> first, then <c>fliplr</c>).</summary>
-    public static void Apply(RgbImage img, Instances labels, double flipUd, double flipLr, SampleRandom rng)
+    public static void Apply(RgbImage img, Instances labels, double flipUd, double flipLr, StrixRandom rng)
     {
         if (rng.Chance(flipUd)) Vertical(img, labels);
         if (rng.Chance(flipLr)) Horizontal(img, labels);

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>
@@ -7,7 +8,7 @@ namespace Strix.Data;
 public static class RandomHsv
 {
     /// <summary>Draws gains 1 + U(−1, 1)·(hgain, sgain, vgain) and applies them.</summary>
-    public static void Apply(RgbImage img, double hgain, double sgain, double vgain, SampleRandom rng)
+    public static void Apply(RgbImage img, double hgain, double sgain, double vgain, StrixRandom rng)
     {
         if (hgain == 0 && sgain == 0 && vgain == 0) return;
         double rh = rng.Uniform(-1, 1) * hgain + 1, rs = rng.Uniform(-1, 1) * sgain + 1, rv = rng.Uniform(-1, 1) * vgain + 1;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>
@@ -13,7 +14,7 @@ public static class RandomPerspective
     /// perspective x/y, angle, scale, shear x/y, translation x/y.
     /// </summary>
     public static (RgbImage Image, Instances Labels) Apply(RgbImage img, Instances labels, AugmentationOptions hyp,
-        SampleRandom rng, int borderH = 0, int borderW = 0)
+        StrixRandom rng, int borderH = 0, int borderW = 0)
     {
         int height = img.Height + borderH * 2, width = img.Width + borderW * 2;
         var m = BuildMatrix(img.Width, img.Height, width, height, hyp, rng, out double scale);
@@ -31,7 +32,7 @@ public static class RandomPerspective
     }
 
     /// <summary>The random matrix (source → destination) and the zoom factor it contains.</summary>
-    public static double[] BuildMatrix(int srcW, int srcH, int outW, int outH, AugmentationOptions hyp, SampleRandom rng, out double scale)
+    public static double[] BuildMatrix(int srcW, int srcH, int outW, int outH, AugmentationOptions hyp, StrixRandom rng, out double scale)
     {
         // C: move the image centre to the origin.
         double[] c = { 1, 0, -srcW / 2.0, 0, 1, -srcH / 2.0, 0, 0, 1 };

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Globalization;
 using System.Text;
 using SkiaSharp;
@@ -117,7 +118,7 @@ public static class ShapesDataset
     /// <summary>One scene: JPEG bytes and YOLO label text. Pure function of its arguments.</summary>
     public static (byte[] Jpeg, string Labels) RenderScene(int seed, int split, int index, int size)
     {
-        var rng = new SampleRandom(seed, split, index, 0x5A);
+        var rng = new StrixRandom(seed, split, index, RandomStreams.Shapes);
         double aspect = rng.NextDouble();
         int w = size, h = size;
         if (aspect < 0.2) h = size * 3 / 4; else if (aspect < 0.4) w = size * 3 / 4;
@@ -179,7 +180,7 @@ public static class ShapesDataset
         public int Id;
     }
 
-    static PlacedShape? RandomShape(SampleRandom rng, int w, int h, int size)
+    static PlacedShape? RandomShape(StrixRandom rng, int w, int h, int size)
     {
         int cls = rng.NextInt(ClassNames.Length);
         float scale = size / 320f;
@@ -264,7 +265,7 @@ public static class ShapesDataset
         return inside;
     }
 
-    static void DrawShape(SKCanvas canvas, SKBitmap bmp, PlacedShape s, SampleRandom rng)
+    static void DrawShape(SKCanvas canvas, SKBitmap bmp, PlacedShape s, StrixRandom rng)
     {
         var bg = MeanColor(bmp, s);
         var fill = ContrastingColor(bg, rng);
@@ -310,7 +311,7 @@ public static class ShapesDataset
     }
 
     /// <summary>A random colour clearly different from the local background (any hue: colour is not a class cue).</summary>
-    static SKColor ContrastingColor(SKColor bg, SampleRandom rng)
+    static SKColor ContrastingColor(SKColor bg, StrixRandom rng)
     {
         SKColor best = SKColors.Black;
         double bestDist = -1;
@@ -331,10 +332,10 @@ public static class ShapesDataset
         return new SKColor(F(c.Red), F(c.Green), F(c.Blue));
     }
 
-    static SKColor RandomColor(SampleRandom rng, float minV = 10, float maxV = 100) =>
+    static SKColor RandomColor(StrixRandom rng, float minV = 10, float maxV = 100) =>
         SKColor.FromHsv((float)rng.Uniform(0, 360), (float)rng.Uniform(0, 90), (float)rng.Uniform(minV, maxV));
 
-    static void DrawBackground(SKCanvas canvas, int w, int h, SampleRandom rng)
+    static void DrawBackground(SKCanvas canvas, int w, int h, StrixRandom rng)
     {
         using var paint = new SKPaint { IsAntialias = true };
         int kind = rng.NextInt(4);
@@ -386,7 +387,7 @@ public static class ShapesDataset
         }
     }
 
-    static void DrawClutter(SKCanvas canvas, int w, int h, SampleRandom rng, int count, float maxWidth)
+    static void DrawClutter(SKCanvas canvas, int w, int h, StrixRandom rng, int count, float maxWidth)
     {
         using var paint = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeCap = SKStrokeCap.Round };
         for (int i = 0; i < count; i++)
@@ -425,7 +426,7 @@ public static class ShapesDataset
         }
     }
 
-    static void AddNoise(RgbImage img, SampleRandom rng)
+    static void AddNoise(RgbImage img, StrixRandom rng)
     {
         double sigma = rng.Uniform(0, 10);
         if (sigma < 1) return;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Data;
 
 /// <summary>
@@ -142,13 +143,13 @@ public sealed class YoloDataset
     Sample LoadAugmented(int index, int epoch)
     {
         var hyp = Options.Hyp;
-        var rng = new SampleRandom(Options.Seed, epoch, index, 0);
+        var rng = new StrixRandom(Options.Seed, epoch, index, RandomStreams.Augment);
         bool mosaicOn = MosaicEnabled;
         var (img, inst) = MosaicOrLetterbox(index, epoch, rng, mosaicOn);
         if (mosaicOn && rng.Chance(hyp.MixUp))
         {
             int other = Partner(index, epoch, rng);
-            var (img2, inst2) = MosaicOrLetterbox(other, epoch, new SampleRandom(Options.Seed, epoch, index, 1), mosaicOn);
+            var (img2, inst2) = MosaicOrLetterbox(other, epoch, new StrixRandom(Options.Seed, epoch, index, RandomStreams.MixUpPartner), mosaicOn);
             (img, inst) = MixUp.Apply(img, inst, img2, inst2, rng);
         }
         RandomHsv.Apply(img, hyp.HsvH, hyp.HsvS, hyp.HsvV, rng);
@@ -169,7 +170,7 @@ public sealed class YoloDataset
     {
         int n = _items.Length;
         if (!Options.Shuffle) return Enumerable.Range(0, n).ToArray();
-        return new SampleRandom(Options.Seed, epoch, -1, 7).Permutation(n);
+        return new StrixRandom(Options.Seed, epoch, -1, RandomStreams.EpochOrder).Permutation(n);
     }
 
     (int Epoch, int[] Order, int[] Position)? _orderCache;
@@ -183,7 +184,7 @@ public sealed class YoloDataset
     /// </summary>
     public int PartnerWindow => Math.Clamp(2 * Options.BatchSize, 8, 64);
 
-    internal int Partner(int index, int epoch, SampleRandom rng)
+    internal int Partner(int index, int epoch, StrixRandom rng)
     {
         int n = _items.Length, w = PartnerWindow;
         if (n <= 2 * w + 1) return rng.NextInt(n);
@@ -204,7 +205,7 @@ public sealed class YoloDataset
     }
 
     /// <summary>Mosaic of four, or a single letterboxed image, then the random perspective warp.</summary>
-    (RgbImage, Instances) MosaicOrLetterbox(int index, int epoch, SampleRandom rng, bool mosaicOn)
+    (RgbImage, Instances) MosaicOrLetterbox(int index, int epoch, StrixRandom rng, bool mosaicOn)
     {
         int s = Options.ImgSize;
         var hyp = Options.Hyp;

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 namespace Strix.Engine;
 
 /// <summary>
@@ -33,7 +34,7 @@ public sealed record TrainerOptions
     public bool Val { get; init; } = true;
     /// <summary>Ask torch for deterministic algorithms.</summary>
     public bool Deterministic { get; init; }
-    /// <summary>Seed for torch and the trainer's <see cref="StrixRandom"/> (null: leave generators as they are).</summary>
+    /// <summary>Seed for torch (null: leave its generators as they are); data loaders take their own seed.</summary>
     public long? Seed { get; init; }
     /// <summary>Consecutive non-finite losses after which the last good weights are restored.</summary>
     public int NonFiniteTolerance { get; init; } = 3;

@@ -30,10 +30,10 @@ public static class BoxOps
         var a2 = a.narrow(1, 2, 2).unsqueeze(1);
         var b1 = b.narrow(1, 0, 2).unsqueeze(0); // [1,M,2]
         var b2 = b.narrow(1, 2, 2).unsqueeze(0);
-        var inter = (minimum(a2, b2) - maximum(a1, b1)).clamp_(min: Scalars.Zero).prod(2);  // [N,M]
-        var areaA = (a2 - a1).prod(2);                                           // [N,1]
-        var areaB = (b2 - b1).prod(2);                                           // [1,M]
-        return (inter / (areaA.Plus(areaB) - inter).Plus(eps)).MoveToOuterDisposeScope();
+        Held inter = (minimum(a2, b2) - maximum(a1, b1)).clamp_(min: Scalars.Zero).prod(2); // [N,M]
+        Held areaA = (a2 - a1).prod(2);                                          // [N,1]
+        Held areaB = (b2 - b1).prod(2);                                          // [1,M]
+        return (inter / (areaA + areaB - inter + eps)).T.MoveToOuterDisposeScope();
     }
 
     /// <summary>Centre xywh → corner xyxy over the last dimension (any leading shape).</summary>
@@ -41,9 +41,8 @@ public static class BoxOps
     {
         CheckLast4(xywh, nameof(xywh));
         using var scope = NewDisposeScope();
-        var xy = xywh.narrow(-1, 0, 2);
-        var half = xywh.narrow(-1, 2, 2).Over(2);
-        return cat(new[] { xy - half, xy.Plus(half) }, -1).MoveToOuterDisposeScope();
+        Held xy = xywh.narrow(-1, 0, 2), half = (Held)xywh.narrow(-1, 2, 2) / 2;
+        return cat(new[] { (xy - half).T, (xy + half).T }, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Corner xyxy → centre xywh over the last dimension (any leading shape).</summary>
@@ -51,9 +50,8 @@ public static class BoxOps
     {
         CheckLast4(xyxy, nameof(xyxy));
         using var scope = NewDisposeScope();
-        var p1 = xyxy.narrow(-1, 0, 2);
-        var p2 = xyxy.narrow(-1, 2, 2);
-        return cat(new[] { p1.Plus(p2).Over(2), p2 - p1 }, -1).MoveToOuterDisposeScope();
+        Held p1 = xyxy.narrow(-1, 0, 2), p2 = xyxy.narrow(-1, 2, 2);
+        return cat(new[] { ((p1 + p2) / 2).T, (p2 - p1).T }, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -2,23 +2,27 @@ using Strix.Runtime;
 using System.Diagnostics;
 using SkiaSharp;
 using Strix.Data;
-using Strix.Eval;
 using static TorchSharp.torch;
 
 namespace Strix.Inference;
 
 /// <summary>
-/// Letterbox → batched forward → NMS → boxes scaled back to each original image. Works on any
-/// <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
+/// Letterbox → batched forward → the task's <see cref="IPostprocessor"/> (detection: NMS, boxes scaled
+/// back to each original image). Works on any <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
 /// decoded a batch at a time, so a folder of thousands never sits in memory at once.
 /// </summary>
 public sealed class Predictor
 {
     readonly IDetectionBackend _backend;
+    readonly IPostprocessor _post;
 
-    public Predictor(IDetectionBackend backend, PredictOptions? options = null)
+    /// <param name="backend">Runs the model.</param>
+    /// <param name="postprocessor">The task's post-processing (detection: NMS and box mapping).</param>
+    /// <param name="options">Batching and input size (thresholds belong to the postprocessor).</param>
+    public Predictor(IDetectionBackend backend, IPostprocessor postprocessor, PredictOptions? options = null)
     {
         _backend = backend;
+        _post = postprocessor;
         Options = options ?? new PredictOptions();
     }
 
@@ -70,19 +74,12 @@ public sealed class Predictor
         using var raw = _backend.Forward(input);
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
-        var dets = Nms.NonMaxSuppression(raw, NmsOptions());
-        var detections = new List<IReadOnlyList<Detection>>();
-        foreach (var d in dets)
-            using (d) detections.Add(ToDetections(d, 1, 1, 0, 0, w, h));
+        int n = (int)images.shape[0];
+        var detections = _post.Postprocess(raw, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList(), _backend.Names);
         double postMs = sw.Elapsed.TotalMilliseconds;
-        var speed = new Speed(0, inferMs / Math.Max(1, dets.Length), postMs / Math.Max(1, dets.Length));
+        var speed = new Speed(0, inferMs / Math.Max(1, n), postMs / Math.Max(1, n));
         return detections.Select(d => new Results(null, h, w, _backend.Names, d, speed)).ToList();
     }
-
-    NmsOptions NmsOptions() => new()
-    {
-        Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
-    };
 
     List<Results> PredictBatch(List<(string? Path, RgbImage Image)> batch, double decodeMs)
     {
@@ -100,14 +97,8 @@ public sealed class Predictor
         using var raw = _backend.Forward(input);
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
-        var dets = Nms.NonMaxSuppression(raw, NmsOptions());
-        var detections = new List<IReadOnlyList<Detection>>();
-        for (int i = 0; i < batch.Count; i++)
-        {
-            using var d = dets[i];
-            var lb = boxed[i];
-            detections.Add(ToDetections(d, lb.RatioW, lb.RatioH, lb.PadW, lb.PadH, batch[i].Image.Width, batch[i].Image.Height));
-        }
+        var frames = boxed.Select((lb, i) => new InputFrame(lb.RatioW, lb.RatioH, lb.PadW, lb.PadH, batch[i].Image.Width, batch[i].Image.Height)).ToList();
+        var detections = _post.Postprocess(raw, frames, _backend.Names);
         double postMs = sw.Elapsed.TotalMilliseconds;
         int n = batch.Count;
         var speed = new Speed(preMs / n, inferMs / n, postMs / n);
@@ -128,24 +119,5 @@ public sealed class Predictor
         using var scope = NewDisposeScope();
         var t = tensor(bytes, new long[] { images.Count, h, w, 3 }).to(device);
         return t.permute(0, 3, 1, 2).to(ScalarType.Float32).div_(Scalars.PixelMax).contiguous().MoveToOuterDisposeScope();
-    }
-
-    /// <summary>[n,6] model-input detections → original-image detections (undo letterbox, clip).</summary>
-    IReadOnlyList<Detection> ToDetections(Tensor det, double ratioW, double ratioH, double padW, double padH, int origW, int origH)
-    {
-        if (det.shape[0] == 0) return Array.Empty<Detection>();
-        var v = TensorArrays.Floats(det);
-        var list = new List<Detection>((int)det.shape[0]);
-        for (int k = 0; k < det.shape[0]; k++)
-        {
-            float x1 = Math.Clamp((float)((v[6 * k] - padW) / ratioW), 0, origW);
-            float y1 = Math.Clamp((float)((v[6 * k + 1] - padH) / ratioH), 0, origH);
-            float x2 = Math.Clamp((float)((v[6 * k + 2] - padW) / ratioW), 0, origW);
-            float y2 = Math.Clamp((float)((v[6 * k + 3] - padH) / ratioH), 0, origH);
-            int cls = (int)v[6 * k + 5];
-            string name = cls >= 0 && cls < _backend.Names.Count ? _backend.Names[cls] : cls.ToString();
-            list.Add(new Detection(new BoundingBox(x1, y1, x2, y2), v[6 * k + 4], cls, name));
-        }
-        return list;
     }
 }

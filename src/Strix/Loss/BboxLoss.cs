@@ -39,7 +39,7 @@ public sealed class BboxLoss
         var fg = fgMask.to(ScalarType.Bool);
         var weight = targetScores.sum(new long[] { -1 })[fg].unsqueeze(-1);             // [n, 1]
         var iou = BoxIou.CIoU(predBboxes[fg], targetBboxes[fg]).unsqueeze(-1);           // [n, 1]
-        var lossIou = (iou.SubtractedFrom(1.0) * weight).sum() / targetScoresSum;
+        var lossIou = ((1.0 - (Held)iou) * weight).T.sum() / targetScoresSum;
 
         // Targets as distances, kept strictly below the last bin so the right neighbour exists.
         var targetLtrb = Anchors.BoxToDist(anchorPoints, targetBboxes, RegMax - 1);      // [B, A, 4]
@@ -62,12 +62,12 @@ public sealed class BboxLoss
         long n = target.shape[0];
         var logits = predDist.reshape(-1, RegMax);                                      // [n·4, reg_max]
         var t = target.reshape(-1);
-        var tl = t.to(ScalarType.Int64);                                                 // floor for t ≥ 0
-        var tr = tl.Plus(1);
-        var wl = tr.to(t.dtype) - t;
-        var wr = wl.SubtractedFrom(1);
-        var ce = (F.cross_entropy(logits, tl, reduction: nn.Reduction.None) * wl)
-               .Plus(F.cross_entropy(logits, tr, reduction: nn.Reduction.None) * wr);
-        return ce.view(n, 4).mean(new long[] { -1 }).MoveToOuterDisposeScope();
+        Held tl = t.to(ScalarType.Int64);                                                // floor for t ≥ 0
+        Held tr = tl + 1;
+        Held wl = tr.T.to(t.dtype) - t;
+        Held wr = 1 - wl;
+        Held ce = (Held)F.cross_entropy(logits, tl.T, reduction: nn.Reduction.None) * wl
+                + (Held)F.cross_entropy(logits, tr.T, reduction: nn.Reduction.None) * wr;
+        return ce.T.view(n, 4).mean(new long[] { -1 }).MoveToOuterDisposeScope();
     }
 }

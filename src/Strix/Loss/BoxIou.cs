@@ -1,4 +1,5 @@
 using Strix.Runtime;
+using static Strix.Runtime.Held;
 using static TorchSharp.torch;
 
 namespace Strix.Loss;
@@ -50,37 +51,35 @@ public static class BoxIou
         using var scope = NewDisposeScope();
         var a = box1.unbind(-1);
         var b = box2.unbind(-1);
-        Tensor ax1 = a[0], ay1 = a[1], ax2 = a[2], ay2 = a[3];
-        Tensor bx1 = b[0], by1 = b[1], bx2 = b[2], by2 = b[3];
-        var w1 = ax2 - ax1;
-        var h1 = (ay2 - ay1).Plus(eps);
-        var w2 = bx2 - bx1;
-        var h2 = (by2 - by1).Plus(eps);
+        Held ax1 = a[0], ay1 = a[1], ax2 = a[2], ay2 = a[3];
+        Held bx1 = b[0], by1 = b[1], bx2 = b[2], by2 = b[3];
+        Held w1 = ax2 - ax1, h1 = ay2 - ay1 + eps;
+        Held w2 = bx2 - bx1, h2 = by2 - by1 + eps;
 
-        var inter = (minimum(ax2, bx2) - maximum(ax1, bx1)).clamp_min(Scalars.Zero) * (minimum(ay2, by2) - maximum(ay1, by1)).clamp_min(Scalars.Zero);
-        var union = ((w1 * h1).Plus(w2 * h2) - inter).Plus(eps);
-        var iou = inter / union;
-        if (kind == IouKind.Iou) return iou.MoveToOuterDisposeScope();
+        Held inter = (Min(ax2, bx2) - Max(ax1, bx1)).ClampMin0() * (Min(ay2, by2) - Max(ay1, by1)).ClampMin0();
+        Held union = w1 * h1 + w2 * h2 - inter + eps;
+        Held iou = inter / union;
+        if (kind == IouKind.Iou) return iou.T.MoveToOuterDisposeScope();
 
         // Smallest enclosing box.
-        var cw = maximum(ax2, bx2) - minimum(ax1, bx1);
-        var ch = maximum(ay2, by2) - minimum(ay1, by1);
+        Held cw = Max(ax2, bx2) - Min(ax1, bx1);
+        Held ch = Max(ay2, by2) - Min(ay1, by1);
         if (kind == IouKind.GIoU)
         {
-            var cArea = (cw * ch).Plus(eps);
-            return (iou - (cArea - union) / cArea).MoveToOuterDisposeScope();
+            Held cArea = cw * ch + eps;
+            return (iou - (cArea - union) / cArea).T.MoveToOuterDisposeScope();
         }
 
-        var c2 = (cw * cw).Plus(ch * ch).Plus(eps);                                       // enclosing diagonal²
-        var dx = bx1.Plus(bx2) - ax1 - ax2;
-        var dy = by1.Plus(by2) - ay1 - ay2;
-        var rho2 = (dx * dx).Plus(dy * dy).Over(4);                                      // centre distance²
-        if (kind == IouKind.DIoU) return (iou - rho2 / c2).MoveToOuterDisposeScope();
+        Held c2 = cw * cw + ch * ch + eps;                                                 // enclosing diagonal²
+        Held dx = bx1 + bx2 - ax1 - ax2;
+        Held dy = by1 + by2 - ay1 - ay2;
+        Held rho2 = (dx * dx + dy * dy) / 4;                                               // centre distance²
+        if (kind == IouKind.DIoU) return (iou - rho2 / c2).T.MoveToOuterDisposeScope();
 
-        var dAtan = atan(w2 / h2) - atan(w1 / h1);
-        var v = (dAtan * dAtan).Times(4 / (Math.PI * Math.PI));
-        Tensor alpha;
-        using (no_grad()) alpha = v / (v - iou).Plus(1 + eps);
-        return (iou - (rho2 / c2).Plus(v * alpha)).MoveToOuterDisposeScope();
+        Held dAtan = Atan(w2 / h2) - Atan(w1 / h1);
+        Held v = dAtan * dAtan * (4 / (Math.PI * Math.PI));
+        Held alpha;
+        using (no_grad()) alpha = v / (v - iou + (1 + eps));
+        return (iou - (rho2 / c2 + v * alpha)).T.MoveToOuterDisposeScope();
     }
 }

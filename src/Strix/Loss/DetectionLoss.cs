@@ -103,8 +103,8 @@ public sealed class DetectionLoss
         var (lossBox, lossDfl) = BboxLoss.Compute(predDist, predBboxes, anchorPoints, targetBboxes,
                                                   targetScores, targetScoresSum, assignment.FgMask);
 
-        var items = stack(new[] { lossBox.Times(Box), lossCls.Times(Cls), lossDfl.Times(Dfl) });
-        var loss = items.sum().Times(bs);
+        var items = stack(new[] { ((Held)lossBox * Box).T, ((Held)lossCls * Cls).T, ((Held)lossDfl * Dfl).T });
+        var loss = ((Held)items.sum() * bs).T;
         return (loss.MoveToOuterDisposeScope(), items.detach().MoveToOuterDisposeScope());
     }
 
@@ -159,9 +159,8 @@ public sealed class DetectionLoss
 
         var scale = stack(new[] { imgszHw[1], imgszHw[0], imgszHw[1], imgszHw[0] });    // w, h, w, h
         var xywh = bboxesXywhNorm.reshape(n, 4).to(device).to(ScalarType.Float32) * scale;
-        var xy = xywh[.., 0..2];
-        var half = xywh[.., 2..4].Over(2);
-        var xyxy = cat(new[] { xy - half, xy.Plus(half) }, 1);
+        Held xy = xywh[.., 0..2], half = (Held)xywh[.., 2..4] / 2;
+        var xyxy = cat(new[] { (xy - half).T, (xy + half).T }, 1);
 
         var labels = zeros(batchSize, m, 1, device: device)
             .index_put_(clsFlat.reshape(n, 1).index_select(0, order), sortedIdx, pos);

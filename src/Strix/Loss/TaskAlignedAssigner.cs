@@ -117,7 +117,7 @@ public sealed class TaskAlignedAssigner
         var posAlign = alignMetric.amax(new long[] { -1 }, keepdim: true);              // [B, M, 1]
         var posOverlap = (overlaps * maskPos).amax(new long[] { -1 }, keepdim: true);   // [B, M, 1]
         // Max over gts of non-negative values with at most one non-zero per anchor: a sum.
-        var norm = (alignMetric * posOverlap / posAlign.Plus(Eps)).sum(1).unsqueeze(-1);   // [B, A, 1]
+        var norm = (alignMetric * posOverlap / ((Held)posAlign + Eps).T).sum(1).unsqueeze(-1); // [B, A, 1]
         targetScores = (targetScores * norm).to(pdScores.dtype);
 
         return Keep(new Assignment(targetLabels, targetBboxes.to(gtBboxes.dtype), targetScores, fgMask, targetGtIdx));

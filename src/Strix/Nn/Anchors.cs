@@ -21,8 +21,8 @@ public static class Anchors
         for (int i = 0; i < feats.Length; i++)
         {
             long h = feats[i].shape[2], w = feats[i].shape[3];
-            var sx = HeldScalarMath.Arange(w, dtype, device).Plus(offset);
-            var sy = HeldScalarMath.Arange(h, dtype, device).Plus(offset);
+            var sx = ((Held)HeldScalarMath.Arange(w, dtype, device) + offset).T;
+            var sy = ((Held)HeldScalarMath.Arange(h, dtype, device) + offset).T;
             var grid = meshgrid(new[] { sy, sx }, indexing: "ij");
             pts.Add(stack(new[] { grid[1], grid[0] }, -1).view(-1, 2));
             using var stride = ((double)strides[i]).ToScalar();
@@ -36,9 +36,8 @@ public static class Anchors
     {
         using var scope = NewDisposeScope();
         var lt_rb = distance.chunk(2, dim);
-        var x1y1 = anchorPoints - lt_rb[0];
-        var x2y2 = anchorPoints.Plus(lt_rb[1]);
-        Tensor r = xywh ? cat(new[] { x1y1.Plus(x2y2).Over(2), x2y2 - x1y1 }, dim) : cat(new[] { x1y1, x2y2 }, dim);
+        Held anchors = anchorPoints, x1y1 = anchors - lt_rb[0], x2y2 = anchors + lt_rb[1];
+        Tensor r = xywh ? cat(new[] { ((x1y1 + x2y2) / 2).T, (x2y2 - x1y1).T }, dim) : cat(new[] { x1y1.T, x2y2.T }, dim);
         return r.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using Strix.Data;
 
 namespace Strix.Tests.Data;
@@ -100,7 +101,7 @@ public class AugmentationTests
     [Fact]
     public void TwoHorizontalFlipsAreTheIdentity()
     {
-        var rng = new SampleRandom(1);
+        var rng = new StrixRandom(1);
         var img = new RgbImage(7, 5, Enumerable.Range(0, 7 * 5 * 3).Select(_ => (byte)rng.NextInt(256)).ToArray());
         var orig = img.Clone();
         var labels = new Instances(new float[] { 1 }, new float[] { 1, 2, 4, 5 });
@@ -121,7 +122,7 @@ public class AugmentationTests
     [Fact]
     public void IntegerTranslationWarpMovesPixelsExactly()
     {
-        var rng = new SampleRandom(2);
+        var rng = new StrixRandom(2);
         var img = new RgbImage(10, 8, Enumerable.Range(0, 10 * 8 * 3).Select(_ => (byte)rng.NextInt(256)).ToArray());
         double[] m = { 1, 0, 3, 0, 1, 2, 0, 0, 1 };
         var w = AffineWarp.Warp(img, m, 12, 9);
@@ -160,7 +161,7 @@ public class AugmentationTests
     {
         var img = RgbImage.Filled(20, 10, 5, 6, 7);
         var labels = new Instances(new float[] { 0 }, new float[] { 2, 2, 8, 6 });
-        var (o, l) = RandomPerspective.Apply(img, labels, AugmentationOptions.None, new SampleRandom(0));
+        var (o, l) = RandomPerspective.Apply(img, labels, AugmentationOptions.None, new StrixRandom(0));
         Assert.Same(img, o);
         Assert.Equal(labels.Xyxy, l.Xyxy);
     }
@@ -168,7 +169,7 @@ public class AugmentationTests
     [Fact]
     public void HsvGainsOfOneKeepColoursAndZeroSaturationGivesGrey()
     {
-        var rng = new SampleRandom(4);
+        var rng = new StrixRandom(4);
         var img = new RgbImage(32, 32, Enumerable.Range(0, 32 * 32 * 3).Select(_ => (byte)rng.NextInt(256)).ToArray());
         var copy = img.Clone();
         RandomHsv.ApplyGains(copy, 1, 1, 1);
@@ -192,13 +193,13 @@ public class AugmentationTests
     {
         var a = RgbImage.Filled(4, 4, 200, 0, 100);
         var b = RgbImage.Filled(4, 4, 0, 200, 100);
-        var (m, l) = MixUp.Apply(a, new Instances(new float[] { 0 }, new float[] { 0, 0, 1, 1 }), b, new Instances(new float[] { 1 }, new float[] { 1, 1, 2, 2 }), new SampleRandom(9));
+        var (m, l) = MixUp.Apply(a, new Instances(new float[] { 0 }, new float[] { 0, 0, 1, 1 }), b, new Instances(new float[] { 1 }, new float[] { 1, 1, 2, 2 }), new StrixRandom(9));
         Assert.Equal(new float[] { 0, 1 }, l.Cls);
         Assert.InRange(m.Pixels[0], 70, 130);
         Assert.InRange(m.Pixels[0] + m.Pixels[1], 198, 200);
         Assert.Equal(100, m.Pixels[2]);
         // Beta(32, 32) has mean ½ and sd ≈ 0.062.
-        var rng = new SampleRandom(10);
+        var rng = new StrixRandom(10);
         var draws = Enumerable.Range(0, 4000).Select(_ => rng.Beta(32, 32)).ToArray();
         Assert.Equal(0.5, draws.Average(), 2);
         Assert.InRange(Math.Sqrt(draws.Select(d => (d - 0.5) * (d - 0.5)).Average()), 0.055, 0.07);

@@ -18,7 +18,7 @@ public class DataCommandTests
         try
         {
             Console.SetOut(output);
-            rc = new DataCommand().Run(new CliArgs(new[] { "check", $"data={yaml}", "imgsz=96", "batch=4", "workers=2", $"project={project}", "name=x" }));
+            rc = new DataCommand().Run(new[] { "check", $"data={yaml}", "imgsz=96", "batch=4", "workers=2", $"project={project}", "name=x" });
         }
         finally { Console.SetOut(old); }
         Assert.Equal(0, rc);
@@ -35,7 +35,7 @@ public class DataCommandTests
     [Fact]
     public void UnknownArgumentsAreRejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => new DataCommand().Run(new CliArgs(new[] { "check", "data=x.yaml", "imgsize=64" })));
+        var e = Assert.Throws<ArgumentException>(() => new DataCommand().Run(new[] { "check", "data=x.yaml", "imgsize=64" }));
         Assert.Contains("imgsize", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using System.Globalization;
 using Strix.Data;
 
@@ -85,7 +86,7 @@ internal static class DataFixtures
     /// <summary>A dataset of <paramref name="n"/> PNG images with 1–3 coloured rectangles each, exactly labelled.</summary>
     public static string Rectangles(string root, int n, int seed = 1, int minSize = 60, int maxSize = 160)
     {
-        var rng = new SampleRandom(seed);
+        var rng = new StrixRandom(seed);
         var images = new List<Img>();
         for (int i = 0; i < n; i++)
         {

@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using Strix.Data;
 using static TorchSharp.torch;
 
@@ -120,7 +121,7 @@ public class DataLoaderTests
         // Two "ranks" taking alternate positions of one shared permutation, padded to equal length.
         int[] Shard(int epoch, int rank)
         {
-            var perm = new SampleRandom(1, epoch).Permutation(ds.Count).ToList();
+            var perm = new StrixRandom(1, epoch).Permutation(ds.Count).ToList();
             perm.Add(perm[0]);
             return perm.Where((_, i) => i % 2 == rank).ToArray();
         }
@@ -279,7 +280,7 @@ public class DataLoaderTests
         Assert.NotEqual(order, ds.EpochOrder(4));
         var pos = new int[40];
         for (int i = 0; i < 40; i++) pos[order[i]] = i;
-        var rng = new SampleRandom(5);
+        var rng = new StrixRandom(5);
         var offsets = new HashSet<int>();
         for (int t = 0; t < 400; t++)
         {

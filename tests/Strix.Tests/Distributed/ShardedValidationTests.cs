@@ -1,3 +1,5 @@
+using Strix.Tasks;
+using Strix.Tasks.Detect;
 using Strix.Data;
 using Strix.Eval;
 using static TorchSharp.torch;
@@ -56,9 +58,9 @@ public class ShardedValidationTests
         return list;
     }
 
-    static Validator Validator()
+    static DetectionValidator Validator()
     {
-        var v = new Validator(Names, new ValidatorOptions { Plots = false, Verbose = false, Log = null });
+        var v = new DetectionValidator(Names, new ValidatorOptions { Plots = false, Verbose = false, Log = null });
         v.Begin();
         return v;
     }

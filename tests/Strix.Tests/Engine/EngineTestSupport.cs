@@ -1,3 +1,5 @@
+using Strix.Runtime;
+using Strix.Tasks;
 using Strix.Engine;
 using Strix.Engine.Optim;
 using TorchSharp;
@@ -80,7 +82,7 @@ public class PointClassifier : StrixModule<PointBatch>
 
     public override OptimizerConfig ConfigureOptimizers()
     {
-        var groups = ParameterGroups.Yolo(Model, Lr, Momentum, 5e-4);
+        var groups = YoloOptimizer.Groups(Model, Lr, Momentum, 5e-4);
         var opt = ParameterGroups.Create(OptimizerName, groups);
         return new OptimizerConfig(opt, new LambdaLr(opt, (e, n) => LrLambdas.Linear(e, n, 0.1)));
     }

@@ -1,3 +1,4 @@
+using Strix.Tasks;
 using Strix.Engine.Optim;
 using Strix.Models;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -86,7 +87,7 @@ public class OptimizerTests
         Assert.DoesNotContain(split.Weights, p => p.Name.Contains("dfl"));
         Assert.Equal(model.parameters().Count(p => p.requires_grad), split.Weights.Count + split.NormWeights.Count + split.Biases.Count);
 
-        var groups = ParameterGroups.Yolo(model, 0.01, 0.937, 0.0005);
+        var groups = YoloOptimizer.Groups(model, 0.01, 0.937, 0.0005);
         Assert.Equal(new[] { "bias", "weight", "bn" }, groups.Select(g => g.Name));
         Assert.Equal(new[] { 0.0, 0.0005, 0.0 }, groups.Select(g => g.WeightDecay));
     }

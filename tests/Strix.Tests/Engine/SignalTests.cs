@@ -48,10 +48,10 @@ public class SignalTests
 
     static void Signal(Process p, string signal) => Process.Start("kill", new[] { "-" + signal, p.Id.ToString() })!.WaitForExit();
 
-    [Fact]
+    [SkippableFact]
     public void Sigint_saves_a_resumable_checkpoint_and_exits_cleanly()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Requires.Linux("POSIX signals sent with kill(2)");
         var dir = TestPaths.NewTempDir();
         var (p, output) = StartTraining(dir);
         var last = Path.Combine(dir, "runs", "train", "weights", "last.safetensors");
@@ -68,10 +68,10 @@ public class SignalTests
         Assert.True((long)ck.Trainer["global_step"]! >= 2);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Sigkill_at_any_moment_leaves_a_loadable_last()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Requires.Linux("POSIX signals sent with kill(2)");
         var dir = TestPaths.NewTempDir();
         var (p, output) = StartTraining(dir);
         var last = Path.Combine(dir, "runs", "train", "weights", "last.safetensors");

@@ -18,7 +18,7 @@ public class ExportCommandTests : IDisposable
         try
         {
             Console.SetOut(output);
-            return (new ExportCommand().Run(new CliArgs(args)), output.ToString());
+            return (new ExportCommand().Run(args), output.ToString());
         }
         finally { Console.SetOut(old); }
     }

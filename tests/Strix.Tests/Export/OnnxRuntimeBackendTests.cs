@@ -1,3 +1,4 @@
+using static Strix.Tests.Inference.TestPredictors;
 using Strix.Eval;
 using Strix.Export;
 using Strix.IO.Onnx;
@@ -117,8 +118,8 @@ public class OnnxRuntimeBackendTests : IDisposable
         var options = new PredictOptions { Conf = 0.25, KeepImages = false, Batch = 2 };
         using var ort = OnnxRuntimeBackend.Open(p);
         using var torchBackend = new TorchBackend(fused, names, imageSize: 160);
-        var a = new Predictor(ort, options).Predict(sources).ToList();
-        var b = new Predictor(torchBackend, options).Predict(sources).ToList();
+        var a = NewPredictor(ort, options).Predict(sources).ToList();
+        var b = NewPredictor(torchBackend, options).Predict(sources).ToList();
         Assert.Equal(2, a.Count);
         int total = 0;
         for (int i = 0; i < a.Count; i++)

@@ -1,3 +1,4 @@
+using static Strix.Tests.Inference.TestPredictors;
 using Strix.Plotting;
 using Strix.Data;
 using Strix.Inference;
@@ -36,7 +37,7 @@ public class PredictorTests
         // 128×64 image → letterbox to 64 (auto): resized to 64×32, no padding needed (32 is a multiple of 32).
         // A box at input (16..48, 8..24) maps back to original (32..96, 16..48).
         using var backend = new FixedBackend(new[] { 32f, 16, 32, 16, 0.9f, 0.1f });
-        var predictor = new Predictor(backend, new PredictOptions { ImgSz = 64 });
+        var predictor = NewPredictor(backend, new PredictOptions { ImgSz = 64 });
         var r = predictor.Predict(new[] { RgbImage.Filled(128, 64, 0, 0, 0) }).Single();
         Assert.Equal(new long[] { 1, 3, 32, 64 }, backend.LastInput!.shape);
         var d = Assert.Single(r.Detections);
@@ -52,7 +53,7 @@ public class PredictorTests
     {
         // 64×32 image, square input 64 (different shapes in batch → no auto): scale 1, pad 16 on top.
         using var backend = new FixedBackend(new[] { 32f, 32, 20, 10, 0.1f, 0.8f });
-        var predictor = new Predictor(backend, new PredictOptions { ImgSz = 64, Batch = 2 });
+        var predictor = NewPredictor(backend, new PredictOptions { ImgSz = 64, Batch = 2 });
         var rs = predictor.Predict(new[] { RgbImage.Filled(64, 32, 0, 0, 0), RgbImage.Filled(32, 64, 0, 0, 0) }).ToList();
         Assert.Equal(new long[] { 2, 3, 64, 64 }, backend.LastInput!.shape);
         Assert.Equal(new BoundingBox(22, 11, 42, 21), rs[0].Detections[0].Box);
@@ -65,7 +66,7 @@ public class PredictorTests
     public void InputTensorIsRgbInZeroToOne()
     {
         using var backend = new FixedBackend(new[] { 32f, 32, 20, 10, 0.9f, 0.1f });
-        var predictor = new Predictor(backend, new PredictOptions { ImgSz = 64 });
+        var predictor = NewPredictor(backend, new PredictOptions { ImgSz = 64 });
         predictor.Predict(new[] { RgbImage.Filled(64, 64, 255, 0, 51) }).ToList();
         var px = backend.LastInput![0, .., 10, 10].data<float>().ToArray();
         Assert.Equal(new[] { 1f, 0f, 0.2f }, px);
@@ -75,7 +76,7 @@ public class PredictorTests
     public void DrawingPutsClassColouredBoxesOnTheImage()
     {
         using var backend = new FixedBackend(new[] { 32f, 32, 40, 40, 0.9f, 0.1f });
-        var predictor = new Predictor(backend, new PredictOptions { ImgSz = 64 });
+        var predictor = NewPredictor(backend, new PredictOptions { ImgSz = 64 });
         var r = predictor.Predict(new[] { RgbImage.Filled(64, 64, 0, 0, 0) }).Single();
         var plotted = r.Plot();
         var c = Annotator.ColorFor(0);
@@ -101,7 +102,8 @@ public class PredictorTests
         File.Copy(TestPaths.Asset("samples", "bus.jpg"), Path.Combine(dir, "bus.jpg"));
         using var backend = new FixedBackend(new[] { 32f, 32, 20, 10, 0.9f, 0.1f });
         var errors = new List<string>();
-        var predictor = new Predictor(backend, new PredictOptions { ImgSz = 64 }) { OnError = (p, e) => errors.Add($"{Path.GetFileName(p)}: {e.Message}") };
+        var predictor = NewPredictor(backend, new PredictOptions { ImgSz = 64 });
+        predictor.OnError = (p, e) => errors.Add($"{Path.GetFileName(p)}: {e.Message}");
         var results = predictor.Predict(ImageSources.Expand(dir)).ToList();
         Assert.Equal(new[] { "bus.jpg" }, results.Select(r => Path.GetFileName(r.Path!)));
         Assert.Equal(3, errors.Count);
@@ -116,7 +118,7 @@ public class PredictorTests
     {
         using var model = new DetectionModel(new YoloScale("t", 0.33, 0.0625, 1024), 2);
         using var backend = new TorchBackend(model, new[] { "a", "b" }, 128);
-        var predictor = new Predictor(backend, new PredictOptions { Conf = 0.0, MaxDet = 5 });
+        var predictor = NewPredictor(backend, new PredictOptions { Conf = 0.0, MaxDet = 5 });
         var r = predictor.Predict(new[] { TestPaths.Asset("samples", "bus.jpg") }).Single();
         Assert.Equal((1080, 810), r.OrigShape);
         Assert.Equal(5, r.Count);

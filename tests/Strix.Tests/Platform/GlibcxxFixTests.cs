@@ -47,10 +47,10 @@ public class GlibcxxFixTests
         return false;
     }
 
-    [Fact]
+    [SkippableFact]
     public void OutputCopyHasTheRequirementWeakOnlyWhereNeeded()
     {
-        if (!OperatingSystem.IsLinux()) return; // the fix and the problem exist only on Linux
+        Requires.Linux("the GLIBCXX fix and the problem exist only in the Linux native library");
         var outputs = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories);
         Assert.NotEmpty(outputs);
         foreach (var lib in outputs)
@@ -64,10 +64,10 @@ public class GlibcxxFixTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void NuGetCacheCopyIsUntouched()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        Requires.Linux("the GLIBCXX fix patches the Linux native library");
         var home = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         var cached = Directory.Exists(home)

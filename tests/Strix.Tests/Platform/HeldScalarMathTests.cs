@@ -32,4 +32,29 @@ public class HeldScalarMathTests
         Assert.Equal(new float[] { 0, 1, 2, 3 }, r.data<float>().ToArray());
         Assert.Equal(new long[] { 0, 1, 2 }, HeldScalarMath.Arange(3, ScalarType.Int64).data<long>().ToArray());
     }
+
+    /// <summary>A formula written with <see cref="Held"/> is bit for bit the same as TorchSharp's own operators (here: CIoU's pieces).</summary>
+    [Fact]
+    public void Held_formulas_equal_torchsharps_operators_bit_for_bit()
+    {
+        var g = new Generator(3);
+        var a = rand(new long[] { 64 }, generator: g);
+        var b = rand(new long[] { 64 }, generator: g).add_(0.1);
+        Held ha = a, hb = b;
+        void Same(Tensor expected, Held actual) => Assert.True(expected.eq(actual.T).all().item<bool>() && expected.dtype == actual.T.dtype, "differs");
+        Same(a * b + b * b - a + 1e-7, ha * hb + hb * hb - ha + 1e-7);
+        Same((a - b) / (b + 0.5) * (4 / (Math.PI * Math.PI)), (ha - hb) / (hb + 0.5) * (4 / (Math.PI * Math.PI)));
+        Same(1.0 - a, 1.0 - ha);
+        Same(2.0 * a / 4, 2.0 * ha / 4);
+        Same(-a, -ha);
+        Same(minimum(a, b) - maximum(a, b), Held.Min(ha, hb) - Held.Max(ha, hb));
+        Same(atan(a / b), Held.Atan(ha / hb));
+        Same((a - b).clamp_min(0), (ha - hb).ClampMin0());
+
+        // Integer numbers keep integer tensors integral.
+        Held i = tensor(new long[] { 1, 2, 3 });
+        Assert.Equal(ScalarType.Int64, (i + 1).T.dtype);
+        Assert.Equal(new long[] { 0, -1, -2 }, (1 - i).T.data<long>().ToArray());
+        Assert.Equal(new long[] { 3, 6, 9 }, (3 * i).T.data<long>().ToArray());
+    }
 }

@@ -9,7 +9,7 @@ namespace Strix.Engine.Callbacks;
 /// </summary>
 public sealed class EarlyStopping : Callback
 {
-    public EarlyStopping(string monitor = "fitness", int patience = 100, string mode = "max")
+    public EarlyStopping(string monitor, int patience, string mode = "max")
     {
         if (mode is not ("max" or "min")) throw new ArgumentException($"mode must be 'max' or 'min', not '{mode}'");
         Monitor = monitor;

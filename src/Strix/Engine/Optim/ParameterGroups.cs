@@ -4,10 +4,11 @@ using static TorchSharp.torch;
 namespace Strix.Engine.Optim;
 
 /// <summary>
-/// Splits a model's parameters the way YOLOv8 builds its optimizer: every name containing "bias" goes
-/// to the bias group (no decay); weights of normalisation layers (any module whose type name contains
-/// "Norm": BatchNorm, LayerNorm, GroupNorm …) to the norm group (no decay); all other weights to the
-/// decayed group. Frozen parameters (requires_grad false) are kept out of every group.
+/// Parameter groups for an optimizer. <see cref="Classify"/> splits a model the way weight decay is
+/// usually applied: every name containing "bias" goes to the biases (no decay); weights of normalisation
+/// layers (any module whose type name contains "Norm": BatchNorm, LayerNorm, GroupNorm …) to the norm
+/// weights (no decay); all other weights to the decayed group. Frozen parameters (requires_grad false)
+/// are kept out of every group.
 /// </summary>
 public static class ParameterGroups
 {
@@ -34,21 +35,6 @@ public static class ParameterGroups
             }
         }
         return new Split(weights, norms, biases);
-    }
-
-    /// <summary>
-    /// YOLOv8's three groups in its order: pg0 biases (no decay; warm-up starts them at
-    /// <c>warmup_bias_lr</c>), pg1 weights with <paramref name="weightDecay"/>, pg2 norm weights (no decay).
-    /// </summary>
-    public static List<ParamGroup> Yolo(nn.Module model, double lr, double momentum, double weightDecay)
-    {
-        var s = Classify(model);
-        return new List<ParamGroup>
-        {
-            new("bias", s.Biases, lr, momentum, 0.0),
-            new("weight", s.Weights, lr, momentum, weightDecay),
-            new("bn", s.NormWeights, lr, momentum, 0.0),
-        };
     }
 
     /// <summary>One group with every trainable parameter (the simple case for small modules).</summary>

@@ -1,3 +1,5 @@
+using Strix.Distributed;
+
 namespace Strix.Engine.Strategies;
 
 /// <summary>
@@ -14,7 +16,7 @@ public interface IRankShardedSource
 /// <summary>
 /// Rank <c>r</c>'s share of any deterministic batch source: global batches <c>r, r + W, r + 2W, …</c>
 /// of each epoch. For training (<c>pad</c>) the sequence wraps around so every rank gets
-/// ⌈count / W⌉ batches (all ranks take the same number of steps, as PyTorch's DistributedSampler pads);
+/// ⌈count / W⌉ batches (<see cref="Shards"/>: all ranks take the same number of steps);
 /// one global step then covers the W consecutive batches a single process would have used, i.e. DDP with
 /// batch b equals one process with batch W·b on the same order. For validation (no <c>pad</c>) each
 /// batch is seen exactly once. Sources that are not <see cref="IBorrowedBatches"/> are still enumerated
@@ -34,18 +36,7 @@ public sealed class ShardedBatchSource<T> : IBatchSource<T>
         _borrowed = inner is IBorrowedBatches;
     }
 
-    public int Count
-    {
-        get
-        {
-            int n = _inner.Count;
-            if (n == 0) return 0;
-            return _pad ? (n + _world - 1) / _world : Math.Max(0, (n - _rank + _world - 1) / _world);
-        }
-    }
-
-    /// <summary>Global batch index of this rank's <paramref name="i"/>-th batch (before wrapping).</summary>
-    int Global(int i) => _rank + i * _world;
+    public int Count => Shards.Count(_inner.Count, _rank, _world, _pad);
 
     public IEnumerable<T> GetEpoch(int epoch) => GetEpoch(epoch, 0);
 
@@ -54,7 +45,7 @@ public sealed class ShardedBatchSource<T> : IBatchSource<T>
         int n = _inner.Count, count = Count;
         if (start >= count) yield break;
         // Positions this rank wants, in order; wrapped ones (≥ n) come from a second pass over the epoch.
-        var wanted = Enumerable.Range(start, count - start).Select(Global).ToList();
+        var wanted = Shards.Positions(n, _rank, _world, _pad).Skip(start).ToList();
         var firstPass = wanted.Where(p => p < n).ToList();
         var wrapped = wanted.Where(p => p >= n).Select(p => p % n).ToList();
         foreach (var b in Pick(epoch, firstPass)) yield return b;

@@ -1,7 +1,8 @@
+using Strix.Engine;
 using Strix.Data;
 using Strix.Engine.Strategies;
 
-namespace Strix.Engine.Yolo;
+namespace Strix.Tasks;
 
 /// <summary>
 /// A <see cref="DataLoader"/> as the trainer's batch source: each epoch calls

@@ -1,51 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using Strix.Data;
+using Strix.Eval;
 using Strix.Plotting;
 using Strix.Inference;
 using Strix.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Strix.Eval;
-
-/// <summary>Milliseconds per image spent in each stage of validation.</summary>
-public readonly record struct ValidationSpeed(double Preprocess, double Inference, double Loss, double Postprocess)
-{
-    public override string ToString() => string.Format(CultureInfo.InvariantCulture,
-        "{0:0.0}ms preprocess, {1:0.0}ms inference, {2:0.0}ms loss, {3:0.0}ms postprocess per image", Preprocess, Inference, Loss, Postprocess);
-}
-
-/// <summary>What a validation pass produced.</summary>
-public sealed class ValidationResult
-{
-    internal ValidationResult(DetectionResults metrics, ValidationSpeed speed, IReadOnlyDictionary<string, double> losses,
-        ConfusionMatrix? confusion, CocoEvalResult? coco, string? saveDir, IReadOnlyList<string> files)
-    {
-        Metrics = metrics; Speed = speed; Losses = losses; Confusion = confusion; Coco = coco; SaveDir = saveDir; Files = files;
-    }
-
-    public DetectionResults Metrics { get; }
-    public ValidationSpeed Speed { get; }
-    /// <summary>Mean validation losses per batch, keyed <c>val/box_loss</c> …; empty without a loss function.</summary>
-    public IReadOnlyDictionary<string, double> Losses { get; }
-    public ConfusionMatrix? Confusion { get; }
-    /// <summary>pycocotools-definition numbers of predictions.json, when COCO annotations were given.</summary>
-    public CocoEvalResult? Coco { get; }
-    public string? SaveDir { get; }
-    /// <summary>Files written (plots, predictions.json).</summary>
-    public IReadOnlyList<string> Files { get; }
-    public double Fitness => Metrics.Fitness;
-
-    /// <summary>Ultralytics' result keys (<c>metrics/mAP50(B)</c> …, <c>val/box_loss</c> …, <c>fitness</c>).</summary>
-    public IReadOnlyDictionary<string, double> ToDictionary()
-    {
-        var d = new Dictionary<string, double>(Metrics.ToDictionary());
-        foreach (var kv in Losses) d[kv.Key] = kv.Value;
-        if (Coco is not null) { d["metrics/coco/mAP50-95(B)"] = Coco.Map; d["metrics/coco/mAP50(B)"] = Coco.Map50; }
-        return d;
-    }
-}
+namespace Strix.Tasks.Detect;
 
 /// <summary>
 /// Runs a detector over a validation loader and measures it: batched inference (rect batches from
@@ -55,7 +18,7 @@ public sealed class ValidationResult
 /// for a whole pass, or <see cref="Begin"/> / <see cref="Step(DetectionModel, Batch, int, Func{Tensor[], Batch, Tensor}?)"/> /
 /// <see cref="End"/> from a training loop's validation hooks (the model in memory, EMA weights and all).
 /// </summary>
-public sealed class Validator
+public sealed class DetectionValidator
 {
     DetectionEvaluator? _eval;
     double _preMs, _inferMs, _lossMs, _postMs;
@@ -64,15 +27,21 @@ public sealed class Validator
     readonly List<string> _files = new();
     readonly List<int> _batchSizes = new();
 
-    public Validator(IReadOnlyList<string> names, ValidatorOptions? options = null)
+    /// <param name="names">The model's class names (their count is the model's nc).</param>
+    /// <param name="options">Thresholds, outputs and logging; default: <c>strix val</c>'s.</param>
+    public DetectionValidator(IReadOnlyList<string> names, ValidatorOptions? options = null)
     {
         if (names.Count == 0) throw new ArgumentException("need class names", nameof(names));
         Names = names;
         Options = options ?? new ValidatorOptions();
         Options.Validate();
+        MetricNames = Options.SingleCls ? new[] { names.Count == 1 ? names[0] : "item" } : names;
     }
 
+    /// <summary>The model's classes.</summary>
     public IReadOnlyList<string> Names { get; }
+    /// <summary>The classes metrics are reported for: <see cref="Names"/>, or one class under <c>single_cls</c>.</summary>
+    public IReadOnlyList<string> MetricNames { get; }
     public ValidatorOptions Options { get; }
     /// <summary>The running evaluator (after <see cref="Begin"/>).</summary>
     public DetectionEvaluator Evaluator => _eval ?? throw new InvalidOperationException("call Begin() first");
@@ -82,7 +51,7 @@ public sealed class Validator
     /// <summary>Starts a pass: clears metrics, timers and losses.</summary>
     public void Begin()
     {
-        _eval = new DetectionEvaluator(Names, confusionMatrix: Options.Plots, saveJson: Options.SaveJson, singleClass: Options.SingleCls);
+        _eval = new DetectionEvaluator(MetricNames, confusionMatrix: Options.Plots, saveJson: Options.SaveJson, singleClass: Options.SingleCls);
         _preMs = _inferMs = _lossMs = _postMs = 0;
         _images = _batches = 0;
         _lossSums = null;
@@ -154,6 +123,7 @@ public sealed class Validator
         _postMs += sw.Elapsed.TotalMilliseconds;
         var idx = DetectionMatcher.ToClasses(batch.BatchIdx);
         var cls = DetectionMatcher.ToClasses(batch.Cls);
+        if (Options.SingleCls) Array.Clear(cls); // single_cls: every label is class 0, as the predictions are
         var boxes = DetectionMatcher.ToFloats(batch.Bboxes, 4, "batch.Bboxes");
         bool plot = WriteFiles && Options.Plots && batchIndex < Options.PlotBatches;
         var predBoxes = plot ? new ImageBoxes[batch.Count] : null;
@@ -183,8 +153,8 @@ public sealed class Validator
         {
             var dir = Options.SaveDir!;
             string lp = Path.Combine(dir, $"val_batch{batchIndex}_labels.jpg"), pp = Path.Combine(dir, $"val_batch{batchIndex}_pred.jpg");
-            BatchGrid.Save(batch.Images, labelBoxes!, Names, batch.Files, lp);
-            BatchGrid.Save(batch.Images, predBoxes!, Names, batch.Files, pp);
+            BatchGrid.Save(batch.Images, labelBoxes!, MetricNames, batch.Files, lp);
+            BatchGrid.Save(batch.Images, predBoxes!, MetricNames, batch.Files, pp);
             _files.Add(lp); _files.Add(pp);
         }
         _images += batch.Count;
@@ -193,13 +163,22 @@ public sealed class Validator
     }
 
     /// <summary>
-    /// This pass's statistics (per image, per batch, loss sums) as bytes, for data-parallel validation:
-    /// every rank validates a batch-strided shard, the shards are exchanged, and <see cref="MergeShards"/>
-    /// rebuilds the single-process pass (see <see cref="ValidationShard"/>). The confusion matrix, plots
-    /// and predictions.json are not carried.
+    /// This pass's statistics (per image, per batch, loss sums, confusion counts) as bytes, for
+    /// data-parallel validation: every rank validates a batch-strided shard, the shards are exchanged,
+    /// and <see cref="MergeShards"/> rebuilds the single-process pass (see <see cref="ValidationShard"/>).
+    /// Plots and predictions.json stay with the rank that made them.
     /// </summary>
-    public byte[] ExportShard() =>
-        ValidationShard.Export(Evaluator.Metrics, _batchSizes, _lossSums ?? Array.Empty<double>());
+    public byte[] ExportShard()
+    {
+        // One layout on every rank, whether or not it had batches: [ranks with losses, one sum per loss name, confusion cells].
+        int nl = Options.LossNames.Count;
+        if (_lossSums is not null && _lossSums.Length != nl)
+            throw new InvalidOperationException($"the loss returned {_lossSums.Length} values for {nl} loss names (ValidatorOptions.LossNames)");
+        var sums = new List<double> { _lossSums is null ? 0 : 1 };
+        sums.AddRange(_lossSums ?? new double[nl]);
+        if (Evaluator.Confusion is { } cm) foreach (var v in cm.Matrix) sums.Add(v);
+        return ValidationShard.Export(Evaluator.Metrics, _batchSizes, sums);
+    }
 
     /// <summary>Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in single-process order.</summary>
     public void MergeShards(IReadOnlyList<byte[]> shards)
@@ -210,7 +189,15 @@ public sealed class Validator
         foreach (var image in merged.Images) metrics.Add(image);
         _batchSizes.Clear();
         _batchSizes.AddRange(merged.BatchSizes);
-        _lossSums = merged.Sums.Length > 0 ? merged.Sums : null;
+        var sums = merged.Sums;
+        int nl = Options.LossNames.Count;
+        _lossSums = sums.Length > 0 && sums[0] > 0 ? sums[1..(1 + nl)] : null;
+        if (Evaluator.Confusion is { } cm && sums.Length > 1 + nl)
+        {
+            var m = cm.Matrix;
+            int cols = m.GetLength(1);
+            for (int i = 0; i < m.Length; i++) m[i / cols, i % cols] = sums[1 + nl + i];
+        }
         _batches = merged.BatchSizes.Count;
         _images = metrics.Images;
     }
@@ -230,9 +217,9 @@ public sealed class Validator
         var log = Options.Log;
         if (log is not null)
         {
-            log(MetricsTable.Format(metrics, perClass: Options.Verbose && Names.Count > 1).TrimEnd('\n'));
+            log(MetricsTable.Format(metrics, perClass: Options.Verbose && MetricNames.Count > 1).TrimEnd('\n'));
             if (metrics.Instances == 0) log("WARNING ⚠️ no labels found in the validation set, can not compute metrics without labels");
-            log($"Speed: {speed}");
+            if (Options.PrintSpeed) log($"Speed: {speed}");
         }
 
         CocoEvalResult? coco = null;
@@ -242,7 +229,7 @@ public sealed class Validator
             if (Options.Plots)
             {
                 _files.AddRange(CurvePlots.SaveAll(metrics, dir));
-                _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, Names, dir));
+                _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, MetricNames, dir));
             }
             if (Options.SaveJson)
             {
@@ -259,7 +246,7 @@ public sealed class Validator
                     log?.Invoke(coco.Summary().TrimEnd('\n'));
                 }
             }
-            if (Options.Plots || Options.SaveJson) log?.Invoke($"Results saved to {dir}");
+            if ((Options.Plots || Options.SaveJson) && Options.PrintSaveDir) log?.Invoke($"Results saved to {dir}");
         }
         return new ValidationResult(metrics, speed, losses, eval.Confusion, coco, Options.SaveDir, _files.ToList());
     }

@@ -1,9 +1,12 @@
 using System.Globalization;
 using Strix.Engine;
-using Strix.Engine.Yolo;
+using Strix.Config;
+using Strix.Tasks;
+using Strix.Tasks.Detect;
 using Strix.Models;
+using Strix.Tests.Engine;
 
-namespace Strix.Tests.Engine;
+namespace Strix.Tests.Tasks;
 
 public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -18,7 +21,7 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         return path;
     }
 
-    static TrainingArguments Args(string dir, params (string, string)[] extra)
+    static TrainConfig Args(string dir, params (string, string)[] extra)
     {
         var kv = new Dictionary<string, string>
         {
@@ -26,7 +29,7 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
             ["project"] = Path.Combine(dir, "runs"), ["name"] = "train",
         };
         foreach (var (k, v) in extra) kv[k] = v;
-        return TrainingArguments.Parse(kv);
+        return ConfigRecords.Parse<TrainConfig>(kv);
     }
 
     static double[] TrainLoss(string resultsCsv)
@@ -108,7 +111,7 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(r.RunDir, f)), $"{f} missing");
         Assert.Single(Directory.GetFiles(r.RunDir, "events.out.tfevents.*"));
         var header = File.ReadAllLines(Path.Combine(r.RunDir, "results.csv"))[0];
-        Assert.Equal("epoch," + string.Join(",", YoloModule.ResultColumns), header);
+        Assert.Equal("epoch," + string.Join(",", DetectionModule.Columns), header);
         Assert.Contains("optimizer: AdamW(lr=0.000119, momentum=0.9)", log.ToString()); // auto: few iterations → AdamW, lr fit for nc = 80
         var yaml = RunDirectory.ReadArgs(Path.Combine(r.RunDir, "args.yaml"));
         Assert.Equal("2", yaml["epochs"]);
@@ -119,7 +122,7 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         using (var last = ModelLoader.Load(r.LastPath!)) // the training state under train/… is skipped
             Assert.Equal(80, last.Model.NumClasses);
 
-        var resumed = YoloTraining.Run(TrainingArguments.Parse(new Dictionary<string, string> { ["resume"] = r.LastPath!, ["epochs"] = "3", ["imgsz"] = "320" }), log);
+        var resumed = YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(new Dictionary<string, string> { ["resume"] = r.LastPath!, ["epochs"] = "3", ["imgsz"] = "320" }), log);
         Assert.Equal(r.RunDir, resumed.RunDir);
         Assert.Equal(3, resumed.Fit.EpochsCompleted);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(r.RunDir, "results.csv")).Length);
@@ -127,50 +130,8 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 }
 
-public class TrainingArgumentsTests
+public class YoloOptimizerTests
 {
-    [Fact]
-    public void Defaults_are_ultralytics()
-    {
-        var a = TrainingArguments.Defaults();
-        Assert.Equal(100, a.Epochs);
-        Assert.Equal(16, a.Batch);
-        Assert.Equal(640, a.ImgSz);
-        Assert.Equal(0.01, a.GetDouble("lr0"));
-        Assert.Equal(0.01, a.GetDouble("lrf"));
-        Assert.Equal(0.937, a.GetDouble("momentum"));
-        Assert.Equal(0.0005, a.GetDouble("weight_decay"));
-        Assert.Equal(3.0, a.GetDouble("warmup_epochs"));
-        Assert.Equal(0.8, a.GetDouble("warmup_momentum"));
-        Assert.Equal(0.1, a.GetDouble("warmup_bias_lr"));
-        Assert.Equal(7.5, a.GetDouble("box"));
-        Assert.Equal(0.5, a.GetDouble("cls"));
-        Assert.Equal(1.5, a.GetDouble("dfl"));
-        Assert.Equal(64, a.GetInt("nbs"));
-        Assert.Equal("auto", a.GetString("optimizer"));
-        Assert.Equal(10, a.GetInt("close_mosaic"));
-        Assert.Equal(100, a.GetInt("patience"));
-        Assert.False(a.GetBool("cos_lr"));
-        Assert.Null(a.GetString("time"));
-    }
-
-    [Fact]
-    public void Unknown_and_malformed_arguments_are_named()
-    {
-        var e = Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["epoch"] = "3" }));
-        Assert.Contains("'epoch'", e.Message);
-        Assert.Contains("did you mean 'epochs'", e.Message);
-        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["imgsz"] = "100" }));
-        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["precision"] = "8" }));
-        Assert.Throws<ArgumentException>(() => TrainingArguments.Parse(new Dictionary<string, string> { ["optimizer"] = "lion" }));
-    }
-
-    [Theory]
-    [InlineData("3", new[] { 0, 1, 2 })]
-    [InlineData("[0, 22]", new[] { 0, 22 })]
-    public void Freeze_is_a_count_or_a_list(string text, int[] layers) =>
-        Assert.Equal(layers, TrainingArguments.Parse(new Dictionary<string, string> { ["freeze"] = text }).Freeze());
-
     [Theory]
     [InlineData(10001, 80, "SGD", 0.01)]
     [InlineData(10000, 80, "AdamW", 0.000119)] // round(0.002·5/84, 6)
@@ -178,7 +139,7 @@ public class TrainingArgumentsTests
     [InlineData(500, 1, "AdamW", 0.002)]
     public void Auto_optimizer_follows_ultralytics(long iterations, int nc, string name, double lr)
     {
-        var (n, l, m) = YoloModule.AutoOptimizer(iterations, nc);
+        var (n, l, m) = YoloOptimizer.AutoOptimizer(iterations, nc);
         Assert.Equal(name, n);
         Assert.Equal(lr, l, 12);
         Assert.Equal(0.9, m);
@@ -192,7 +153,7 @@ public class TrainingArgumentsTests
     [InlineData(128, 1, 0.001)]             // batch above nbs: decay scales up
     public void Nominal_batch_sets_accumulation_and_scales_weight_decay(int batch, int accumulate, double decay)
     {
-        var (a, d) = YoloModule.NominalBatch(batch, 64, 0.0005);
+        var (a, d) = YoloOptimizer.NominalBatch(batch, 64, 0.0005);
         Assert.Equal(accumulate, a);
         Assert.Equal(decay, d, 12);
     }

@@ -1,3 +1,4 @@
+using Strix.Engine;
 using ScottPlot;
 using SkiaSharp;
 using Strix.Plotting;
@@ -6,7 +7,7 @@ using Strix.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Strix.Engine.Yolo;
+namespace Strix.Tasks;
 
 /// <summary>Ultralytics' training pictures: <c>train_batch0..2.jpg</c> and <c>results.png</c>.</summary>
 public sealed class TrainingPlots : Callback

@@ -1,16 +1,18 @@
-using Strix.Cli;
 using Strix.Cli.Commands;
 using Strix.Data;
 using Strix.Eval;
 using Strix.Inference;
 using Strix.Models;
+using Strix.Tasks;
+using Strix.Tasks.Detect;
+using Strix.Tests.Eval;
 using Strix.Tests.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Strix.Tests.Eval;
+namespace Strix.Tests.Tasks.Detect;
 
-public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     readonly Scratch _tmp = new();
     public void Dispose() => _tmp.Dispose();
@@ -69,7 +71,7 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         var dir = string.IsNullOrEmpty(keep) ? _tmp.NewDir("strix-val") : Path.Combine(keep, "oracle-coco128");
         using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 320, batch: 16, workers: 2), _ => { });
         var oracle = new OracleBackend(config.Names, seed: 3);
-        var v = new Validator(config.Names, new ValidatorOptions
+        var v = new DetectionValidator(config.Names, new ValidatorOptions
         {
             Plots = !string.IsNullOrEmpty(keep), SaveJson = true, SaveDir = dir, CocoAnnotations = Coco128Annotations, Log = output.WriteLine,
         });
@@ -119,7 +121,7 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         using var model = TinyDetectingModel(80);
         using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 160, batch: 2, workers: 0), _ => { });
         var lines = new List<string>();
-        var v = new Validator(config.Names, new ValidatorOptions { SaveDir = dir, SaveJson = true, Log = lines.Add });
+        var v = new DetectionValidator(config.Names, new ValidatorOptions { SaveDir = dir, SaveJson = true, Log = lines.Add });
         int calls = 0;
         var r = v.Run(model, loader, (raw, batch) =>
         {
@@ -149,7 +151,7 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         using var model = TinyDetectingModel(80);
         var lossFn = new Strix.Loss.DetectionLoss(model);
         using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 160, batch: 4, workers: 0), _ => { });
-        var v = new Validator(config.Names, new ValidatorOptions { Plots = false, Log = null });
+        var v = new DetectionValidator(config.Names, new ValidatorOptions { Plots = false, Log = null });
         var r = v.Run(model, loader, (raw, b) =>
         {
             var (loss, items) = lossFn.Compute(raw, b.BatchIdx, b.Cls, b.Bboxes);
@@ -172,7 +174,7 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         DetectionResults Validate(IDetectionBackend backend)
         {
             using var loader = DataLoader.Create(config, "val", DataLoaderOptions.ForValidation(imgsz: 160, batch: 4, workers: 0, rect: false), _ => { });
-            return new Validator(config.Names, new ValidatorOptions { Plots = false, Log = null }).Run(backend, loader).Metrics;
+            return new DetectionValidator(config.Names, new ValidatorOptions { Plots = false, Log = null }).Run(backend, loader).Metrics;
         }
         var torchResult = Validate(new TorchBackend(model, config.Names, 160));
         using var ort = Strix.Export.OnnxRuntimeBackend.Open(onnx);
@@ -183,10 +185,10 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         Assert.InRange(Math.Abs(torchResult.Map - ortResult.Map), 0, 1e-3);
 
         // The CLI takes the .onnx through ONNX Runtime (fixed 160×160 input: rect off, imgsz from the file).
-        int rc = new ValCommand().Run(new CliArgs(new[]
+        int rc = new ValCommand().Run(new[]
         {
             $"model={onnx}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=640", "batch=4", "workers=0", $"project={dir}", "name=val",
-        }));
+        });
         Assert.Equal(0, rc);
         Assert.True(File.Exists(Path.Combine(dir, "val", "PR_curve.png")));
     }
@@ -199,22 +201,22 @@ public class ValidatorTests(Xunit.Abstractions.ITestOutputHelper output) : IDisp
         var weights = Path.Combine(dir, "tiny.safetensors");
         using (var model = TinyDetectingModel(80))
             WeightsFile.Save(model, weights, ModelMetadata.For(model, config.Names, 160));
-        int rc = new ValCommand().Run(new CliArgs(new[]
+        int rc = new ValCommand().Run(new[]
         {
             $"model={weights}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", "batch=4", "workers=0",
             "save_json=true", $"project={dir}", "name=val",
-        }));
+        });
         Assert.Equal(0, rc);
         var run = Path.Combine(dir, "val");
         foreach (var f in new[] { "PR_curve.png", "confusion_matrix.png", "val_batch0_labels.jpg", "val_batch0_pred.jpg", "predictions.json" })
             Assert.True(File.Exists(Path.Combine(run, f)), f);
 
         // A second run goes to val2; a class-count mismatch is refused with a clear message.
-        Assert.Equal(0, new ValCommand().Run(new CliArgs(new[] { $"model={weights}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", "batch=4", "workers=0", "plots=false", $"project={dir}", "name=val" })));
+        Assert.Equal(0, new ValCommand().Run(new[] { $"model={weights}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", "batch=4", "workers=0", "plots=false", $"project={dir}", "name=val" }));
         Assert.True(Directory.Exists(Path.Combine(dir, "val2")));
         var wrong = Path.Combine(dir, "three.safetensors");
         using (var m3 = TinyModels.WithStatistics(3)) WeightsFile.Save(m3, wrong, ModelMetadata.For(m3, new[] { "a", "b", "c" }, 160));
-        var e = Assert.Throws<ArgumentException>(() => new ValCommand().Run(new CliArgs(new[] { $"model={wrong}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", $"project={dir}" })));
+        var e = Assert.Throws<ArgumentException>(() => new ValCommand().Run(new[] { $"model={wrong}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", $"project={dir}" }));
         Assert.Contains("3 classes", e.Message);
     }
 }

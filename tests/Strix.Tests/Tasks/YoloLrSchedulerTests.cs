@@ -1,10 +1,11 @@
+using Strix.Tasks;
 using Strix.Engine.Optim;
 using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
 
-namespace Strix.Tests.Engine;
+namespace Strix.Tests.Tasks;
 
-public class ScheduleTests
+public class YoloLrSchedulerTests
 {
     [Theory]
     [InlineData(0, 1.0)]

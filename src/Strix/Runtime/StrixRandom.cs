@@ -1,19 +1,22 @@
+using System.Globalization;
 using System.Numerics;
+using System.Text.Json.Nodes;
 
-namespace Strix.Data;
+namespace Strix.Runtime;
 
 /// <summary>
-/// A small, fast, reproducible random generator (xoshiro256** seeded through SplitMix64).
-/// Every augmented sample gets its own generator derived from <c>(seed, epoch, index, stream)</c>,
-/// so what a sample looks like never depends on which worker made it, how many workers there are,
-/// or in what order they ran. Its sequence is fixed by this code (not by the .NET runtime version).
+/// Strix's one random generator: small, fast and reproducible (xoshiro256** seeded through SplitMix64),
+/// with a state that can be saved and restored, unlike <see cref="System.Random"/>. Every augmented sample
+/// gets its own generator derived from <c>(seed, epoch, index, stream)</c>, so what a sample looks like never
+/// depends on which worker made it, how many workers there are, or in what order they ran; the
+/// <see cref="RandomStreams"/> name the streams. Its sequence is fixed by this code (not by the .NET runtime version).
 /// </summary>
-public sealed class SampleRandom
+public sealed class StrixRandom
 {
     ulong _s0, _s1, _s2, _s3;
 
     /// <summary>A generator for one sample: mixes all four keys so that neighbouring indices and epochs are unrelated.</summary>
-    public SampleRandom(long seed, long epoch = 0, long index = 0, long stream = 0)
+    public StrixRandom(long seed, long epoch = 0, long index = 0, long stream = 0)
     {
         ulong x = SplitMix((ulong)seed ^ 0x5DEECE66DUL);
         x = SplitMix(x ^ (ulong)epoch * 0x9E3779B97F4A7C15UL);
@@ -111,4 +114,39 @@ public sealed class SampleRandom
         }
         return p;
     }
+
+    /// <summary>Fisher–Yates shuffle in place (the same draws as <see cref="Permutation"/>).</summary>
+    public void Shuffle<T>(IList<T> list)
+    {
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+    }
+
+    /// <summary>The four state words (as strings: JSON numbers cannot hold 64 bits).</summary>
+    public JsonArray GetState() => new(_s0.ToString(CultureInfo.InvariantCulture), _s1.ToString(CultureInfo.InvariantCulture),
+        _s2.ToString(CultureInfo.InvariantCulture), _s3.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Continues from a <see cref="GetState"/>.</summary>
+    public void SetState(JsonArray state)
+    {
+        if (state.Count != 4) throw new InvalidDataException($"a {nameof(StrixRandom)} state has 4 words, not {state.Count}");
+        ulong W(int i) => ulong.Parse((string?)state[i] ?? throw new InvalidDataException("empty state word"), CultureInfo.InvariantCulture);
+        (_s0, _s1, _s2, _s3) = (W(0), W(1), W(2), W(3));
+    }
+}
+
+/// <summary>The stream numbers of <see cref="StrixRandom"/>: independent sequences for the same (seed, epoch, index).</summary>
+public static class RandomStreams
+{
+    /// <summary>A sample's augmentation (mosaic, perspective, HSV, flips, MixUp's blend).</summary>
+    public const long Augment = 0;
+    /// <summary>The MixUp partner's own mosaic.</summary>
+    public const long MixUpPartner = 1;
+    /// <summary>The epoch's visiting order (index −1: one per epoch).</summary>
+    public const long EpochOrder = 7;
+    /// <summary>The built-in shapes dataset's images.</summary>
+    public const long Shapes = 0x5A;
 }

@@ -1,0 +1,35 @@
+using Strix.Export;
+
+namespace Strix.Config;
+
+/// <summary>The arguments of <c>strix export</c>, with Ultralytics' names.</summary>
+public sealed record ExportConfig : ConfigRecord
+{
+    protected override string Command => "export";
+
+    [Arg("model", "a scale such as yolov8n or a .safetensors/.pt/.onnx weights file")] public string? Model { get; init; }
+    [Arg("format", "onnx")] public string Format { get; init; } = "onnx";
+    [Arg("imgsz", "input size, or [height, width] (default: the model's training size)")] public int[]? ImgSz { get; init; }
+    [Arg("dynamic", "symbolic batch, height and width")] public bool Dynamic { get; init; }
+    [Arg("half", "float16 weights, input and output")] public bool Half { get; init; }
+    [Arg("opset", "ONNX opset")] public int Opset { get; init; } = OnnxExportOptions.DefaultOpset;
+    [Arg("batch", "batch size of a static export")] public int Batch { get; init; } = 1;
+    [Arg("nc", "class count of a fresh model")] public int? Nc { get; init; }
+    [Arg("simplify", "accepted for Ultralytics compatibility (batch norms are always folded)")] public bool Simplify { get; init; }
+    [Arg("output", "output file (default: beside the weights, .onnx)")] public string? Output { get; init; }
+
+    public override void Validate()
+    {
+        ArgChecks.Required("model", Model, "a scale such as yolov8n or a .safetensors/.pt/.onnx weights file");
+        if (!Format.Equals("onnx", StringComparison.OrdinalIgnoreCase))
+            throw new NotSupportedException($"format={Format} is not supported; Strix exports format=onnx (run TensorRT, OpenVINO, CoreML … from the ONNX file)");
+        if (ImgSz is { } s)
+        {
+            if (s.Length is not (1 or 2)) throw new ArgumentException($"imgsz takes one size or [height, width], got {s.Length} values");
+            foreach (var v in s) ArgChecks.ImageSize("imgsz", v);
+        }
+        OnnxExporter.ValidateOpset(Opset);
+        ArgChecks.AtLeast("batch", Batch, 1);
+        if (Nc is int nc) ArgChecks.AtLeast("nc", nc, 1);
+    }
+}
