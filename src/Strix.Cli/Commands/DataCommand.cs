@@ -1,5 +1,6 @@
 using Strix.Config;
 using Strix.Data;
+using Strix.Engine;
 using Strix.Plotting;
 
 namespace Strix.Cli.Commands;
@@ -23,8 +24,7 @@ public sealed class DataCommand : ICommand
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         Console.WriteLine($"dataset: {config.YamlFile} ({config.Nc} classes, root {config.Path})");
-        var saveDir = IncrementPath(Path.Combine(project, name), existOk);
-        Directory.CreateDirectory(saveDir);
+        var saveDir = RunDirectory.Create(project, name, existOk, withWeights: false);
 
         var opts = DataLoaderOptions.ForTraining(imgsz, batch, workers, seed, hyp) with { Cache = cache, Fraction = fraction };
         YoloDataset? train = null;
@@ -65,13 +65,5 @@ public sealed class DataCommand : ICommand
             if (scan.ClassCounts[c] > 0) Console.WriteLine($"  {names[c].PadLeft(width)} {scan.ImageCounts[c],8} {scan.ClassCounts[c],10}");
         int missing = scan.ClassCounts.Count(c => c == 0);
         if (missing > 0) Console.WriteLine($"  ({missing} of {names.Length} classes have no instances)");
-    }
-
-    /// <summary>runs/data/check, then check2, check3, … unless exist_ok.</summary>
-    static string IncrementPath(string path, bool existOk)
-    {
-        if (existOk || !Directory.Exists(path)) return path;
-        for (int i = 2; ; i++)
-            if (!Directory.Exists(path + i)) return path + i;
     }
 }

@@ -1,5 +1,6 @@
 using Strix.Config;
 using Strix.Data;
+using Strix.Engine;
 using Strix.Eval;
 using Strix.Export;
 using Strix.Models;
@@ -31,7 +32,7 @@ public sealed class ValCommand : ICommand
         var device = Devices.Parse(c.Device ?? "");
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
-        var saveDir = IncrementPath(Path.Combine(c.Project, c.Name), c.ExistOk);
+        var saveDir = RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
         var options = new ValidatorOptions
         {
@@ -79,14 +80,6 @@ public sealed class ValCommand : ICommand
     {
         if (!singleCls && modelClasses != dataClasses)
             throw new ArgumentException($"model={modelArg} has {modelClasses} classes but data={data} has {dataClasses}; validate on a dataset with the model's classes (or single_cls=true)");
-    }
-
-    /// <summary>runs/detect/val, then val2, val3, … unless exist_ok.</summary>
-    static string IncrementPath(string path, bool existOk)
-    {
-        if (existOk || !Directory.Exists(path)) return path;
-        for (int i = 2; ; i++)
-            if (!Directory.Exists(path + i)) return path + i;
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ public sealed partial class Trainer
         try
         {
             Device = Strategy.ResolveDevice(Options.Device);
-            PrecisionPlugin = PrecisionPlugin.For(Precisions.Parse(Options.Precision));
+            PrecisionPlugin = PrecisionPlugin.For(Options.Precision);
             module.Model.to(Device);
             val = Strategy.ValSource(val); // DDP: this rank's whole batches; the module gathers the statistics
             int nv = val.Count;
@@ -160,7 +160,7 @@ public sealed partial class Trainer
     void Setup<TBatch>(StrixModule<TBatch> module, IBatchSource<TBatch> train, IBatchSource<TBatch>? val)
     {
         Device = Strategy.ResolveDevice(Options.Device);
-        PrecisionPlugin = PrecisionPlugin.For(Precisions.Parse(Options.Precision));
+        PrecisionPlugin = PrecisionPlugin.For(Options.Precision);
         if (Options.Seed is long seed) Seeding.SeedEverything(seed, Options.Deterministic);
         else if (Options.Deterministic) Seeding.SetDeterministic(true);
         if (Options.AccumulateGradBatches < 1) throw new ArgumentException("AccumulateGradBatches must be ≥ 1");

@@ -14,8 +14,8 @@ public sealed record TrainerOptions
     public double? TimeHours { get; init; }
     /// <summary>"cpu", "cuda", "cuda:N" or "N".</summary>
     public string Device { get; init; } = "cpu";
-    /// <summary>"32", "bf16-mixed" or "fp16-mixed".</summary>
-    public string Precision { get; init; } = "32";
+    /// <summary>fp32, bf16-mixed or fp16-mixed (<see cref="Precision.PrecisionPlugin.For"/> makes the plugin).</summary>
+    public Precision.PrecisionMode Precision { get; init; } = Strix.Engine.Precision.PrecisionMode.Fp32;
     /// <summary>Batches whose gradients are summed before each optimizer step (a schedule may override it per iteration).</summary>
     public int AccumulateGradBatches { get; init; } = 1;
     /// <summary>Clip the gradients' total 2-norm to this value (YOLO: 10); null = no clipping.</summary>

@@ -137,7 +137,7 @@ public static class YoloTraining
             TimeHours = args.Time,
             MaxSteps = args.MaxSteps,
             Device = st.IsDistributed ? args.Device ?? "" : device.ToString(), // DDP resolves it per local rank
-            Precision = precision.Name(),
+            Precision = precision,
             GradientClipVal = 10.0,
             Ema = true,
             FastDevRun = fastDevRun,

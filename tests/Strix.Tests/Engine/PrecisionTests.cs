@@ -113,7 +113,7 @@ public class PrecisionTests
     public void Fp16_mixed_training_skips_overflowing_steps_and_backs_off()
     {
         var module = new OverflowModule(overflowAt: 3);
-        var trainer = EngineTest.Trainer(new TrainerOptions { MaxEpochs = 1, Precision = "fp16-mixed" });
+        var trainer = EngineTest.Trainer(new TrainerOptions { MaxEpochs = 1, Precision = PrecisionMode.Fp16Mixed });
         var r = trainer.Fit(module, new PointData(96, 16), null); // 6 batches
         Assert.NotNull(trainer.Scaler);
         Assert.Equal(1, trainer.Scaler!.SkippedSteps);

@@ -171,7 +171,6 @@ public class DetectionLossTests(ITestOutputHelper output)
             last = loss.item<float>();
         }
         output.WriteLine($"tiny model, 30 Adam steps: loss {first:F3} -> {last:F3}");
-        Assert.True(float.IsFinite(last));
         Assert.True(last < 0.5f * first, $"loss went from {first} to {last}");
     }
 }
