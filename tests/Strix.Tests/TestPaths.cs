@@ -6,10 +6,42 @@ public static class TestPaths
     /// <summary>The repository root (the folder holding Strix.slnx).</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary><c>../shared/assets</c> next to the checkout (coco8, coco128, sample photos).</summary>
-    public static string Assets { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "assets"));
+    /// <summary>
+    /// <c>../shared/assets</c> next to the checkout (coco8, coco128 with its COCO json, sample photos): real data
+    /// CI has and a user's clone may not. Tests never use it directly: <see cref="Asset"/> reads through a mirror.
+    /// </summary>
+    public static string SharedAssets { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "assets"));
 
-    public static string Asset(params string[] parts) => Path.Combine(new[] { Assets }.Concat(parts).ToArray());
+    /// <summary>Where to get the shared data, for skip messages.</summary>
+    public const string SharedAssetsHint =
+        "put Ultralytics' coco8 and coco128 datasets (with coco128's COCO annotations json) and the sample photos bus.jpg and zidane.jpg " +
+        "in ../shared/assets beside the checkout, laid out as its README says; CI provides them";
+
+    /// <summary>
+    /// A path under the shared assets, read through a mirror of them in the temp folder (real folders, files linked to
+    /// the shared ones), so what a test writes beside the data (label caches) lands in the mirror and nothing is ever
+    /// written into ../shared. Missing data skips the test, saying where to get it (under CI it fails instead).
+    /// </summary>
+    public static string Asset(params string[] parts)
+    {
+        var shared = Path.Combine(new[] { SharedAssets }.Concat(parts).ToArray());
+        Requires.Available(File.Exists(shared) || Directory.Exists(shared), $"the shared test data {shared} is missing: {SharedAssetsHint}");
+        return Path.Combine(new[] { Mirror.Value }.Concat(parts).ToArray());
+    }
+
+    static readonly Lazy<string> Mirror = new(() =>
+    {
+        var root = NewTempDir("strix-assets");
+        foreach (var dir in Directory.EnumerateDirectories(SharedAssets, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(root, Path.GetRelativePath(SharedAssets, dir)));
+        foreach (var file in Directory.EnumerateFiles(SharedAssets, "*", SearchOption.AllDirectories))
+        {
+            var link = Path.Combine(root, Path.GetRelativePath(SharedAssets, file));
+            try { File.CreateSymbolicLink(link, file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { File.Copy(file, link); } // no symlink rights (Windows)
+        }
+        return root;
+    });
 
     /// <summary>Test fixtures committed under tests/Strix.Tests/Fixtures.</summary>
     public static string Fixture(params string[] parts) =>

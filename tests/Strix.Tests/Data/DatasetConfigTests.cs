@@ -19,7 +19,7 @@ public class DatasetConfigTests
         return d;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Coco128ResolvesPathBesideTheYaml()
     {
         var cfg = DatasetConfig.Load(TestPaths.Asset("coco128.yaml"), workingDirectory: Path.GetTempPath());
@@ -33,7 +33,7 @@ public class DatasetConfigTests
         Assert.All(cfg.Train, f => Assert.True(File.Exists(f)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void RelativePathFallsBackToWorkingDirectory()
     {
         var root = TestPaths.NewTempDir();
@@ -51,7 +51,7 @@ public class DatasetConfigTests
         Assert.Equal(3, DatasetConfig.Load(yaml, cwd).Train.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void NamesAsListOrMapAndNcIsChecked()
     {
         var root = TestPaths.NewTempDir();
@@ -68,7 +68,7 @@ public class DatasetConfigTests
         Assert.Contains("index 1 is missing", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void YamlWithoutNamesNamesTheKey()
     {
         var root = TestPaths.NewTempDir();
@@ -79,7 +79,7 @@ public class DatasetConfigTests
         Assert.Contains(yaml, e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void MissingKeyOrImageFolderNamesKeyAndPathTried()
     {
         var root = TestPaths.NewTempDir();
@@ -101,7 +101,7 @@ public class DatasetConfigTests
         Assert.Contains("'val' has no images", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void SplitsMayBeFolderListsAndTxtFiles()
     {
         var root = TestPaths.NewTempDir();

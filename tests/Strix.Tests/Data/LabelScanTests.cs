@@ -4,7 +4,7 @@ namespace Strix.Tests.Data;
 
 public class LabelScanTests
 {
-    [Fact]
+    [SkippableFact]
     public void Coco128SummaryMatchesUltralytics()
     {
         var cfg = DatasetConfig.Load(TestPaths.Asset("coco128.yaml"));
@@ -18,11 +18,12 @@ public class LabelScanTests
         Assert.Equal(254, scan.ClassCounts[0]); // person
         Assert.Equal(2, scan.OrphanLabelFiles);  // two label files without an image
         Assert.StartsWith("train: 126 images with labels, 2 backgrounds, 0 corrupt, 929 instances", scan.Summary);
-        // The shared assets are read-only: no cache may appear there, whatever user runs the tests.
-        Assert.False(File.Exists(LabelCache.PathFor(cfg.Train)));
+        // Tests read the shared data through a mirror: the cache lands there, never in ../shared, whoever runs the tests.
+        var shared = Path.Combine(TestPaths.SharedAssets, Path.GetRelativePath(Path.GetDirectoryName(TestPaths.Asset("coco128.yaml"))!, cfg.Train[0]));
+        Assert.False(File.Exists(LabelCache.PathFor(new[] { shared })), $"a label cache appeared in {TestPaths.SharedAssets}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void EveryBadFileGivesOneWarningAndNothingCrashes()
     {
         var root = TestPaths.NewTempDir();
@@ -51,7 +52,7 @@ public class LabelScanTests
         Assert.Equal(7, warnings.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void MissingLabelFolderMeansBackgroundsAndAWarning()
     {
         var root = TestPaths.NewTempDir();
@@ -64,7 +65,7 @@ public class LabelScanTests
         Assert.Contains(warnings, w => w.Contains("no labels found") && w.Contains(Path.Combine(root, "labels", "train")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void AllCorruptIsAnError()
     {
         var root = TestPaths.NewTempDir();

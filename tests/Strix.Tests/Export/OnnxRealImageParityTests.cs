@@ -17,7 +17,7 @@ public class OnnxRealImageParityTests
         Directory.GetFiles(TestPaths.Asset("coco8", "images", "val"), "*.jpg").Order()
             .Concat(new[] { TestPaths.Asset("samples", "bus.jpg"), TestPaths.Asset("samples", "zidane.jpg") });
 
-    [Fact]
+    [SkippableFact]
     public void Yolov8nExportMatchesTorchSharpOnRealImages()
     {
         var dir = TestPaths.NewTempDir("strix-onnx-real");

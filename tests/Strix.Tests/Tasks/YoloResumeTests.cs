@@ -62,7 +62,7 @@ public class YoloResumeTests
         return c.Tensors.Where(kv => kv.Key != "train/rng/torch").ToDictionary(kv => kv.Key, kv => kv.Value.clone());
     }
 
-    [Fact]
+    [SkippableFact]
     public void InterruptedAndResumedRunEndsBitIdenticalToAStraightRun()
     {
         var dir = TestPaths.NewTempDir();
@@ -119,7 +119,7 @@ public class YoloResumeTests
     /// weights even when the global RNG starts elsewhere (as in two processes), because the seed is set
     /// before the model is initialised.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void TwoFreshRunsWithTheSameSeedEndBitIdentical()
     {
         var dir = TestPaths.NewTempDir();

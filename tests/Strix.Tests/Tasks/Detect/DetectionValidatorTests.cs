@@ -62,7 +62,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
     static DatasetConfig Coco128 => DatasetConfig.Load(TestPaths.Asset("coco128.yaml"));
     static string Coco128Annotations => TestPaths.Asset("coco128", "annotations", "instances_coco128_train2017.json");
 
-    [Fact]
+    [SkippableFact]
     public void PredictionsJsonFromCoco128RoundTripsToTheSameMetrics()
     {
         var config = Coco128;
@@ -113,7 +113,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
         return m;
     }
 
-    [Fact]
+    [SkippableFact]
     public void ModelInMemoryWritesEveryFileAndLosses()
     {
         var config = DatasetConfig.Load(TestPaths.Asset("coco8.yaml"));
@@ -143,7 +143,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.False(model.training); // Run leaves an eval-mode model in eval mode
     }
 
-    [Fact]
+    [SkippableFact]
     public void ValidationLossesFromTheDetectionLoss()
     {
         // How a trainer plugs its loss in: items (box, cls, dfl) of DetectionLoss on the raw head maps.
@@ -182,7 +182,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(r.Losses["val/box_loss"], r.ToDictionary()["val/box_loss"]);
     }
 
-    [Fact]
+    [SkippableFact]
     public void OnnxRuntimeValidationAgreesWithTorchSharp()
     {
         var config = DatasetConfig.Load(TestPaths.Asset("coco8.yaml"));
@@ -212,7 +212,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(File.Exists(Path.Combine(dir, "val", "PR_curve.png")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void ValCommandRunsOnAWeightsFile()
     {
         var dir = _tmp.NewDir("strix-valcli");
