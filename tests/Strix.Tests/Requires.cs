@@ -27,7 +27,7 @@ public static class Requires
     public static void Available(bool condition, string missing)
     {
         if (condition) return;
-        if (InCi) throw new Xunit.Sdk.XunitException($"CI must provide {missing}");
+        if (InCi) throw new Xunit.Sdk.XunitException($"missing under CI (CI=true), where every test must run: {missing}");
         throw new SkipException(missing);
     }
 }
