@@ -34,5 +34,6 @@ try
 catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
 {
     Console.Error.WriteLine($"strix {command.Name}: {e.Message}");
+    if (Environment.GetEnvironmentVariable("STRIX_TRACE") == "1") Console.Error.WriteLine(e);
     return 2;
 }

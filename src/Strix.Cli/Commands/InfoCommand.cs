@@ -16,6 +16,7 @@ public sealed class InfoCommand : ICommand
 
         using var loaded = ModelLoader.Load(modelArg, nc, Console.WriteLine);
         var model = loaded.Model;
+        imgsz = ArgChecks.RoundToStride(imgsz, model.MaxStride, Console.WriteLine); // the model needs a multiple of its stride
         Console.WriteLine(ModelSummary.Table(model));
         if (fuse) model.Fuse();
         double gflops = ModelProfiler.GFlops(model, imgsz, imgsz);

@@ -34,18 +34,23 @@ public static class ConfusionMatrixPlot
                 if (v > max) max = v;
             }
 
+        // A background-only split with no detections leaves every cell empty (NaN), and ScottPlot cannot take the
+        // range of no numbers: one empty-looking 0 (white at the bottom of the scale, no label) keeps the picture valid.
+        bool allEmpty = cells.Cast<double>().All(double.IsNaN);
+        if (allEmpty) cells[s - 1, s - 1] = 0;
+
         using var plt = PlotStyle.NewPlot();
         var hm = plt.Add.Heatmap(cells); // row 0 at the top
+        hm.ManualRange = new ScottPlot.Range(0, normalize ? 1 : Math.Max(1, max));
         hm.Colormap = new ScottPlot.Colormaps.Blues().Reversed();
         hm.NaNCellColor = Colors.White;
-        hm.ManualRange = new ScottPlot.Range(0, normalize ? 1 : Math.Max(1, max));
         var bar = plt.Add.ColorBar(hm);
 
         if (nc < 30)
             for (int i = 0; i < s; i++)
                 for (int j = 0; j < s; j++)
                 {
-                    if (double.IsNaN(cells[i, j])) continue;
+                    if (double.IsNaN(cells[i, j]) || allEmpty) continue;
                     var text = cells[i, j].ToString(normalize ? "0.00" : "0", CultureInfo.InvariantCulture);
                     var t = plt.Add.Text(text, j, s - 1 - i);
                     t.LabelAlignment = Alignment.MiddleCenter;

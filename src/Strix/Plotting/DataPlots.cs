@@ -1,3 +1,4 @@
+using Strix.Runtime;
 using SkiaSharp;
 using static TorchSharp.torch;
 using Strix.Data;
@@ -54,7 +55,7 @@ public static class DataPlots
         int cw = (int)(w * scale), ch = (int)(h * scale);
         byte[] bytes;
         using (NewDisposeScope()) bytes = batch.Images.contiguous().bytes.ToArray();
-        float[] idx = batch.BatchIdx.data<float>().ToArray(), cls = batch.Cls.data<float>().ToArray(), boxes = batch.Bboxes.data<float>().ToArray();
+        float[] idx = TensorArrays.Floats(batch.BatchIdx), cls = TensorArrays.Floats(batch.Cls), boxes = TensorArrays.Floats(batch.Bboxes);
 
         using var grid = new SKBitmap(new SKImageInfo(cols * cw, rows * ch, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(grid);

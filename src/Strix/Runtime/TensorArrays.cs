@@ -10,14 +10,17 @@ namespace Strix.Runtime;
 /// </summary>
 public static class TensorArrays
 {
+    /// <remarks>An empty tensor gives an empty array (TorchSharp's accessor throws on one: a batch of background images has no boxes).</remarks>
     public static float[] Floats(Tensor t)
     {
+        if (t.numel() == 0) return Array.Empty<float>();
         using var scope = NewDisposeScope();
         return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
 
     public static int[] Ints(Tensor t)
     {
+        if (t.numel() == 0) return Array.Empty<int>();
         using var scope = NewDisposeScope();
         return t.detach().to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
     }

@@ -4,6 +4,7 @@ using Strix.Data;
 
 namespace Strix.Tests.Data;
 
+[Collection("Console output")] // these tests redirect Console.Out: not in parallel with each other
 public class DataCommandTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Strix.Tests.Export;
 
+[Collection("Console output")] // these tests redirect Console.Out: not in parallel with each other
 public class ExportCommandTests : IDisposable
 {
     readonly string _dir = TestPaths.NewTempDir("strix-export-cli");

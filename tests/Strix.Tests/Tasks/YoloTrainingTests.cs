@@ -158,3 +158,36 @@ public class YoloOptimizerTests
         Assert.Equal(decay, d, 12);
     }
 }
+
+/// <summary>Industrial datasets are mostly background (good parts): training on them warns and carries on, as Ultralytics does.</summary>
+public class BackgroundImageTrainingTests
+{
+    static TrainConfig Args(string yaml, string dir) => ConfigRecords.Parse<TrainConfig>(new Dictionary<string, string>
+    {
+        ["data"] = yaml, ["model"] = "yolov8n", ["epochs"] = "1", ["imgsz"] = "64", ["batch"] = "2", ["workers"] = "0",
+        ["project"] = Path.Combine(dir, "runs"), ["name"] = "train", ["plots"] = "true",
+    });
+
+    [Theory]
+    [InlineData(1)] // one labelled image among background ones (the train batch plots hold empty images)
+    [InlineData(0)] // nothing labelled at all: validation has no instances, the confusion matrix is empty
+    public void Mostly_or_only_background_images_train_validate_and_plot(int labelled)
+    {
+        var dir = TestPaths.NewTempDir();
+        var images = Enumerable.Range(0, 6).Select(i => new Strix.Tests.Data.DataFixtures.Img($"good{i}.png", 64, 64,
+            i < labelled ? "0 0.5 0.5 0.3 0.3\n" : null)).ToList();
+        var yaml = Strix.Tests.Data.DataFixtures.Make(dir, images, nc: 2);
+        var log = new StringWriter();
+        var r = YoloTraining.Run(Args(yaml, dir), log);
+        Assert.Equal(1, r.Fit.EpochsCompleted);
+        Assert.NotNull(r.BestPath);
+        Assert.Equal(0.0, r.FinalMetrics["metrics/mAP50-95(B)"]);
+        foreach (var f in new[] { "train_batch0.jpg", "labels.jpg", "confusion_matrix.png", "confusion_matrix_normalized.png", "PR_curve.png", "val_batch0_labels.jpg" })
+            Assert.True(File.Exists(Path.Combine(r.RunDir, f)), $"{f} missing");
+        if (labelled == 0)
+        {
+            Assert.Contains("no labels found", log.ToString());
+            Assert.Contains("no labels found in the validation set", log.ToString());
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Strix.Cli;
+using Strix.Cli.Commands;
+using Strix.Tests.Distributed;
+
+namespace Strix.Tests.Cli;
+
+/// <summary>Every command checks its arguments the same way, before any work: the message names the argument and the bad value.</summary>
+[Collection("Console output")] // these tests redirect Console.Out: not in parallel with each other
+public class CommandArgumentTests
+{
+    static ICommand Command(string name) => name switch
+    {
+        "train" => new TrainCommand(), "val" => new ValCommand(), "predict" => new PredictCommand(),
+        "export" => new ExportCommand(), "info" => new InfoCommand(), "data" => new DataCommand(),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [InlineData("info imgsz=0", "imgsz=0 must be between 32 and 16384")]
+    [InlineData("info imgsz=65536", "imgsz=65536 must be between 32 and 16384")]
+    [InlineData("info nc=0", "nc=0 must be ≥ 1")]
+    [InlineData("predict source=x.jpg imgsz=0", "imgsz=0 must be between")]
+    [InlineData("predict source=x.jpg conf=2", "conf=2 must be in [0, 1]")]
+    [InlineData("predict source=x.jpg conf=-1", "conf=-1 must be in [0, 1]")]
+    [InlineData("predict source=x.jpg iou=5", "iou=5 must be in (0, 1]")]
+    [InlineData("predict source=x.jpg max_det=-1", "max_det=-1 must be ≥ 1")]
+    [InlineData("predict source=x.jpg classes=[0,-2]", "class ids are ≥ 0")]
+    [InlineData("predict conf=0.5", "missing argument 'source=…'")]
+    [InlineData("val model=a.safetensors data=b.yaml conf=2", "conf=2 must be in [0, 1]")]
+    [InlineData("val model=a.safetensors data=b.yaml batch=0", "batch=0 must be ≥ 1")]
+    [InlineData("val data=b.yaml", "missing argument 'model=…'")]
+    [InlineData("train epochs=0", "epochs=0 must be ≥ 1")]
+    [InlineData("train imgsz=33", "imgsz=33 must be a multiple of 32")]
+    [InlineData("train lr0=-1", "lr0=-1 must be > 0")]
+    [InlineData("train mosaic=2", "mosaic=2 must be a probability")]
+    [InlineData("train epochs=ten", "epochs=ten is not an integer")]
+    [InlineData("train data=shapes epoch=3", "'epoch' is not a valid train argument (did you mean 'epochs'?)")]
+    [InlineData("export model=yolov8n imgsz=0", "imgsz=0 must be between")]
+    [InlineData("export model=yolov8n opset=99", "opset=99 is not supported")]
+    [InlineData("data check data=x.yaml imgsz=10", "imgsz=10 must be between")]
+    public void Bad_arguments_are_refused_naming_the_argument(string line, string message)
+    {
+        var words = line.Split(' ');
+        var e = Assert.Throws<ArgumentException>(() => Command(words[0]).Run(words.Skip(1).ToList()));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Info_rounds_an_image_size_to_the_stride_instead_of_failing_in_native_code()
+    {
+        var output = new StringWriter();
+        var old = Console.Out;
+        int rc;
+        try { Console.SetOut(output); rc = new InfoCommand().Run(new[] { "model=yolov8n", "imgsz=33" }); }
+        finally { Console.SetOut(old); }
+        Assert.Equal(0, rc);
+        Assert.Contains("imgsz=33 must be a multiple of max stride 32, updating to 64", output.ToString());
+    }
+
+    /// <summary>The strix process turns a refused argument into one line on stderr and exit code 2, without a stack trace.</summary>
+    [Fact]
+    public void The_process_exits_2_with_one_line()
+    {
+        var r = MpiRun.RunSingle(MpiRun.CliDll(), TimeSpan.FromMinutes(1), "predict", "source=x.jpg", "conf=2");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("strix predict: conf=2 must be in [0, 1]", r.StdErr.Trim());
+        Assert.DoesNotContain("   at ", r.StdOut + r.StdErr);
+    }
+}
