@@ -31,7 +31,7 @@ try
 {
     return command.Run(args.Skip(1).ToList());
 }
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
+catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
 {
     Console.Error.WriteLine($"strix {command.Name}: {e.Message}");
     if (Environment.GetEnvironmentVariable("STRIX_TRACE") == "1") Console.Error.WriteLine(e);

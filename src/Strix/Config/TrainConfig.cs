@@ -86,9 +86,12 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     /// <summary>The defaults (what <c>strix train</c> uses for every argument not given).</summary>
     public static TrainConfig Defaults { get; } = new();
 
-    /// <summary>Arguments a resumed run may change; everything else comes from the checkpoint.</summary>
+    /// <summary>
+    /// Arguments a resumed run may change; everything else comes from the checkpoint. <c>data</c> is among them so a
+    /// run whose dataset moved can continue from the new place (the same data, or the run is no longer exact).
+    /// </summary>
     public static readonly IReadOnlyList<string> ResumeOverridable =
-        new[] { "epochs", "time", "patience", "device", "workers", "plots", "save_period", "val", "precision", "max_steps", "verbose" };
+        new[] { "epochs", "time", "patience", "device", "workers", "plots", "save_period", "val", "precision", "max_steps", "verbose", "data", "cache" };
 
     /// <summary>The checkpoint to resume from: <c>resume=path</c>, or bare <c>resume</c> with <c>model=</c> the checkpoint; null when not resuming.</summary>
     public string? ResumePath => Resume.ToLowerInvariant() switch

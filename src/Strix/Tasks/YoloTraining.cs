@@ -211,8 +211,13 @@ public static class YoloTraining
     static TrainConfig ArgumentsForResume(string path, TrainConfig given, TextWriter output)
     {
         var meta = Safetensors.ReadMetadata(path);
-        if (!meta.TryGetValue("args", out var json) || JsonNode.Parse(json) is not JsonObject saved)
+        if (!meta.TryGetValue("args", out var json))
             throw new InvalidDataException($"{path}: not a Strix training checkpoint (no training arguments); resume from weights/last.safetensors");
+        JsonObject saved;
+        try { saved = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{path}: its training arguments are not a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: its training arguments are damaged ({e.Message})", e); }
+        if (saved.Any(kv => kv.Value is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String))
+            throw new InvalidDataException($"{path}: its training arguments are damaged (every value must be text)");
         var known = ConfigRecord.Arguments(typeof(TrainConfig)).Select(a => a.Name).ToHashSet();
         var args = TrainConfig.Defaults.With(saved.Where(kv => known.Contains(kv.Key))
             .Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));

@@ -67,3 +67,40 @@ public class CommandArgumentTests
         Assert.DoesNotContain("   at ", r.StdOut + r.StdErr);
     }
 }
+
+/// <summary>Folders that cannot be written and damaged checkpoints end a command with one line and exit 2, never a crash.</summary>
+public class CommandFailureTests
+{
+    [Fact]
+    public void An_unwritable_output_folder_is_one_line_naming_it()
+    {
+        var dir = TestPaths.NewTempDir();
+        var blocker = Path.Combine(dir, "blocker"); // a file where a folder should be: no user can write under it
+        File.WriteAllText(blocker, "");
+        var limit = TimeSpan.FromMinutes(2);
+        var export = MpiRun.RunSingle(MpiRun.CliDll(), limit, "export", "model=yolov8n", $"output={Path.Combine(blocker, "x.onnx")}");
+        Assert.Equal(2, export.ExitCode);
+        Assert.StartsWith("strix export: ", export.StdErr.Trim());
+        Assert.Contains(blocker, export.StdErr);
+        Assert.DoesNotContain("   at ", export.StdOut + export.StdErr);
+        var predict = MpiRun.RunSingle(MpiRun.CliDll(), limit, "predict", "model=yolov8n", $"source={blocker}", $"project={Path.Combine(blocker, "runs")}");
+        Assert.Equal(2, predict.ExitCode);
+        Assert.DoesNotContain("   at ", predict.StdOut + predict.StdErr);
+        Assert.Equal(new[] { blocker }, Directory.GetFileSystemEntries(dir)); // nothing left behind (no temp files)
+    }
+
+    [Fact]
+    public void A_checkpoint_with_damaged_arguments_cannot_be_resumed_and_says_why()
+    {
+        var dir = TestPaths.NewTempDir();
+        var path = Path.Combine(dir, "last.safetensors");
+        using (var m = new Strix.Models.DetectionModel(TinyModelsScale, 2))
+            Strix.IO.Safetensors.Save(path, m.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value), new Dictionary<string, string> { ["args"] = "{\"epochs\": [1, 2" });
+        var e = Assert.Throws<InvalidDataException>(() => Strix.Tasks.YoloTraining.Run(
+            Strix.Config.ConfigRecords.Parse<Strix.Config.TrainConfig>(new[] { $"resume={path}" }), TextWriter.Null));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("training arguments are damaged", e.Message);
+    }
+
+    static readonly Strix.Models.YoloScale TinyModelsScale = new("t", 0.33, 0.0625, 256);
+}

@@ -191,3 +191,30 @@ public class BackgroundImageTrainingTests
         }
     }
 }
+
+public class ResumeWithMovedDataTests
+{
+    /// <summary>A run whose dataset moved resumes when <c>data=</c> names the new place; without it the message names the missing file.</summary>
+    [Fact]
+    public void A_moved_dataset_is_named_anew_on_resume()
+    {
+        var dir = TestPaths.NewTempDir();
+        var images = Enumerable.Range(0, 4).Select(i => new Strix.Tests.Data.DataFixtures.Img($"p{i}.png", 64, 64, "0 0.5 0.5 0.3 0.3\n")).ToList();
+        var yaml = Strix.Tests.Data.DataFixtures.Make(Path.Combine(dir, "old"), images, nc: 2);
+        var first = YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(new Dictionary<string, string>
+        {
+            ["data"] = yaml, ["model"] = "yolov8n", ["epochs"] = "1", ["imgsz"] = "64", ["batch"] = "2", ["workers"] = "0",
+            ["plots"] = "false", ["project"] = Path.Combine(dir, "runs"), ["name"] = "train",
+        }), TextWriter.Null);
+        Directory.Move(Path.Combine(dir, "old"), Path.Combine(dir, "new"));
+
+        var lost = Assert.ThrowsAny<IOException>(() => YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(new[] { $"resume={first.LastPath}", "epochs=2" }), TextWriter.Null));
+        Assert.Contains(yaml, lost.Message);
+        var resumed = YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(new[]
+        {
+            $"resume={first.LastPath}", "epochs=2", $"data={Path.Combine(dir, "new", "data.yaml")}",
+        }), TextWriter.Null);
+        Assert.Equal(2, resumed.Fit.EpochsCompleted);
+        Assert.Equal(first.RunDir, resumed.RunDir);
+    }
+}
