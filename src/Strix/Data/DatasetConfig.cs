@@ -41,6 +41,8 @@ public sealed class DatasetConfig
     public IReadOnlyList<string> Val { get; }
     /// <summary>Absolute image paths of the test split, or null when the yaml has no <c>test</c>.</summary>
     public IReadOnlyList<string>? Test { get; }
+    /// <summary>What loading skipped and why (image files in formats Strix cannot decode); <see cref="Resolve"/> prints them.</summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = Array.Empty<string>();
 
     /// <summary>The image list of a split by name (<c>train</c>, <c>val</c>, <c>test</c>).</summary>
     public IReadOnlyList<string> Split(string split) => split.ToLowerInvariant() switch
@@ -59,9 +61,9 @@ public sealed class DatasetConfig
     public static DatasetConfig Resolve(string data, Action<string>? log = null)
     {
         if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("data: no dataset given (data=path/to/data.yaml or data=shapes)");
-        if (!File.Exists(data) && ShapesDataset.IsBuiltInName(data))
-            return Load(ShapesDataset.Ensure(log: log));
-        return Load(data);
+        var config = !File.Exists(data) && ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(log: log)) : Load(data);
+        foreach (var w in config.Warnings) log?.Invoke($"WARNING ⚠️ {w}");
+        return config;
     }
 
     /// <summary>Reads and validates a data.yaml file; lists the images of every split.</summary>
@@ -87,6 +89,10 @@ public sealed class DatasetConfig
         {
             throw new InvalidDataException($"{full} line {e.Start.Line}: invalid YAML: {e.Message}", e);
         }
+        catch (InvalidOperationException e) // YamlDotNet's scanner fails this way on some unterminated [ … or { … (no position)
+        {
+            throw new InvalidDataException($"{full}: invalid YAML (an unterminated [ … ] or {{ … }}?): {e.Message}", e);
+        }
 
         var yamlDir = System.IO.Path.GetDirectoryName(full)!;
         string root = ResolveRoot(full, yamlDir, map, workingDirectory);
@@ -96,10 +102,11 @@ public sealed class DatasetConfig
         var valSources = ResolveSplit(full, root, map, "val", required: true)!;
         var testSources = ResolveSplit(full, root, map, "test", required: false);
 
-        var train = ListImages(full, "train", trainSources);
-        var val = ListImages(full, "val", valSources);
-        var test = testSources is null ? null : ListImages(full, "test", testSources);
-        return new DatasetConfig(full, root, names, trainSources, valSources, testSources, train, val, test);
+        var warnings = new List<string>();
+        var train = ListImages(full, "train", trainSources, warnings);
+        var val = ListImages(full, "val", valSources, warnings);
+        var test = testSources is null ? null : ListImages(full, "test", testSources, warnings);
+        return new DatasetConfig(full, root, names, trainSources, valSources, testSources, train, val, test) { Warnings = warnings.Distinct().ToList() };
     }
 
     static YamlNode? Get(YamlMappingNode map, string key)
@@ -213,14 +220,20 @@ public sealed class DatasetConfig
     }
 
     /// <summary>Lists images under folders (recursively) and in .txt lists; sorted, de-duplicated.</summary>
-    internal static IReadOnlyList<string> ListImages(string yaml, string key, IReadOnlyList<string> sources)
+    internal static IReadOnlyList<string> ListImages(string yaml, string key, IReadOnlyList<string> sources, List<string>? warnings = null)
     {
         var files = new List<string>();
+        int undecodable = 0;
+        string? example = null;
         foreach (var src in sources)
         {
             if (Directory.Exists(src))
             {
-                files.AddRange(Directory.EnumerateFiles(src, "*", SearchOption.AllDirectories).Where(ImageIO.IsImageFile));
+                foreach (var f in Directory.EnumerateFiles(src, "*", SearchOption.AllDirectories))
+                {
+                    if (ImageIO.IsImageFile(f)) files.Add(f);
+                    else if (ImageIO.IsUndecodableImageFile(f)) { undecodable++; example ??= f; }
+                }
             }
             else if (src.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
             {
@@ -242,7 +255,10 @@ public sealed class DatasetConfig
         }
         var list = files.Select(System.IO.Path.GetFullPath).Distinct().OrderBy(f => f, StringComparer.Ordinal).ToList();
         if (list.Count == 0)
-            throw new InvalidDataException($"{yaml}: '{key}' has no images (looked in {string.Join(", ", sources)}; extensions {string.Join(", ", ImageIO.ImageExtensions)})");
+            throw new InvalidDataException($"{yaml}: '{key}' has no images (looked in {string.Join(", ", sources)}; extensions {string.Join(", ", ImageIO.ImageExtensions)})"
+                + (undecodable > 0 ? $"; {undecodable} image(s) in formats Strix cannot decode, e.g. {example}: convert them to PNG or JPEG" : ""));
+        if (undecodable > 0)
+            warnings?.Add($"{key}: skipping {undecodable} image(s) in formats Strix cannot decode ({string.Join(", ", ImageIO.UndecodableImageExtensions)}), e.g. {example}: convert them to PNG or JPEG");
         return list;
     }
 

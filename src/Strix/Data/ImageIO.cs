@@ -15,6 +15,12 @@ public static class ImageIO
     public static bool IsImageFile(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>Image formats Ultralytics lists that this build cannot decode: named when skipped, never ignored silently.</summary>
+    public static readonly string[] UndecodableImageExtensions = { ".tif", ".tiff", ".dng", ".mpo", ".pfm", ".heic" };
+
+    public static bool IsUndecodableImageFile(string path) =>
+        UndecodableImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
     /// <summary>Decodes an image file into RGB, EXIF orientation applied.</summary>
     /// <exception cref="InvalidDataException">The file is missing, empty, not an image, or truncated; the message names it.</exception>
     public static RgbImage Load(string path)
@@ -31,6 +37,7 @@ public static class ImageIO
         if (bytes.Length == 0) throw new InvalidDataException("empty file");
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("not a decodable image");
+        CheckSize(codec.Info.Width, codec.Info.Height);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bmp = new SKBitmap(info);
         var result = codec.GetPixels(info, bmp.GetPixels());
@@ -40,11 +47,27 @@ public static class ImageIO
         return ApplyOrientation(img, codec.EncodedOrigin);
     }
 
+    /// <summary>
+    /// The largest image decoded: 16384 pixels a side and 178,956,970 pixels in all (Pillow's decompression-bomb
+    /// limit). A small file can claim a huge canvas; past these the image is refused before any pixel buffer exists.
+    /// </summary>
+    public const int MaxSide = 16384;
+    public const long MaxPixels = 178_956_970;
+
+    internal static void CheckSize(int w, int h)
+    {
+        if (w <= 0 || h <= 0) throw new InvalidDataException($"image size {w}x{h} is not positive");
+        if (w > MaxSide || h > MaxSide || (long)w * h > MaxPixels)
+            throw new InvalidDataException($"image size {w}x{h} exceeds the limit ({MaxSide} pixels a side, {MaxPixels:N0} in all): a decompression bomb or a scan too large to train on");
+    }
+
     /// <summary>Reads only the header: size after EXIF orientation, without decoding pixels.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
         using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not a decodable image");
         var (w, h) = (codec.Info.Width, codec.Info.Height);
+        try { CheckSize(w, h); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
         return SwapsAxes(codec.EncodedOrigin) ? (h, w) : (w, h);
     }
 

@@ -157,6 +157,7 @@ public static class LabelChecker
         if (codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom)
             (w, h) = (h, w);
         if (w < MinImageSize || h < MinImageSize) throw new InvalidDataException($"image size {w}x{h} is below {MinImageSize} pixels");
+        ImageIO.CheckSize(w, h); // before the full-size PNG decode below allocates what the header claims
 
         var scaled = format == SKEncodedImageFormat.Jpeg ? codec.GetScaledDimensions(0.125f) : codec.Info.Size;
         var info = new SKImageInfo(scaled.Width, scaled.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
