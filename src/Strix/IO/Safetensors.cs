@@ -75,39 +75,63 @@ public static class Safetensors
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: weights file not found", path);
         using var fs = File.OpenRead(path);
         try { return Read(fs, path); }
-        catch (Exception e) when (e is JsonException or EndOfStreamException or FormatException or KeyNotFoundException or OverflowException)
+        catch (Exception e) when (IsMalformed(e))
         {
             throw new InvalidDataException($"{path}: not a valid safetensors file ({e.Message})", e);
         }
     }
 
+    /// <summary>What reading a damaged header can throw besides our own <see cref="InvalidDataException"/>.</summary>
+    static bool IsMalformed(Exception e) =>
+        e is JsonException or EndOfStreamException or FormatException or KeyNotFoundException or OverflowException or InvalidOperationException;
+
     /// <summary>Reads only the metadata map (cheap: the tensors are not loaded).</summary>
     public static Dictionary<string, string> ReadMetadata(string path)
     {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: weights file not found", path);
         using var fs = File.OpenRead(path);
-        var (header, _) = ReadHeader(fs, path);
-        return ParseMetadata(header);
+        try
+        {
+            var (header, _) = ReadHeader(fs, path);
+            return ParseMetadata(header, path);
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            throw new InvalidDataException($"{path}: not a valid safetensors file ({e.Message})", e);
+        }
     }
 
     static Contents Read(Stream s, string path)
     {
         var (root, dataStart) = ReadHeader(s, path);
         long dataLength = s.Length - dataStart;
-        var metadata = ParseMetadata(root);
+        var metadata = ParseMetadata(root, path);
         var entries = new List<(string Name, ScalarType DType, long[] Shape, long Begin, long End)>();
         foreach (var prop in root.EnumerateObject())
         {
             if (prop.Name == "__metadata__") continue;
-            var dtype = ParseDType(prop.Value.GetProperty("dtype").GetString()!, path);
-            var shape = prop.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-            var offs = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            var v = prop.Value;
+            string Bad(string what) => $"{path}: tensor '{prop.Name}' {what}";
+            if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException(Bad("is not a JSON object"));
+            if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new InvalidDataException(Bad("has no dtype string"));
+            var dtype = ParseDType(dt.GetString()!, path);
+            var shape = Longs(v, "shape", Bad);
+            var offs = Longs(v, "data_offsets", Bad);
+            if (shape.Any(d => d < 0)) throw new InvalidDataException(Bad($"has a negative size in shape [{string.Join(", ", shape)}]"));
             if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || offs[1] > dataLength)
-                throw new InvalidDataException($"{path}: tensor '{prop.Name}' has byte range [{string.Join(", ", offs)}] outside the {dataLength}-byte data section");
-            long expect = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+                throw new InvalidDataException(Bad($"has byte range [{string.Join(", ", offs)}] outside the {dataLength}-byte data section"));
+            long expect;
+            try { expect = checked(shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype)); }
+            catch (OverflowException) { throw new InvalidDataException(Bad($"claims shape [{string.Join(", ", shape)}], more bytes than can exist")); }
             if (offs[1] - offs[0] != expect)
-                throw new InvalidDataException($"{path}: tensor '{prop.Name}' has {offs[1] - offs[0]} bytes, shape [{string.Join(", ", shape)}] needs {expect}");
+                throw new InvalidDataException(Bad($"has {offs[1] - offs[0]} bytes, shape [{string.Join(", ", shape)}] needs {expect}"));
             entries.Add((prop.Name, dtype, shape, offs[0], offs[1]));
         }
+        // Byte ranges may not overlap: every byte belongs to one tensor (the format's rule; a file that breaks it is damaged or crafted).
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        for (int i = 1; i < ordered.Count; i++)
+            if (ordered[i].Begin < ordered[i - 1].End)
+                throw new InvalidDataException($"{path}: tensors '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap in the data section");
         var tensors = new List<KeyValuePair<string, Tensor>>();
         try
         {
@@ -140,15 +164,33 @@ public static class Safetensors
         var json = new byte[n];
         s.ReadExactly(json);
         using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(json).TrimEnd());
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the safetensors header is not a JSON object");
         return (doc.RootElement.Clone(), 8 + (long)n);
     }
 
-    static Dictionary<string, string> ParseMetadata(JsonElement root)
+    static Dictionary<string, string> ParseMetadata(JsonElement root, string path)
     {
         var meta = new Dictionary<string, string>();
-        if (root.TryGetProperty("__metadata__", out var m))
-            foreach (var p in m.EnumerateObject()) meta[p.Name] = p.Value.GetString() ?? "";
+        if (!root.TryGetProperty("__metadata__", out var m)) return meta;
+        if (m.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: __metadata__ is not a JSON object");
+        foreach (var p in m.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: metadata '{p.Name}' is not a string (the format allows only strings)");
+            meta[p.Name] = p.Value.GetString() ?? "";
+        }
         return meta;
+    }
+
+    static long[] Longs(JsonElement v, string key, Func<string, string> bad)
+    {
+        if (!v.TryGetProperty(key, out var a) || a.ValueKind != JsonValueKind.Array) throw new InvalidDataException(bad($"has no '{key}' list"));
+        var list = new List<long>();
+        foreach (var x in a.EnumerateArray())
+        {
+            if (x.ValueKind != JsonValueKind.Number || !x.TryGetInt64(out var n)) throw new InvalidDataException(bad($"has a '{key}' entry that is not an integer"));
+            list.Add(n);
+        }
+        return list.ToArray();
     }
 
     internal static string DTypeName(ScalarType t) => t switch

@@ -115,6 +115,16 @@ public sealed record ModelMetadata
         if (names.Length != nc) throw new InvalidDataException($"{source}: metadata lists {names.Length} names for nc={nc}");
         var scale = new YoloScale(Get("scale"), Parse("depth", s => double.Parse(s, inv)),
                                   Parse("width", s => double.Parse(s, inv)), Parse("max_channels", s => int.Parse(s, inv)));
+        // The model is built from these numbers before any weight is read: bound them, so a damaged or crafted file
+        // cannot make libtorch allocate what it merely claims (the largest real scale is depth 1.0, width 1.25, 512 channels).
+        void Within(string key, double value, double min, double max)
+        {
+            if (!(value >= min && value <= max)) throw new InvalidDataException($"{source}: metadata '{key}' = {value.ToString(inv)} is outside {min.ToString(inv)}–{max.ToString(inv)}");
+        }
+        Within("nc", nc, 1, 100_000);
+        Within("depth", scale.Depth, 0.01, 4);
+        Within("width", scale.Width, 0.01, 4);
+        Within("max_channels", scale.MaxChannels, 8, 8192);
         return new ModelMetadata
         {
             Names = names,

@@ -54,4 +54,38 @@ public class SafetensorsTests
         var e = Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.Load(path));
         Assert.Contains("bad.safetensors", e.Message);
     }
+
+    /// <summary>A safetensors file: 8-byte header length, the JSON header, then <paramref name="dataBytes"/> zero bytes.</summary>
+    static string Crafted(string header, int dataBytes = 16)
+    {
+        var json = System.Text.Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + dataBytes];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        var path = Path.Combine(TestPaths.NewTempDir(), "crafted.safetensors");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>Headers that are valid JSON of the wrong shape, impossible shapes and overlapping ranges: one clear error each, before any allocation.</summary>
+    [Theory]
+    [InlineData("[1, 2, 3]", "header is not a JSON object")]
+    [InlineData("{\"w\": 5}", "is not a JSON object")]
+    [InlineData("{\"w\": {\"dtype\": 7, \"shape\": [2], \"data_offsets\": [0, 8]}}", "has no dtype string")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": \"2\", \"data_offsets\": [0, 8]}}", "has no 'shape' list")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": [-2], \"data_offsets\": [0, 8]}}", "negative size")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4], \"data_offsets\": [0, 8]}}", "more bytes than can exist")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": [2.5], \"data_offsets\": [0, 8]}}", "not an integer")]
+    [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}", "overlap")]
+    [InlineData("{\"w\": {\"dtype\": \"F32\", \"shape\": [100], \"data_offsets\": [0, 400]}}", "outside the 16-byte data section")]
+    [InlineData("{\"__metadata__\": {\"names\": 3}}", "is not a string")]
+    [InlineData("{\"__metadata__\": [1]}", "__metadata__ is not a JSON object")]
+    public void Malformed_headers_are_refused_naming_the_file_and_the_fault(string header, string fault)
+    {
+        var path = Crafted(header);
+        var e = Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(fault, e.Message);
+        if (header.Contains("__metadata__")) Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.ReadMetadata(path));
+    }
 }
