@@ -48,6 +48,13 @@ public abstract class TaskModule : StrixModule<Batch>
     /// </summary>
     public abstract void UseFinalValidation(string? plotsDir);
 
+    /// <summary>Ultralytics' notice as the last <c>close_mosaic</c> epochs begin (the loader switches mosaic off for them).</summary>
+    public override void OnTrainEpochStart()
+    {
+        if (Config.CloseMosaic > 0 && Config.Mosaic > 0 && !Config.Rect && Trainer.Epoch == Config.Epochs - Config.CloseMosaic)
+            Out.WriteLine("Closing dataloader mosaic");
+    }
+
     public override OptimizerConfig ConfigureOptimizers() =>
         YoloOptimizer.Configure(Detector, Config, _trainImages, Trainer.MaxEpochs, Names.Count, Out);
 

@@ -218,3 +218,25 @@ public class ResumeWithMovedDataTests
         Assert.Equal(first.RunDir, resumed.RunDir);
     }
 }
+
+public class CloseMosaicNoticeTests
+{
+    /// <summary>Ultralytics says "Closing dataloader mosaic" as the last close_mosaic epochs begin; so do we, once.</summary>
+    [Fact]
+    public void The_switch_to_plain_images_is_announced_once()
+    {
+        var dir = TestPaths.NewTempDir();
+        var images = Enumerable.Range(0, 4).Select(i => new Strix.Tests.Data.DataFixtures.Img($"p{i}.png", 64, 64, "0 0.5 0.5 0.3 0.3\n")).ToList();
+        var yaml = Strix.Tests.Data.DataFixtures.Make(dir, images, nc: 2);
+        var log = new StringWriter();
+        YoloTraining.Run(ConfigRecords.Parse<TrainConfig>(new Dictionary<string, string>
+        {
+            ["data"] = yaml, ["model"] = "yolov8n", ["epochs"] = "3", ["close_mosaic"] = "1", ["imgsz"] = "64", ["batch"] = "2",
+            ["workers"] = "0", ["plots"] = "false", ["val"] = "false", ["project"] = Path.Combine(dir, "runs"),
+        }), log);
+        var text = log.ToString();
+        Assert.Equal(1, text.Split("Closing dataloader mosaic").Length - 1);
+        Assert.True(text.IndexOf("Closing dataloader mosaic", StringComparison.Ordinal) > text.IndexOf("2/3", StringComparison.Ordinal),
+            "the notice comes as epoch 3 (the last, mosaic off) begins");
+    }
+}
