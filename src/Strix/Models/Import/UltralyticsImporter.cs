@@ -28,7 +28,9 @@ public static partial class UltralyticsImporter
         var notes = new List<string>();
         var (module, stateDict, which) = SelectModel(ckpt.Root, path);
         if (module is not null) CheckArchitecture(module, path);
-        var refs = module is not null ? ModuleStateDict(module) : stateDict!;
+        Dictionary<string, TorchTensorRef> refs;
+        try { refs = module is not null ? ModuleStateDict(module) : stateDict!; }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
         if (refs.Count == 0) throw new InvalidDataException($"{path}: the '{which}' entry holds no tensors");
 
         long[] Shape(string name) => refs.TryGetValue(name, out var r) ? r.Size
@@ -106,12 +108,17 @@ public static partial class UltralyticsImporter
     public static Dictionary<string, TorchTensorRef> ModuleStateDict(PickleObject module)
     {
         var result = new Dictionary<string, TorchTensorRef>();
-        Walk(module, "", result, new HashSet<PickleObject>(ReferenceEqualityComparer.Instance));
+        Walk(module, "", result, new HashSet<PickleObject>(ReferenceEqualityComparer.Instance), 0);
         return result;
     }
 
-    static void Walk(PickleObject m, string prefix, Dictionary<string, TorchTensorRef> into, HashSet<PickleObject> visiting)
+    /// <summary>Deeper module trees than any real network are refused (a crafted one would overflow the stack, which no handler can catch).</summary>
+    public const int MaxModuleDepth = 64;
+
+    static void Walk(PickleObject m, string prefix, Dictionary<string, TorchTensorRef> into, HashSet<PickleObject> visiting, int depth)
     {
+        if (depth > MaxModuleDepth)
+            throw new InvalidDataException($"the module tree is nested more than {MaxModuleDepth} deep (at '{prefix.TrimEnd('.')}'): not a real network");
         if (!visiting.Add(m)) return; // a module cycle; state_dict would not recurse into it either
         var nonPersistent = m.Attribute("_non_persistent_buffers_set") as PickleSet;
         if (m.Attribute("_parameters") is PickleDict ps)
@@ -122,7 +129,7 @@ public static partial class UltralyticsImporter
                 if (v is TorchTensorRef t && nonPersistent?.Contains(k) != true) into[prefix + k] = t;
         if (m.Attribute("_modules") is PickleDict ms)
             foreach (var (k, v) in ms)
-                if (v is PickleObject child) Walk(child, prefix + k + ".", into, visiting);
+                if (v is PickleObject child) Walk(child, prefix + k + ".", into, visiting, depth + 1);
         visiting.Remove(m);
     }
 

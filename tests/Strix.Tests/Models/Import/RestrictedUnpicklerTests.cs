@@ -123,4 +123,38 @@ public class PythonValueTests
         Assert.Equal("[640, 480]", f["imgsz"]);
         Assert.Equal("runs/detect/train", f["save_dir"]);
     }
+
+    /// <summary>Work stays linear in the pickle's size: MARK does not copy the stack (it did, so 200,000 marks over 200,000 items took minutes).</summary>
+    [Fact]
+    public void Many_marks_over_a_deep_stack_take_linear_time()
+    {
+        const int n = 200_000;
+        var bytes = new List<byte> { 0x80, 2 };
+        bytes.AddRange(Enumerable.Repeat((byte)'N', n));                              // n × NONE
+        for (int i = 0; i < n; i++) { bytes.Add((byte)'('); bytes.Add((byte)'1'); } // n × (MARK, POP_MARK)
+        bytes.Add((byte)'.');
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<InvalidDataException>(() => RestrictedUnpickler.Load(bytes.ToArray(), "crafted.pkl"));
+        Assert.Contains($"leaves {n} values on the stack", e.Message);
+        Assert.True(sw.Elapsed.TotalSeconds < 5, $"took {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>A module tree nested deeper than any network is refused with a message, not a stack overflow (which ends the process).</summary>
+    [Fact]
+    public void A_module_tree_nested_200000_deep_is_refused()
+    {
+        var type = new PickleGlobal("torch.nn.modules.container", "Sequential");
+        PickleObject Module(PickleObject? child)
+        {
+            var modules = new PickleDict();
+            if (child is not null) modules["0"] = child;
+            var state = new PickleDict { };
+            state["_modules"] = modules;
+            return new PickleObject(type, PickleTuple.Empty, viaNewObj: true) { State = state };
+        }
+        PickleObject? m = null;
+        for (int i = 0; i < 200_000; i++) m = Module(m);
+        var e = Assert.Throws<InvalidDataException>(() => Strix.Models.Import.UltralyticsImporter.ModuleStateDict(m!));
+        Assert.Contains("nested more than", e.Message);
+    }
 }

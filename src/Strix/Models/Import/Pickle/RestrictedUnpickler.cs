@@ -20,7 +20,7 @@ public sealed class RestrictedUnpickler
     readonly string _source;
     readonly Func<object?, object?>? _persistentLoad;
     readonly Dictionary<long, object?> _memo = new();
-    readonly List<object?> _stack = new();
+    List<object?> _stack = new();
     readonly Stack<List<object?>> _marks = new();
     int _pos;
 
@@ -72,7 +72,7 @@ public sealed class RestrictedUnpickler
             case (byte)'.': return true; // STOP
 
             // --- stack manipulation ---------------------------------------------------------------------
-            case (byte)'(': _marks.Push(new List<object?>(_stack)); _stack.Clear(); break; // MARK
+            case (byte)'(': _marks.Push(_stack); _stack = new List<object?>(); break; // MARK: O(1), as CPython's metastack (a copy made repeated marks quadratic)
             case (byte)'0': Pop(); break; // POP
             case (byte)'1': PopMark(); break; // POP_MARK
             case (byte)'2': Push(Peek()); break; // DUP
@@ -293,9 +293,8 @@ public sealed class RestrictedUnpickler
     List<object?> PopMark()
     {
         if (_marks.Count == 0) throw Error($"no MARK on the stack at offset {_pos - 1}");
-        var items = new List<object?>(_stack);
-        _stack.Clear();
-        _stack.AddRange(_marks.Pop());
+        var items = _stack;
+        _stack = _marks.Pop();
         return items;
     }
 
