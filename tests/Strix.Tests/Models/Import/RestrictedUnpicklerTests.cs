@@ -158,3 +158,36 @@ public class PythonValueTests
         Assert.Contains("nested more than", e.Message);
     }
 }
+
+public class TorchCheckpointArchiveTests
+{
+    /// <summary>A torch.save-style zip whose directory lies about a record's size is refused naming the file, before allocating the claim.</summary>
+    [Theory]
+    [InlineData(0x7FFF_FFF0u)] // claims ~2 GB for a 2-byte record
+    [InlineData(1u)]           // claims less than the record holds
+    public void A_zip_directory_that_lies_about_sizes_is_refused(uint claimed)
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "lying.pt");
+        using (var fs = File.Create(path))
+        using (var zip = new System.IO.Compression.ZipArchive(fs, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            var entry = zip.CreateEntry("archive/data.pkl", System.IO.Compression.CompressionLevel.NoCompression);
+            using var w = entry.Open();
+            w.Write(new byte[] { (byte)'}', (byte)'.' }); // pickle: an empty dict
+        }
+        var bytes = File.ReadAllBytes(path);
+        // The central directory record (PK\x01\x02): uncompressed size at offset 24.
+        int cd = IndexOf(bytes, new byte[] { 0x50, 0x4B, 0x01, 0x02 });
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(cd + 24), claimed);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.ThrowsAny<InvalidDataException>(() => Strix.Models.Import.Pickle.TorchCheckpoint.Open(path).Dispose());
+        Assert.Contains(path, e.Message);
+    }
+
+    static int IndexOf(byte[] hay, byte[] needle)
+    {
+        for (int i = 0; i + needle.Length <= hay.Length; i++)
+            if (hay.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("pattern not found");
+    }
+}

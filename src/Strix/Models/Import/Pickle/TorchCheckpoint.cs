@@ -78,7 +78,11 @@ public sealed class TorchCheckpoint : IDisposable
         var bytes = StorageBytes(r.Storage);
         int elem = ElementSize(r.DType);
         long numel = bytes.LongLength / elem;
-        long needed = r.Size.Length == 0 ? r.Offset + 1 : r.Offset + 1 + r.Size.Zip(r.Stride, (s, st) => (s - 1) * st).Sum();
+        if (r.Size.Any(s => s < 0) || r.Size.Length != r.Stride.Length)
+            throw new InvalidDataException($"{Path}: tensor view [{string.Join(", ", r.Size)}] (strides [{string.Join(", ", r.Stride)}]) of storage '{r.Storage.Key}' is impossible");
+        long needed;
+        try { needed = r.Size.Length == 0 ? checked(r.Offset + 1) : checked(r.Offset + 1 + r.Size.Zip(r.Stride, (s, st) => checked((s - 1) * st)).Sum()); }
+        catch (OverflowException) { needed = long.MaxValue; }
         if (r.Size.Any(s => s == 0)) needed = 0;
         if (needed > numel || r.Offset < 0 || r.Stride.Any(s => s < 0))
             throw new InvalidDataException($"{Path}: tensor view [{string.Join(", ", r.Size)}] at offset {r.Offset} runs past its storage '{r.Storage.Key}' ({numel} elements)");
@@ -100,12 +104,37 @@ public sealed class TorchCheckpoint : IDisposable
         return bytes;
     }
 
-    static byte[] ReadEntry(ZipArchiveEntry e)
+    /// <summary>
+    /// An entry's bytes. The size the zip directory claims is checked against what the entry really holds, and memory
+    /// grows with the bytes actually read, so a lying directory can neither make us allocate what it merely claims nor
+    /// pass a short or long record off as the right one.
+    /// </summary>
+    byte[] ReadEntry(ZipArchiveEntry e)
+    {
+        if (e.Length < 0 || e.Length > Array.MaxLength)
+            throw new InvalidDataException($"{Path}: zip entry '{e.FullName}' claims {e.Length} bytes (records larger than 2 GB are not supported)");
+        try { return ReadExactly(e); }
+        catch (Exception x) when (x is InvalidDataException or IOException && !x.Message.StartsWith(Path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{Path}: zip entry '{e.FullName}' is damaged ({x.Message})", x);
+        }
+    }
+
+    byte[] ReadExactly(ZipArchiveEntry e)
     {
         using var s = e.Open();
-        var buf = new byte[e.Length];
-        s.ReadExactly(buf);
-        return buf;
+        using var ms = new MemoryStream((int)Math.Min(e.Length, 1 << 26));
+        var chunk = new byte[1 << 16];
+        int n;
+        while ((n = s.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (ms.Length + n > e.Length)
+                throw new InvalidDataException($"{Path}: zip entry '{e.FullName}' holds more than the {e.Length} bytes its directory claims");
+            ms.Write(chunk, 0, n);
+        }
+        if (ms.Length != e.Length)
+            throw new InvalidDataException($"{Path}: zip entry '{e.FullName}' holds {ms.Length} bytes, its directory claims {e.Length}");
+        return ms.Length == ms.Capacity ? ms.GetBuffer() : ms.ToArray();
     }
 
     internal static int ElementSize(ScalarType t) => t switch
