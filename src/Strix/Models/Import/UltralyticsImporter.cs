@@ -75,13 +75,13 @@ public static partial class UltralyticsImporter
     }
 
     /// <summary>The checkpoint's <c>ema</c> (when present) else <c>model</c>, as a module tree or a plain state dict.</summary>
-    static (PickleObject? Module, Dictionary<string, TorchTensorRef>? StateDict, string Which) SelectModel(object? root, string path)
+    internal static (PickleObject? Module, Dictionary<string, TorchTensorRef>? StateDict, string Which) SelectModel(object? root, string path)
     {
         switch (root)
         {
             case PickleObject o:
                 return (o, null, "root");
-            case PickleDict d when d.Count > 0 && d.All(kv => kv.Value is TorchTensorRef):
+            case PickleDict d when IsStateDict(d):
                 return (null, TensorsOf(d), "root state dict");
             case PickleDict d:
                 foreach (var key in new[] { "ema", "model", "state_dict", "model_state_dict" })
@@ -89,7 +89,7 @@ public static partial class UltralyticsImporter
                     switch (d.GetValueOrDefault(key))
                     {
                         case PickleObject o: return (o, null, key);
-                        case PickleDict sd when sd.Count > 0 && sd.All(kv => kv.Value is TorchTensorRef): return (null, TensorsOf(sd), key);
+                        case PickleDict sd when IsStateDict(sd): return (null, TensorsOf(sd), key);
                     }
                 }
                 throw new InvalidDataException($"{path}: checkpoint has no model: 'ema' and 'model' are both empty (keys: {string.Join(", ", d.Keys)})");
@@ -98,8 +98,15 @@ public static partial class UltralyticsImporter
         }
     }
 
+    /// <summary>
+    /// A state dict: tensors by name. <c>model.state_dict()</c> is an OrderedDict whose pickled attributes (its
+    /// <c>_metadata</c> of module versions) arrive beside the tensors; they carry no weights and are left out.
+    /// </summary>
+    static bool IsStateDict(PickleDict d) =>
+        d.Any(kv => kv.Value is TorchTensorRef) && d.All(kv => kv.Value is TorchTensorRef || kv.Key is "_metadata");
+
     static Dictionary<string, TorchTensorRef> TensorsOf(PickleDict d) =>
-        d.ToDictionary(kv => kv.Key.ToString()!, kv => (TorchTensorRef)kv.Value!);
+        d.Where(kv => kv.Value is TorchTensorRef).ToDictionary(kv => kv.Key.ToString()!, kv => (TorchTensorRef)kv.Value!);
 
     /// <summary>
     /// Walks a pickled <c>nn.Module</c> tree into its state dict: <c>_parameters</c> and persistent <c>_buffers</c>

@@ -191,3 +191,27 @@ public class TorchCheckpointArchiveTests
         throw new InvalidOperationException("pattern not found");
     }
 }
+
+public class StateDictSelectionTests
+{
+    /// <summary><c>torch.save(model.state_dict())</c>: an OrderedDict whose <c>_metadata</c> attribute unpickles beside the tensors.</summary>
+    [Fact]
+    public void A_saved_state_dict_with_its_metadata_is_a_state_dict()
+    {
+        var storage = new TorchStorageRef("0", TorchSharp.torch.ScalarType.Float32, "cpu", 4);
+        var sd = new PickleDict();
+        sd["model.0.conv.weight"] = new TorchTensorRef(storage, 0, new long[] { 4 }, new long[] { 1 }, false);
+        sd["_metadata"] = new PickleDict();
+        var (module, tensors, which) = Strix.Models.Import.UltralyticsImporter.SelectModel(sd, "sd.pt");
+        Assert.Null(module);
+        Assert.Equal("root state dict", which);
+        Assert.Equal(new[] { "model.0.conv.weight" }, tensors!.Keys);
+
+        var wrapped = new PickleDict();
+        wrapped["model"] = sd;
+        Assert.Equal("model", Strix.Models.Import.UltralyticsImporter.SelectModel(wrapped, "ck.pt").Which);
+        var empty = new PickleDict();
+        empty["model"] = null;
+        Assert.Contains("'ema' and 'model' are both empty", Assert.Throws<InvalidDataException>(() => Strix.Models.Import.UltralyticsImporter.SelectModel(empty, "ck.pt")).Message);
+    }
+}
