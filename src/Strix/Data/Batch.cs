@@ -85,6 +85,13 @@ public sealed class Batch : IDisposable
         };
     }
 
+    /// <summary>A copy of this batch on <paramref name="device"/> (new tensors, the same per-image records); the caller disposes it.</summary>
+    public Batch To(Device device) => new()
+    {
+        Images = Images.to(device), BatchIdx = BatchIdx.to(device), Cls = Cls.to(device), Bboxes = Bboxes.to(device),
+        Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
+    };
+
     public void Dispose()
     {
         Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose();

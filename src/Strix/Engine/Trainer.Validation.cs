@@ -1,9 +1,4 @@
-using Strix.Runtime;
-using System.Diagnostics;
-using Strix.Engine.Loggers;
-using Strix.Engine.Optim;
 using Strix.Engine.Precision;
-using Strix.Engine.Strategies;
 using TorchSharp;
 using static TorchSharp.torch;
 

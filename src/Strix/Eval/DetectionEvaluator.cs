@@ -6,7 +6,7 @@ namespace Strix.Eval;
 /// Everything a validation pass does with one image after NMS: detections and ground truth are
 /// mapped from the letterboxed model input back to original-image pixels (where Ultralytics and
 /// COCO compare them), then fed to the metrics, the confusion matrix and the COCO json writer.
-/// The <see cref="Validator"/> runs the model and calls Add per image; it is usable on
+/// The task layer's detection validator runs the model and calls Add per image; it is usable on
 /// its own for detections produced any other way.
 /// </summary>
 public sealed class DetectionEvaluator

@@ -58,16 +58,8 @@ public abstract class TaskModule : StrixModule<Batch>
     public override OptimizerConfig ConfigureOptimizers() =>
         YoloOptimizer.Configure(Detector, Config, _trainImages, Trainer.MaxEpochs, Names.Count, Out);
 
-    public override Batch TransferBatchToDevice(Batch batch, Device device)
-    {
-        if (batch.Images.device == device) return batch;
-        return new Batch
-        {
-            Images = batch.Images.to(device), BatchIdx = batch.BatchIdx.to(device), Cls = batch.Cls.to(device),
-            Bboxes = batch.Bboxes.to(device), Files = batch.Files, OriginalShapes = batch.OriginalShapes,
-            ResizedShapes = batch.ResizedShapes, RatioPad = batch.RatioPad, Count = batch.Count,
-        };
-    }
+    public override Batch TransferBatchToDevice(Batch batch, Device device) =>
+        batch.Images.device == device ? batch : batch.To(device);
 
     /// <summary>The model's metadata (names, scale, image size, the run's arguments) and the arguments as JSON for <c>resume</c>.</summary>
     public override void OnSaveCheckpoint(Checkpoint checkpoint)

@@ -23,11 +23,7 @@ public sealed class TrainingPlots : Callback
         if (trainer.FastDevRun || trainer.Iteration > 2 || batch is not Batch b) return;
         var path = Path.Combine(_dir, $"train_batch{trainer.Iteration}.jpg");
         if (b.Images.device.type == DeviceType.CPU) { DataPlots.PlotBatch(b, _names, path); return; }
-        using var cpu = new Batch
-        {
-            Images = b.Images.cpu(), BatchIdx = b.BatchIdx.cpu(), Cls = b.Cls.cpu(), Bboxes = b.Bboxes.cpu(),
-            Files = b.Files, Count = b.Count,
-        };
+        using var cpu = b.To(CPU);
         DataPlots.PlotBatch(cpu, _names, path);
     }
 

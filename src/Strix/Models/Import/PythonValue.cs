@@ -7,7 +7,7 @@ namespace Strix.Models.Import;
 /// <summary>
 /// Renders unpickled Python values (training arguments, checkpoint fields) as the CLI-style strings
 /// Strix keeps in <see cref="ModelMetadata"/>. (Parsing Python literals from ONNX metadata is
-/// <see cref="Strix.Export.PythonLiteral"/>'s job.)
+/// <see cref="Strix.IO.PythonLiteral"/>'s job.)
 /// </summary>
 public static class PythonValue
 {
