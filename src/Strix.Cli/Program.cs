@@ -37,3 +37,11 @@ catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedA
     if (Environment.GetEnvironmentVariable("STRIX_TRACE") == "1") Console.Error.WriteLine(e);
     return 2;
 }
+catch (Exception e)
+{
+    // A defect of ours, not of the input: still one line, with the way to the stack trace, never a core dump.
+    Console.Error.WriteLine($"strix {command.Name}: unexpected {e.GetType().Name}: {e.Message}" +
+        (Environment.GetEnvironmentVariable("STRIX_TRACE") == "1" ? "" : " (run with STRIX_TRACE=1 for the stack trace, and please report it)"));
+    if (Environment.GetEnvironmentVariable("STRIX_TRACE") == "1") Console.Error.WriteLine(e);
+    return 1;
+}

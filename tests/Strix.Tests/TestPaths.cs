@@ -49,15 +49,45 @@ public static class TestPaths
 
     static readonly List<string> Created = new();
 
-    static TestPaths() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    static TestPaths()
     {
-        lock (Created) foreach (var d in Created) try { Directory.Delete(d, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    };
+        RemoveLeftovers();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (Created) foreach (var d in Created) TryDelete(d);
+        };
+    }
 
-    /// <summary>A fresh empty temporary folder, deleted when the test run ends.</summary>
+    static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// The test host may be stopped before its exit handler has deleted everything; folders of test runs whose
+    /// process is gone (the pid is in the name) are removed when the next run starts, so the temp folder never fills.
+    /// </summary>
+    static void RemoveLeftovers()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "strix-*"))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(dir), @"^strix-[a-z-]+-(\d+)-[0-9a-f]{32}$");
+            if (m.Success && int.TryParse(m.Groups[1].Value, out var pid) && !IsRunning(pid)) TryDelete(dir);
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    /// <summary>A fresh empty temporary folder, deleted when the test run ends (or, if the run is killed, by the next run).</summary>
     public static string NewTempDir(string prefix = "strix-test")
     {
-        var d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        var d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(d);
         lock (Created) Created.Add(d);
         return d;

@@ -31,6 +31,9 @@ public sealed record OnnxRuntimeOptions
 /// </summary>
 public sealed class OnnxRuntimeBackend : IDetectionBackend
 {
+    /// <summary>The largest image side a model may claim (the limit imgsz= has everywhere).</summary>
+    const int MaxImageSize = 16384;
+
     readonly InferenceSession _session;
     readonly RunOptions _run = new();
     readonly string _inputName, _outputName;
@@ -77,6 +80,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         _fixedWidth = Fixed(inMeta.Dimensions[3]);
         DynamicShape = _fixedHeight is null || _fixedWidth is null;
 
+        if (session.OutputMetadata.Count == 0)
+            throw new InvalidDataException($"{Where()} has no outputs; a detector returns [B, 4+nc, anchors]");
         var (outName, outMeta) = session.OutputMetadata.First();
         if (outMeta.Dimensions.Length != 3)
             throw new InvalidDataException($"{Where()}: output '{outName}' has shape [{string.Join(", ", outMeta.Dimensions)}]; expected [B, 4+nc, anchors] (Ultralytics' detect layout, exported without NMS)");
@@ -96,6 +101,13 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         {
             throw new InvalidDataException($"{Where()} has unreadable metadata: {e.Message}", e);
         }
+        // Metadata is the file's claim: check it before it sizes a letterbox or a tensor.
+        if (Stride is < 1 or > 256 || (Stride & (Stride - 1)) != 0)
+            throw new InvalidDataException($"{Where()}: metadata stride {Stride} is not a power of two between 1 and 256");
+        if (ImageSize < Stride || ImageSize > MaxImageSize)
+            throw new InvalidDataException($"{Where()}: metadata imgsz {ImageSize} is outside {Stride}..{MaxImageSize} pixels");
+        if (Names.Count is 0 or > 100_000)
+            throw new InvalidDataException($"{Where()}: metadata names {Names.Count} classes; expected 1 to 100000");
         if (nc is int c && c != Names.Count)
             throw new InvalidDataException($"{Where()}: output has {c} classes but its metadata names {Names.Count}");
     }
@@ -110,6 +122,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = options?.IntraOpThreads is > 0 and var t ? t : Environment.ProcessorCount,
         };
+        // Errors reach the caller as exceptions (named here); ONNX Runtime's own log lines would repeat them, or add shape-merge notes, on stderr.
+        so.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         if (options is { AllowSpinning: false }) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         InferenceSession session;
         try { session = new InferenceSession(path, so); }
@@ -153,7 +167,10 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         using var value = IsHalf
             ? OrtValue.CreateTensorValueFromMemory(ToFloat16(input), shape)
             : OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName });
+        IDisposableReadOnlyCollection<OrtValue> results;
+        try { results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName }); }
+        catch (OnnxRuntimeException e) { throw new InvalidDataException($"ONNX model '{Path}' failed on a [{string.Join(", ", shape)}] input: {e.Message}", e); }
+        using var _ = results;
         var output = results[0];
         var info = output.GetTensorTypeAndShape();
         float[] values = info.ElementDataType switch

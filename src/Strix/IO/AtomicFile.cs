@@ -21,6 +21,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
+        RemoveStaleTemps(dir, Path.GetFileName(full));
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -36,5 +37,33 @@ public static class AtomicFile
             try { File.Delete(tmp); } catch { /* best effort */ }
             throw;
         }
+    }
+
+    /// <summary>
+    /// A process killed in the middle of a write (SIGKILL, power loss, a second Ctrl+C) cannot delete its temp
+    /// file; the next write of the same target removes those left by processes that no longer run.
+    /// </summary>
+    internal static void RemoveStaleTemps(string dir, string fileName)
+    {
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(dir, $".{fileName}.*.tmp").ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        var prefix = $".{fileName}.";
+        foreach (var f in candidates)
+        {
+            var rest = Path.GetFileName(f)[prefix.Length..^".tmp".Length]; // "<pid>.<guid>"
+            int dot = rest.IndexOf('.');
+            if (dot <= 0 || rest.Length - dot - 1 != 32 || !int.TryParse(rest.AsSpan(0, dot), out var pid)) continue;
+            if (IsRunning(pid)) continue;
+            try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* another writer's turn */ }
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 }

@@ -69,12 +69,28 @@ public static class Safetensors
         public void Dispose() { foreach (var (_, t) in Tensors) t.Dispose(); }
     }
 
-    /// <summary>Reads a safetensors file; malformed files raise <see cref="InvalidDataException"/> naming the file.</summary>
-    public static Contents Load(string path)
+    /// <summary>A tensor as the header describes it, before its bytes are read.</summary>
+    public sealed record TensorInfo(string Name, ScalarType DType, long[] Shape);
+
+    /// <summary>Sees the metadata and the header's tensors before any tensor is read; throws to refuse the file.</summary>
+    public delegate void Inspector(IReadOnlyDictionary<string, string> metadata, IReadOnlyList<TensorInfo> tensors);
+
+    /// <summary>
+    /// Reads a safetensors file; malformed files raise <see cref="InvalidDataException"/> naming the file.
+    /// Every claim of the header is checked before memory is allocated for it (sizes against the file's length, no
+    /// overlaps); <paramref name="inspect"/> lets a caller that knows what it expects refuse a file before its data is read.
+    /// </summary>
+    public static Contents Load(string path, Inspector? inspect = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: weights file not found", path);
         using var fs = File.OpenRead(path);
-        try { return Read(fs, path); }
+        return Load(fs, path, inspect);
+    }
+
+    /// <summary><see cref="Load(string, Inspector?)"/> from a seekable stream; <paramref name="path"/> names it in errors.</summary>
+    internal static Contents Load(Stream stream, string path, Inspector? inspect = null)
+    {
+        try { return Read(stream, path, inspect); }
         catch (Exception e) when (IsMalformed(e))
         {
             throw new InvalidDataException($"{path}: not a valid safetensors file ({e.Message})", e);
@@ -101,7 +117,25 @@ public static class Safetensors
         }
     }
 
-    static Contents Read(Stream s, string path)
+    /// <summary>
+    /// Reads the bytes of <paramref name="t"/> (a fresh contiguous CPU tensor) straight into its memory: no staging
+    /// copy, so loading costs the file's size once. Chunked, as a span holds at most 2 GiB.
+    /// </summary>
+    static void ReadInto(Stream s, Tensor t)
+    {
+        long n = t.numel();
+        if (n == 0) return;
+        long esize = t.element_size(), chunk = Math.Max(1, (1L << 30) / esize);
+        if (n * esize <= int.MaxValue) { s.ReadExactly(t.bytes); return; }
+        using var flat = t.view(-1);
+        for (long off = 0; off < n; off += chunk)
+        {
+            using var part = flat.narrow(0, off, Math.Min(chunk, n - off));
+            s.ReadExactly(part.bytes);
+        }
+    }
+
+    static Contents Read(Stream s, string path, Inspector? inspect)
     {
         var (root, dataStart) = ReadHeader(s, path);
         long dataLength = s.Length - dataStart;
@@ -132,17 +166,16 @@ public static class Safetensors
         for (int i = 1; i < ordered.Count; i++)
             if (ordered[i].Begin < ordered[i - 1].End)
                 throw new InvalidDataException($"{path}: tensors '{ordered[i - 1].Name}' and '{ordered[i].Name}' overlap in the data section");
+        inspect?.Invoke(metadata, entries.Select(e => new TensorInfo(e.Name, e.DType, e.Shape)).ToList());
         var tensors = new List<KeyValuePair<string, Tensor>>();
         try
         {
             foreach (var e in entries.OrderBy(e => e.Begin))
             {
-                var buf = new byte[e.End - e.Begin];
-                s.Position = dataStart + e.Begin;
-                s.ReadExactly(buf);
                 var t = empty(e.Shape, e.DType);
-                t.bytes = buf;
                 tensors.Add(new(e.Name, t));
+                s.Position = dataStart + e.Begin;
+                ReadInto(s, t);
             }
         }
         catch

@@ -23,18 +23,27 @@ public static class StateDictTransfer
     public static void Strict(TorchSharp.torch.nn.Module model, IReadOnlyDictionary<string, Tensor> source, string origin)
     {
         var target = model.state_dict();
+        CheckStrict(target, source.ToDictionary(kv => kv.Key, kv => kv.Value.shape), origin);
+        using (no_grad())
+            foreach (var (name, t) in target) t.copy_(source[name]);
+    }
+
+    /// <summary>
+    /// The check of <see cref="Strict"/> on names and shapes alone, so a file can be refused from its header
+    /// before its tensors are read.
+    /// </summary>
+    public static void CheckStrict(IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, long[]> source, string origin)
+    {
         var problems = new List<string>();
         var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
         var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).ToList();
         if (missing.Count > 0) problems.Add($"missing {missing.Count} tensor(s): {Preview(missing)}");
         if (unexpected.Count > 0) problems.Add($"unexpected {unexpected.Count} tensor(s): {Preview(unexpected)}");
         foreach (var (name, t) in target)
-            if (source.TryGetValue(name, out var s) && !s.shape.SequenceEqual(t.shape))
-                problems.Add($"'{name}' has shape [{string.Join(", ", s.shape)}], the model needs [{string.Join(", ", t.shape)}]");
+            if (source.TryGetValue(name, out var s) && !s.SequenceEqual(t.shape))
+                problems.Add($"'{name}' has shape [{string.Join(", ", s)}], the model needs [{string.Join(", ", t.shape)}]");
         if (problems.Count > 0)
             throw new InvalidDataException($"{origin}: tensors do not match the model: {string.Join("; ", problems)}");
-        using (no_grad())
-            foreach (var (name, t) in target) t.copy_(source[name]);
     }
 
     /// <summary>Copies the tensors whose name and shape match; reports the rest.</summary>

@@ -27,29 +27,40 @@ public static class WeightsFile
         Safetensors.Save(path, model.state_dict(), meta.ToDictionary());
     }
 
-    /// <summary>Rebuilds the model a weight file describes and loads every tensor (strictly: names and shapes must match).</summary>
+    /// <summary>
+    /// Rebuilds the model a weight file describes and loads every tensor (strictly: names and shapes must match).
+    /// The model is built from the header and the header's tensors checked against it before any tensor is read,
+    /// so a file that claims the wrong tensors is refused without reading (or allocating) its data.
+    /// </summary>
     public static (DetectionModel Model, ModelMetadata Metadata) Load(string path)
     {
-        using var contents = Safetensors.Load(path);
-        var meta = ModelMetadata.FromDictionary(contents.Metadata, path);
-        if (meta.Task != "detect") throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detection models)");
-        var model = new DetectionModel(meta.Scale, meta.NumClasses);
+        DetectionModel? model = null;
+        ModelMetadata? meta = null;
         try
         {
-            if (meta.Fused) model.Fuse();
-            // Training checkpoints (weights/last) add optimizer and RNG state under "train/…" names;
-            // state-dict keys never contain '/', so the model's tensors are exactly the others.
-            var tensors = contents.Tensors.Where(kv => !kv.Key.Contains('/')).ToDictionary(kv => kv.Key, kv => kv.Value);
-            StateDictTransfer.Strict(model, tensors, path);
-            model.eval();
-            return (model, meta);
+            using var contents = Safetensors.Load(path, (header, tensors) =>
+            {
+                meta = ModelMetadata.FromDictionary(header, path);
+                if (meta.Task != "detect") throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detection models)");
+                model = new DetectionModel(meta.Scale, meta.NumClasses);
+                if (meta.Fused) model.Fuse();
+                StateDictTransfer.CheckStrict(model.state_dict(), ModelTensors(tensors).ToDictionary(t => t.Name, t => t.Shape), path);
+            });
+            StateDictTransfer.Strict(model!, ModelTensors(contents.Tensors.Select(kv => (kv.Key, kv.Value))).ToDictionary(t => t.Name, t => t.Value), path);
+            model!.eval();
+            return (model, meta!);
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
             throw;
         }
     }
+
+    // Training checkpoints (weights/last) add optimizer and RNG state under "train/…" names;
+    // state-dict keys never contain '/', so the model's tensors are exactly the others.
+    static IEnumerable<Safetensors.TensorInfo> ModelTensors(IEnumerable<Safetensors.TensorInfo> all) => all.Where(t => !t.Name.Contains('/'));
+    static IEnumerable<(string Name, Tensor Value)> ModelTensors(IEnumerable<(string Name, Tensor Value)> all) => all.Where(t => !t.Name.Contains('/'));
 
     /// <summary>Reads only the metadata (the tensors are not loaded).</summary>
     public static ModelMetadata ReadMetadata(string path) =>

@@ -164,6 +164,79 @@ public class OnnxRuntimeBackendTests : IDisposable
         Assert.Contains("segment", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(seg)).Message);
     }
 
+    /// <summary>Damaged or hostile files an edge user may be handed: each is one clear error naming the file, before any native work on its claims.</summary>
+    [SkippableTheory]
+    [InlineData("no-outputs", "has no outputs")]
+    [InlineData("stride=0", "metadata stride 0 is not a power of two")]
+    [InlineData("stride=[-32]", "metadata stride -32 is not a power of two")]
+    [InlineData("stride=48", "metadata stride 48 is not a power of two")]
+    [InlineData("imgsz=[100000, 100000]", "metadata imgsz 100000 is outside 32..16384")]
+    [InlineData("imgsz=[16, 16]", "metadata imgsz 16 is outside 32..16384")]
+    [InlineData("names={0: 'a', 1:", "unreadable metadata")]
+    [InlineData("names={}", "metadata names 0 classes")]
+    [InlineData("truncated", "cannot load")]
+    [InlineData("external-data", "cannot load")]
+    [InlineData("unknown-op", "cannot load")]
+    public void Hostile_files_get_one_clear_error(string damage, string fault)
+    {
+        var proto = ModelProto.Load(UltralyticsOnnx);
+        var path = Path.Combine(_dir, $"{Guid.NewGuid():N}.onnx");
+        void SetMeta(string key, string value)
+        {
+            proto.MetadataProps.RemoveAll(p => p.Key == key);
+            proto.MetadataProps.Add(new StringStringEntryProto(key, value));
+        }
+        switch (damage)
+        {
+            case "no-outputs": proto.Graph!.Output.Clear(); break;
+            case "external-data": // data "kept" outside the model folder: ONNX Runtime must refuse to read it
+                var init = proto.Graph!.Initializer[0];
+                init.RawData = null;
+                init.FloatData.Clear();
+                init.DataLocation = 1;
+                init.ExternalData.Add(new StringStringEntryProto("location", "../../../../etc/passwd"));
+                break;
+            case "unknown-op": proto.Graph!.Node[0].OpType = "NoSuchOp"; break;
+            case "truncated": break;
+            default:
+                var eq = damage.IndexOf('=');
+                SetMeta(damage[..eq], damage[(eq + 1)..]);
+                break;
+        }
+        proto.Save(path);
+        if (damage == "truncated")
+        {
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        }
+        var e = Assert.ThrowsAny<Exception>(() => OnnxRuntimeBackend.Open(path));
+        Assert.IsType<InvalidDataException>(e);
+        Assert.Contains(path, e.Message);
+        Assert.Contains(fault, e.Message);
+    }
+
+    /// <summary>A graph that loads but fails when run (a reshape its output cannot take) is an error naming the file and the input, not a native crash.</summary>
+    [SkippableFact]
+    public void A_graph_that_fails_at_run_time_names_the_file()
+    {
+        var proto = ModelProto.Load(UltralyticsOnnx);
+        var g = proto.Graph!;
+        var output = g.Output[0];
+        g.Initializer.Add(TensorProto.FromInt64s("bad_shape", new long[] { 3 }, new long[] { 1, 7, 999 }));
+        g.Node.Add(new NodeProto { OpType = "Reshape", Name = "broken", Input = { output.Name, "bad_shape" }, Output = { "reshaped" } });
+        var shape = output.Type;
+        g.Output.Clear();
+        g.Output.Add(new ValueInfoProto { Name = "reshaped", Type = shape }); // still claims [1, 7, 84]-like, so loading succeeds
+        var path = Path.Combine(_dir, "fails-at-run.onnx");
+        proto.Save(path);
+        using var ort = OnnxRuntimeBackend.Open(path);
+        using var img = zeros(1, 3, 64, 64);
+        var e = Assert.Throws<InvalidDataException>(() => ort.Forward(img));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("[1, 3, 64, 64]", e.Message);
+        Assert.Contains("Reshape", e.Message);
+    }
+
     [SkippableFact]
     public void NamesFallBackToTheOutputWidthWithoutMetadata()
     {

@@ -88,4 +88,60 @@ public class SafetensorsTests
         Assert.Contains(fault, e.Message);
         if (header.Contains("__metadata__")) Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.ReadMetadata(path));
     }
+
+    /// <summary>Counts the bytes read through it.</summary>
+    sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+        public override int Read(byte[] buffer, int offset, int count) { int n = inner.Read(buffer, offset, count); BytesRead += n; return n; }
+        public override int Read(Span<byte> buffer) { int n = inner.Read(buffer); BytesRead += n; return n; }
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>The inspector sees the header before any tensor byte is read; when it refuses, the data is never touched.</summary>
+    [Fact]
+    public void Inspector_refuses_a_file_before_its_data_is_read()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "big.safetensors");
+        using (var t = zeros(1 << 20)) // 4 MiB of data
+            Strix.IO.Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = t }, new Dictionary<string, string> { ["k"] = "v" });
+        using var fs = new CountingStream(File.OpenRead(path));
+        Strix.IO.Safetensors.TensorInfo[]? seen = null;
+        var e = Assert.Throws<InvalidDataException>(() => Strix.IO.Safetensors.Load(fs, path, (meta, tensors) =>
+        {
+            Assert.Equal("v", meta["k"]);
+            seen = tensors.ToArray();
+            throw new InvalidDataException("not the tensors I expect");
+        }));
+        Assert.Equal("not the tensors I expect", e.Message);
+        Assert.Equal("w", Assert.Single(seen!).Name);
+        Assert.Equal(new long[] { 1 << 20 }, seen![0].Shape);
+        Assert.Equal(ScalarType.Float32, seen[0].DType);
+        Assert.True(fs.BytesRead < 4096, $"{fs.BytesRead} bytes read before the refusal");
+    }
+
+    /// <summary>Tensors are read straight into their own memory: loading a 16 MiB file allocates no 16 MiB managed staging copy.</summary>
+    [Fact]
+    public void Loading_reads_into_tensor_memory_without_a_managed_copy()
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "w.safetensors");
+        using (var t = arange(4 << 20, dtype: ScalarType.Float32))
+            Strix.IO.Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = t });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using var read = Strix.IO.Safetensors.Load(path);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 2 << 20, $"{allocated} managed bytes allocated to load 16 MiB");
+        var w = read.ToDictionary()["w"];
+        Assert.Equal(4 << 20, w.numel());
+        Assert.Equal((4 << 20) - 1, w[-1].item<float>());
+        Assert.Equal(12345f, w[12345].item<float>());
+    }
 }

@@ -123,4 +123,38 @@ public class WeightsFileTests
         var meta = MetadataFor(m) with { Names = new[] { "a", "b" } };
         Assert.Throws<ArgumentException>(() => WeightsFile.Save(m, Path.Combine(TestPaths.NewTempDir(), "x.safetensors"), meta));
     }
+
+    /// <summary>Bytes this thread has read from files so far (Linux's per-thread I/O counter).</summary>
+    static long ThreadBytesRead() =>
+        long.Parse(File.ReadAllLines("/proc/thread-self/io").First(l => l.StartsWith("rchar:", StringComparison.Ordinal))[6..].Trim());
+
+    /// <summary>
+    /// A 1 GiB (sparse) file whose header claims a tensor the model does not have is refused from its header:
+    /// its data is never read, so it costs neither the gigabyte of reading nor the memory.
+    /// </summary>
+    [SkippableFact]
+    public void A_file_claiming_the_wrong_tensors_is_refused_before_its_data_is_read()
+    {
+        Requires.Linux("reads the per-thread I/O counter in /proc/thread-self/io");
+        using var m = TinyModels.WithStatistics();
+        var meta = System.Text.Json.JsonSerializer.Serialize(MetadataFor(m).ToDictionary());
+        const long gib = 1L << 30;
+        var header = System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"__metadata__\": {meta}, \"model.0.conv.weight\": {{\"dtype\": \"F32\", \"shape\": [{gib / 4}], \"data_offsets\": [0, {gib}]}}}}");
+        var path = Path.Combine(TestPaths.NewTempDir(), "sparse.safetensors");
+        using (var fs = File.Create(path))
+        {
+            Span<byte> len = stackalloc byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
+            fs.Write(len);
+            fs.Write(header);
+            fs.SetLength(8 + header.Length + gib); // sparse: a gigabyte of zeros that takes no disk
+        }
+        long before = ThreadBytesRead();
+        var e = Assert.Throws<InvalidDataException>(() => WeightsFile.Load(path));
+        long read = ThreadBytesRead() - before;
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'model.0.conv.weight' has shape [268435456], the model needs [8, 3, 3, 3]", e.Message);
+        Assert.True(read < 1 << 20, $"{read} bytes read before the refusal");
+    }
 }

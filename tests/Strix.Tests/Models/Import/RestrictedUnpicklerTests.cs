@@ -184,6 +184,35 @@ public class TorchCheckpointArchiveTests
         Assert.Contains(path, e.Message);
     }
 
+    /// <summary>Tensor views a crafted pickle may describe over a real 4-element storage: each refused naming the file, none reaches libtorch.</summary>
+    [Theory]
+    [InlineData(new long[] { -4 }, new long[] { 1 }, 0L, "impossible")]           // negative size
+    [InlineData(new long[] { 2, 2 }, new long[] { 1 }, 0L, "impossible")]           // sizes and strides disagree
+    [InlineData(new long[] { 5 }, new long[] { 1 }, 0L, "runs past")]               // more elements than stored
+    [InlineData(new long[] { 2 }, new long[] { 1 }, 3L, "runs past")]               // offset pushes it out
+    [InlineData(new long[] { 2 }, new long[] { 1 }, -1L, "runs past")]              // negative offset
+    [InlineData(new long[] { 2 }, new long[] { -1 }, 1L, "runs past")]              // negative stride
+    [InlineData(new long[] { 3, 1L << 62 }, new long[] { 1L << 62, 4 }, 0L, "runs past")] // overflowing extent
+    public void Impossible_tensor_views_are_refused(long[] size, long[] stride, long offset, string fault)
+    {
+        var path = Path.Combine(TestPaths.NewTempDir(), "views.pt");
+        using (var fs = File.Create(path))
+        using (var zip = new System.IO.Compression.ZipArchive(fs, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var w = zip.CreateEntry("archive/data.pkl", System.IO.Compression.CompressionLevel.NoCompression).Open())
+                w.Write(new byte[] { (byte)'}', (byte)'.' });
+            using (var w = zip.CreateEntry("archive/data/0", System.IO.Compression.CompressionLevel.NoCompression).Open())
+                w.Write(new byte[16]); // four float32
+        }
+        using var ck = Strix.Models.Import.Pickle.TorchCheckpoint.Open(path);
+        var storage = new TorchStorageRef("0", TorchSharp.torch.ScalarType.Float32, "cpu", 4);
+        using (var ok = ck.ToTensor(new TorchTensorRef(storage, 1, new long[] { 3 }, new long[] { 1 }, false)))
+            Assert.Equal(new long[] { 3 }, ok.shape); // the storage itself is fine
+        var e = Assert.Throws<InvalidDataException>(() => ck.ToTensor(new TorchTensorRef(storage, offset, size, stride, false)));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(fault, e.Message);
+    }
+
     static int IndexOf(byte[] hay, byte[] needle)
     {
         for (int i = 0; i + needle.Length <= hay.Length; i++)
