@@ -28,9 +28,16 @@ public static class TrainBench
         manual_seed(0);
         using var model = DetectionModel.Create(scale, 80);
         model.train();
+        if (a.GetValueOrDefault("cl_weights", "false") == "true")
+            foreach (var (_, m) in model.named_modules())
+                if (m is TorchSharp.Modules.Conv2d c && c.weight!.shape[2] > 1)
+                    c.weight = new TorchSharp.Modules.Parameter(Strix.Runtime.MemoryFormat.ToChannelsLast(c.weight.detach()));
         var loss = new DetectionLoss(model);
         var opt = new Sgd(Strix.Tasks.YoloOptimizer.Groups(model, 0.01, 0.937, 5e-4));
         var images = rand(batch, 3, imgsz, imgsz);
+        // channels_last=true: NHWC strides (what torch's to(memory_format=channels_last) gives), which the
+        // convolutions then keep; TorchSharp has no memory_format argument, a permuted copy makes the same layout.
+        if (a.GetValueOrDefault("channels_last", "false") == "true") images = images.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         // 8 boxes per image, random centres and sizes.
         int n = batch * 8;
         var batchIdx = arange(batch).repeat_interleave(8).to(ScalarType.Float32);
@@ -51,14 +58,17 @@ public static class TrainBench
             }
         var results = modes.Select((mode, m) =>
         {
-            var totals = samples[m].Select(t => t.Sum()).OrderBy(x => x).ToArray();
-            var best = samples[m].OrderBy(t => t.Sum()).First();
+            var totals = samples[m].Select(Wall).OrderBy(x => x).ToArray();
+            var best = samples[m].OrderBy(Wall).First();
+            var cpu = samples[m].Select(t => t[4]).OrderBy(x => x).ToArray();
             double median = totals[totals.Length / 2];
             return (object)new
             {
                 precision = mode.Name(),
                 ms_per_step_min = BenchUtil.Round(totals[0], 1),
                 ms_per_step_median = BenchUtil.Round(median, 1),
+                cpu_ms_per_step_median = BenchUtil.Round(cpu[cpu.Length / 2], 1),
+                cpu_ms_per_image_median = BenchUtil.Round(cpu[cpu.Length / 2] / batch, 2),
                 images_per_s = BenchUtil.Round(batch * 1000.0 / totals[0]),
                 forward_ms = BenchUtil.Round(best[0], 1),
                 loss_ms = BenchUtil.Round(best[1], 1),
@@ -66,8 +76,8 @@ public static class TrainBench
                 clip_and_step_ms = BenchUtil.Round(best[3], 1),
             };
         }).ToList();
-        double f32 = samples[0].Select(t => t.Sum()).Min();
-        var speedups = modes.Skip(1).Select((mode, i) => new { precision = mode.Name(), speedup_vs_first = BenchUtil.Round(f32 / samples[i + 1].Select(t => t.Sum()).Min(), 2) }).ToList();
+        double f32 = samples[0].Select(Wall).Min();
+        var speedups = modes.Skip(1).Select((mode, i) => new { precision = mode.Name(), speedup_vs_first = BenchUtil.Round(f32 / samples[i + 1].Select(Wall).Min(), 2) }).ToList();
         BenchUtil.Print(new { bench = "train", model = scale, imgsz, batch, steps, machine = BenchUtil.Machine(), load_average = LoadAverage(), results, speedups });
         return 0;
     }
@@ -102,6 +112,8 @@ public static class TrainBench
         return 0;
     }
 
+    static double Wall(double[] t) => t[0] + t[1] + t[2] + t[3];
+
     static string LoadAverage()
     {
         try { return File.ReadAllText("/proc/loadavg").Trim(); } catch (IOException) { return "unknown"; }
@@ -110,7 +122,8 @@ public static class TrainBench
     /// <summary>One step; returns milliseconds of forward, loss, backward, clip+step.</summary>
     static double[] Step(DetectionModel model, DetectionLoss loss, Optimizer opt, PrecisionMode mode, Tensor images, Tensor batchIdx, Tensor cls, Tensor boxes)
     {
-        var t = new double[4];
+        var t = new double[5];
+        var cpu0 = Environment.CpuUsage.TotalTime;
         var sw = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         Tensor[] preds;
@@ -124,6 +137,7 @@ public static class TrainBench
         opt.Step();
         opt.ZeroGrad();
         t[3] = sw.Elapsed.TotalMilliseconds - t[0] - t[1] - t[2];
+        t[4] = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds;
         return t;
     }
 }

@@ -82,6 +82,7 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     [Arg("limit_train_batches", "batches (N) or fraction (0.x) of each training epoch")] public BatchLimit? LimitTrainBatches { get; init; }
     [Arg("limit_val_batches", "batches (N) or fraction (0.x) of each validation")] public BatchLimit? LimitValBatches { get; init; }
     [Arg("max_steps", "stop after N optimizer steps")] public long? MaxSteps { get; init; }
+    [Arg("profiler", "simple: time each training action (wall and CPU), print the table, write profile.json")] public string? Profiler { get; init; }
 
     /// <summary>The defaults (what <c>strix train</c> uses for every argument not given).</summary>
     public static TrainConfig Defaults { get; } = new();
@@ -141,7 +142,12 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
         if (MaxSteps is long ms) ArgChecks.AtLeast("max_steps", ms, 1);
         if (Optimizer.ToLowerInvariant() is not ("auto" or "sgd" or "adam" or "adamw"))
             throw new ArgumentException($"optimizer={Optimizer} is not SGD, Adam, AdamW or auto");
+        if (Profiler is not null && Profiler.ToLowerInvariant() is not ("simple" or "none" or ""))
+            throw new ArgumentException($"profiler={Profiler} is not supported (simple, or leave it out)");
         this.ToAugmentation();
         FrozenLayers();
     }
+
+    /// <summary>True when <c>profiler=simple</c> was asked for.</summary>
+    public bool ProfilerSimple => string.Equals(Profiler, "simple", StringComparison.OrdinalIgnoreCase);
 }

@@ -32,10 +32,19 @@ public sealed class Batch : IDisposable
     /// <see cref="Images"/> as the model's input: float32 in 0–1 on <paramref name="device"/> (Ultralytics'
     /// preprocess). The caller owns the result.
     /// </summary>
-    public Tensor FloatImages(Device device)
+    public Tensor FloatImages(Device device) => FloatImages(device, channelsLast: false);
+
+    /// <summary>
+    /// As <see cref="FloatImages(Device)"/>; with <paramref name="channelsLast"/> the result is stored
+    /// N, H, W, C (<see cref="MemoryFormat"/>), made in the same single conversion pass.
+    /// </summary>
+    public Tensor FloatImages(Device device, bool channelsLast)
     {
         using var scope = NewDisposeScope();
-        return Images.to(device, non_blocking: true).to(ScalarType.Float32).div_(Scalars.PixelMax).MoveToOuterDisposeScope();
+        var x = Images.to(device, non_blocking: true);
+        if (!channelsLast || x.dim() != 4) return x.to(ScalarType.Float32).div_(Scalars.PixelMax).MoveToOuterDisposeScope();
+        var nhwc = x.permute(0, 2, 3, 1).to(ScalarType.Float32).contiguous().div_(Scalars.PixelMax);
+        return nhwc.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
     }
 
     /// <summary>Stacks samples of equal size into one batch.</summary>

@@ -72,6 +72,8 @@ public sealed partial class Trainer
 
     /// <summary>How training is spread over processes (<see cref="TrainerOptions.Strategy"/>; default one device).</summary>
     public Strategy Strategy => Options.Strategy ?? SingleDeviceStrategy.Instance;
+    /// <summary>Times the loop's actions; modules may add their own (<c>using (Trainer.Profiler.Profile("training_step/forward"))</c>).</summary>
+    public Profilers.Profiler Profiler => Options.Profiler ?? Profilers.Profiler.None;
     /// <summary>True on the process that logs and writes checkpoints (always, without a distributed strategy).</summary>
     public bool IsGlobalZero => Strategy.IsGlobalZero;
     /// <summary>Callbacks this rank runs: under DDP, <see cref="IRankZeroOnly"/> ones only on rank 0.</summary>

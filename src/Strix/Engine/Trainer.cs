@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Strix.Engine.Loggers;
 using Strix.Engine.Optim;
 using Strix.Engine.Precision;
+using Strix.Engine.Profilers;
 using Strix.Engine.Strategies;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -85,8 +86,9 @@ public sealed partial class Trainer
                 TrainEpoch(module, train, overfit);
                 if (_stopNow) break;
                 bool final = Epoch + 1 >= MaxEpochs || ShouldStop;
-                if (val is not null && _anyValBatches && (Options.Val || final)) ValidateEpoch(module, val);
-                EndEpoch(module);
+                if (val is not null && _anyValBatches && (Options.Val || final))
+                    using (Profiler.Profile("validation")) ValidateEpoch(module, val);
+                using (Profiler.Profile("epoch_end")) EndEpoch(module);
             }
             if (StopReason.Length == 0) StopReason = Epoch >= MaxEpochs ? "max_epochs" : "stopped";
             Phase = TrainerPhase.Idle;
@@ -174,7 +176,8 @@ public sealed partial class Trainer
         {
             _batchTime.Start();
             _dataWait.Start();
-            bool more = it.MoveNext();
+            bool more;
+            using (Profiler.Profile("get_train_batch")) more = it.MoveNext();
             _dataWait.Stop();
             if (!more)
             {
@@ -188,7 +191,8 @@ public sealed partial class Trainer
             var step = new ScheduleStep(Iteration, Epoch, MaxEpochs, BatchesPerEpoch);
             Scheduler?.Apply(step);
             Accumulate = Scheduler?.AccumulateAt(step) ?? Options.AccumulateGradBatches;
-            var batch = module.TransferBatchToDevice(raw, Device);
+            TBatch batch;
+            using (Profiler.Profile("transfer_batch_to_device")) batch = module.TransferBatchToDevice(raw, Device);
             try
             {
                 module.OnTrainBatchStart(batch, i);
@@ -246,6 +250,7 @@ public sealed partial class Trainer
             _logged.Hold();
             try
             {
+                using (Profiler.Profile("training_step"))
                 using (PrecisionPlugin.ForwardContext())
                     loss = module.TrainingStep(batch, i);
             }
@@ -268,7 +273,7 @@ public sealed partial class Trainer
                 _guard.OnFiniteLoss();
                 foreach (var l in logs) Commit(l);
                 Call(m => m.OnBeforeBackward(loss), c => c.OnBeforeBackward(this, module, loss));
-                PrecisionPlugin.ScaleLoss(loss).backward();
+                using (Profiler.Profile("backward")) PrecisionPlugin.ScaleLoss(loss).backward();
                 Call(m => m.OnAfterBackward(), c => c.OnAfterBackward(this, module));
             }
         }
@@ -282,20 +287,24 @@ public sealed partial class Trainer
         if (!opt.NamedParameters.Any(p => p.Param.grad is not null)) return; // nothing accumulated (all skipped)
         Call(m => m.OnBeforeOptimizerStep(opt), c => c.OnBeforeOptimizerStep(this, module, opt));
         StepOutcome outcome;
+        using (Profiler.Profile("optimizer_step"))
         using (var scope = NewDisposeScope())
         {
             var ps = opt.NamedParameters.Select(p => p.Param).ToList();
-            Strategy.ReduceGradients(ps); // DDP: average over ranks before unscaling and clipping
+            using (Profiler.Profile("optimizer_step/reduce_gradients")) Strategy.ReduceGradients(ps); // DDP: average over ranks before unscaling and clipping
             PrecisionPlugin.Unscale(opt);
-            Tensor? norm = Options.GradientClipVal is double clip ? GradientClipping.ClipGradNorm(ps, clip) : null;
+            Tensor? norm = null;
+            if (Options.GradientClipVal is double clip)
+                using (Profiler.Profile("optimizer_step/clip_gradients")) norm = GradientClipping.ClipGradNorm(ps, clip);
             outcome = PrecisionPlugin.Step(opt, norm);
             if (outcome == StepOutcome.NonFiniteGradients)
                 OnNonFinite(module, $"non-finite gradient norm at epoch {Epoch + 1}, batch {BatchIdx}: step skipped");
         }
-        opt.ZeroGrad();
+        using (Profiler.Profile("zero_grad")) opt.ZeroGrad();
         if (outcome == StepOutcome.Stepped)
         {
-            Ema?.Update(module.Model);
+            if (Ema is not null)
+                using (Profiler.Profile("ema_update")) Ema.Update(module.Model);
             GlobalStep++;
             _guard.OnStepped();
         }

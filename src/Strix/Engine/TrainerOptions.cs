@@ -44,6 +44,8 @@ public sealed record TrainerOptions
     public string? DefaultRootDir { get; init; }
     /// <summary>How training is spread over processes and devices (null: one process, one device). See <see cref="Strategies.DistributedDataParallelStrategy"/>.</summary>
     public Strategies.Strategy? Strategy { get; init; }
+    /// <summary>Times the loop's actions (Lightning <c>profiler</c>); null = <see cref="Profilers.Profiler.None"/>.</summary>
+    public Profilers.Profiler? Profiler { get; init; }
     /// <summary>Messages (warnings, notices) go here; default Console.Error.</summary>
     public TextWriter? Log { get; init; }
 }

@@ -42,6 +42,12 @@ public sealed class DetectionLoss
         BboxLoss = new BboxLoss(regMax);
     }
 
+    /// <summary>
+    /// Optional timer for the loss's parts (<c>"assigner"</c>); a trainer's profiler plugs in here without
+    /// the loss knowing the trainer. Returns the scope to dispose, or null.
+    /// </summary>
+    public Func<string, IDisposable?>? Profile { get; set; }
+
     /// <summary>The loss for a model's head: its class count, strides and reg_max.</summary>
     public DetectionLoss(DetectionModel model, double box = 7.5, double cls = 0.5, double dfl = 1.5)
         : this(model.NumClasses, model.Strides, model.Head.RegMax, box, cls, dfl) { }
@@ -87,11 +93,14 @@ public sealed class DetectionLoss
 
         var predBboxes = DecodeBoxes(anchorPoints, predDist);                           // [B, A, 4] xyxy, grid units
 
-        using var assignment = Assigner.Assign(
-            predScores.detach().sigmoid(),
-            predBboxes.detach() * strideTensor,
-            anchorPoints * strideTensor,
-            gtLabels, gtBboxes, maskGt);
+        Assignment assignment;
+        using (Profile?.Invoke("assigner"))
+            assignment = Assigner.Assign(
+                predScores.detach().sigmoid(),
+                predBboxes.detach() * strideTensor,
+                anchorPoints * strideTensor,
+                gtLabels, gtBboxes, maskGt);
+        using var assigned = assignment;
 
         var targetScores = assignment.TargetScores;
         var targetScoresSum = targetScores.sum().clamp_min(Scalars.One);

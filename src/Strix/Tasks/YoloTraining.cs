@@ -131,8 +131,15 @@ public static class YoloTraining
             loggers.Add(new CsvLogger(Path.Combine(runDir, "results.csv"), module.ResultColumns));
             loggers.Add(new TensorBoardLogger(runDir));
         }
+        var profiler = args.ProfilerSimple && main
+            ? new Strix.Engine.Profilers.SimpleProfiler(device.type == DeviceType.CUDA ? () => torch.cuda.synchronize() : null)
+            {
+                OutputPath = fastDevRun ? null : Path.Combine(runDir, "profile.json"),
+            }
+            : null;
         var options = new TrainerOptions
         {
+            Profiler = profiler,
             MaxEpochs = args.Epochs,
             TimeHours = args.Time,
             MaxSteps = args.MaxSteps,
@@ -162,6 +169,12 @@ public static class YoloTraining
         output.WriteLine($"\n{fit.EpochsCompleted} epochs completed in {fit.TrainTime.TotalHours:0.000} hours ({fit.StopReason}); " +
             $"waiting for data took {100 * trainer.DataWaitFraction:0.0}% of the training-step time.");
 
+        if (profiler is not null)
+        {
+            output.WriteLine();
+            output.Write(profiler.Summary());
+            profiler.Write();
+        }
         IReadOnlyDictionary<string, double> final = fit.Metrics;
         if (!main) return new TrainResult(runDir, null, null, fit, final, wall.Elapsed, trainer.DataWaitFraction, trainer.TrainBatchTime); // rank 0 evaluates and reports
         string? best = File.Exists(checkpoint.BestPath) ? checkpoint.BestPath : null;
@@ -193,7 +206,7 @@ public static class YoloTraining
         using (var ck = Checkpoint.Load(best))
             Trainer.LoadInto(module.Model, ck.Weights, best);
         module.UseFinalValidation(plots ? runDir : null);
-        var evaluator = new Trainer(options with { Ema = false, HandleSignals = false, LimitValBatches = null, FastDevRun = false },
+        var evaluator = new Trainer(options with { Ema = false, HandleSignals = false, Profiler = null, LimitValBatches = null, FastDevRun = false },
             new Callback[] { new ProgressBar(plain: output) });
         return evaluator.Validate(module, val);
     }

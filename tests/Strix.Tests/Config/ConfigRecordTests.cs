@@ -25,6 +25,15 @@ public class ArgumentListTests
 public class TrainConfigTests
 {
     [Fact]
+    public void Profiler_accepts_simple_and_names_anything_else()
+    {
+        Assert.True(ConfigRecords.Parse<TrainConfig>(new[] { "profiler=simple" }).ProfilerSimple);
+        Assert.False(TrainConfig.Defaults.ProfilerSimple);
+        var e = Assert.Throws<ArgumentException>(() => ConfigRecords.Parse<TrainConfig>(new[] { "data=shapes", "profiler=advanced" }).Validate());
+        Assert.Contains("profiler=advanced", e.Message);
+    }
+
+    [Fact]
     public void Defaults_are_ultralytics()
     {
         var a = TrainConfig.Defaults;

@@ -3,6 +3,7 @@ using Strix.Data;
 using Strix.Loss;
 using Strix.Models;
 using Strix.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Tasks.Detect;
@@ -53,9 +54,14 @@ public sealed class DetectionModule : TaskModule
 
     public override Tensor TrainingStep(Batch batch, int batchIdx)
     {
-        var images = batch.FloatImages(batch.Images.device);
-        var preds = Detector.forward(images);
-        var (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
+        var profiler = Trainer.Profiler;
+        // Channels-last on the CPU: oneDNN's NHWC kernels (see MemoryFormat).
+        var images = batch.FloatImages(batch.Images.device, channelsLast: batch.Images.device_type == DeviceType.CPU);
+        Tensor[] preds;
+        using (profiler.Profile("training_step/forward")) preds = Detector.forward(images);
+        _loss.Profile = profiler.Enabled ? part => profiler.Profile($"loss/{part}") : null;
+        Tensor loss, items;
+        using (profiler.Profile("training_step/loss")) (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
         var v = TensorArrays.Floats(items);
         Log("train/box_loss", v[0], progBar: true);
         Log("train/cls_loss", v[1], progBar: true);
