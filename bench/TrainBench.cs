@@ -35,9 +35,8 @@ public static class TrainBench
         var loss = new DetectionLoss(model);
         var opt = new Sgd(Strix.Tasks.YoloOptimizer.Groups(model, 0.01, 0.937, 5e-4));
         var images = rand(batch, 3, imgsz, imgsz);
-        // channels_last=true: NHWC strides (what torch's to(memory_format=channels_last) gives), which the
-        // convolutions then keep; TorchSharp has no memory_format argument, a permuted copy makes the same layout.
-        if (a.GetValueOrDefault("channels_last", "false") == "true") images = images.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        // channels_last=true: NHWC storage (torch's channels_last), which the convolutions then keep.
+        if (a.GetValueOrDefault("channels_last", "false") == "true") images = Strix.Runtime.MemoryFormat.ToChannelsLast(images);
         // 8 boxes per image, random centres and sizes.
         int n = batch * 8;
         var batchIdx = arange(batch).repeat_interleave(8).to(ScalarType.Float32);

@@ -85,6 +85,24 @@ public class YoloTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void Profiler_simple_times_forward_loss_and_assigner_and_writes_profile_json()
+    {
+        var dir = TestPaths.NewTempDir();
+        var log = new StringWriter();
+        var r = YoloTraining.Run(Args(dir, ("profiler", "simple"), ("epochs", "1"), ("batch", "2"), ("plots", "false")), log);
+        Assert.Contains("Profiler Report", log.ToString());
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(r.RunDir, "profile.json")))!;
+        var calls = json["actions"]!.AsArray().ToDictionary(a => (string)a!["action"]!, a => (long)a!["calls"]!);
+        Assert.Equal(2, calls["training_step"]);
+        Assert.Equal(2, calls["training_step/forward"]);
+        Assert.Equal(2, calls["training_step/loss"]);
+        Assert.Equal(1, calls["validation"]);
+        // The assigner runs for each training batch and for each validation batch's loss (coco8: 4 train images in two batches of 2, 4 val images in one batch of 4).
+        Assert.Equal(3, calls["loss/assigner"]);
+        Assert.True((double)json["cpu_s_total"]! > 0);
+    }
+
+    [SkippableFact]
     public void Fine_tuning_on_different_classes_transfers_matching_tensors_and_says_how_many()
     {
         var dir = TestPaths.NewTempDir();

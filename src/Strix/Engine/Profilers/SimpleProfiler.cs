@@ -32,8 +32,7 @@ public sealed class SimpleProfiler(Action? synchronize = null) : Profiler
     public override IDisposable Profile(string action)
     {
         _synchronize?.Invoke();
-        lock (_entries)
-            if (!_entries.ContainsKey(action)) { _entries[action] = new Entry(); _order.Add(action); } // listed in the order started
+        lock (_entries) EntryFor(action); // listed in the order started
         return new Scope(this, action, _clock.Elapsed, Environment.CpuUsage.TotalTime);
     }
 
@@ -53,9 +52,16 @@ public sealed class SimpleProfiler(Action? synchronize = null) : Profiler
     {
         lock (_entries)
         {
-            if (!_entries.TryGetValue(action, out var e)) { _entries[action] = e = new Entry(); _order.Add(action); } // after a Reset mid-action
+            var e = EntryFor(action); // made again when a Reset came mid-action
             e.Calls++; e.Wall += wall; e.Cpu += cpu;
         }
+    }
+
+    /// <summary>The action's entry, made on first use; the caller holds the lock.</summary>
+    Entry EntryFor(string action)
+    {
+        if (!_entries.TryGetValue(action, out var e)) { _entries[action] = e = new Entry(); _order.Add(action); }
+        return e;
     }
 
     /// <summary>Forgets everything recorded and restarts the total clock (e.g. after warm-up steps).</summary>

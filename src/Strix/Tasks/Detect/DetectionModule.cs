@@ -3,7 +3,6 @@ using Strix.Data;
 using Strix.Loss;
 using Strix.Models;
 using Strix.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Tasks.Detect;
@@ -55,11 +54,9 @@ public sealed class DetectionModule : TaskModule
     public override Tensor TrainingStep(Batch batch, int batchIdx)
     {
         var profiler = Trainer.Profiler;
-        // Channels-last on the CPU: oneDNN's NHWC kernels (see MemoryFormat).
-        var images = batch.FloatImages(batch.Images.device, channelsLast: batch.Images.device_type == DeviceType.CPU);
+        var images = batch.ModelInput(batch.Images.device);
         Tensor[] preds;
         using (profiler.Profile("training_step/forward")) preds = Detector.forward(images);
-        _loss.Profile = profiler.Enabled ? part => profiler.Profile($"loss/{part}") : null;
         Tensor loss, items;
         using (profiler.Profile("training_step/loss")) (loss, items) = _loss.Compute(preds, batch.BatchIdx, Classes(batch), batch.Bboxes);
         var v = TensorArrays.Floats(items);
@@ -69,6 +66,20 @@ public sealed class DetectionModule : TaskModule
         Log("Instances", batch.Cls.shape[0], progBar: true, onEpoch: false);
         Log("Size", images.shape[3], progBar: true, onEpoch: false);
         return loss;
+    }
+
+    /// <summary>Times the loss's parts (<c>loss/assigner</c>) under the trainer's profiler, for this fit or validation only.</summary>
+    public override void Setup(string stage)
+    {
+        base.Setup(stage);
+        var profiler = Trainer.Profiler;
+        _loss.Profile = profiler.Enabled ? part => profiler.Profile($"loss/{part}") : null;
+    }
+
+    public override void Teardown(string stage)
+    {
+        _loss.Profile = null;
+        base.Teardown(stage);
     }
 
     public override void OnValidationEpochStart() => Validator.Begin();

@@ -75,7 +75,7 @@ public sealed class DetectionValidator
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         var sw = Stopwatch.StartNew();
-        var input = batch.FloatImages(device, channelsLast: device.type == DeviceType.CPU);
+        var input = batch.ModelInput(device);
         Sync(device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         var raw = model.call(input);
         var decoded = model.Head.Decode(raw);

@@ -169,7 +169,7 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
                 using (b)
                 using (var scope = NewDisposeScope())
                 {
-                    var (loss, items) = lossFn.Compute(model.call(b.FloatImages(CPU, channelsLast: true)), b.BatchIdx, b.Cls, b.Bboxes);
+                    var (loss, items) = lossFn.Compute(model.call(b.ModelInput(CPU)), b.BatchIdx, b.Cls, b.Bboxes);
                     var it = items.to(ScalarType.Float64).data<double>().ToArray();
                     for (int k = 0; k < 3; k++) sums[k] += it[k];
                     batches++;
