@@ -6,8 +6,9 @@ namespace Strix.Runtime;
 /// torch's <c>channels_last</c> memory format, which TorchSharp's API lacks: a 4-D tensor keeps its
 /// logical shape <c>[N, C, H, W]</c> but is stored as <c>[N, H, W, C]</c>. Convolutions given such an
 /// input run oneDNN's NHWC kernels and return channels-last outputs, so the layout flows through the
-/// network. Measured on the quick-start step (yolov8n, batch 16, imgsz 160, 2 CPU threads): 15% less
-/// wall and CPU time per step (bench <c>train … channels_last=true</c>). Values are the same as with
+/// network. Measured on the quick-start recipe (yolov8n, batch 16, imgsz 160, 2 CPU threads): 9–13% less
+/// wall and CPU time per synthetic step (bench <c>train … channels_last=true</c>), 18% less CPU over the
+/// whole 20-epoch run (bench/results/train-step-profile.json). Values are the same as with
 /// NCHW up to float rounding; views that merge H and W (<c>view(b, c, -1)</c>) still work.
 /// </summary>
 public static class MemoryFormat
