@@ -3,6 +3,7 @@ using System.Globalization;
 using Strix.Config;
 using Strix.Export;
 using Strix.Models;
+using Strix.Models.Architecture;
 
 namespace Strix.Cli.Commands;
 
@@ -55,11 +56,11 @@ public sealed class ExportCommand : ICommand
         return 0;
     }
 
-    /// <summary>Beside the weights with the .onnx extension, as Ultralytics does; a scale name exports to ./yolov8n.onnx.</summary>
+    /// <summary>Beside the weights with the .onnx extension, as Ultralytics does; a built-in name exports to ./yolo11n.onnx.</summary>
     static string DefaultOutput(string modelArg) =>
-        File.Exists(modelArg) || !YoloScale.IsScaleName(modelArg)
-            ? Path.ChangeExtension(modelArg, ".onnx")
-            : YoloScale.Parse(modelArg).ModelName + ".onnx";
+        !File.Exists(modelArg) && ModelCatalog.TryResolve(modelArg, out var spec, out var scale)
+            ? spec.ModelName(scale) + ".onnx"
+            : Path.ChangeExtension(modelArg, ".onnx");
 
     /// <summary>Rounds a size up to a multiple of the stride, as Ultralytics' check_imgsz does.</summary>
     static int StrideMultiple(int size, int stride) =>

@@ -10,7 +10,7 @@ namespace Strix.Data;
 /// </summary>
 public sealed class Batch : IDisposable
 {
-    /// <summary>uint8 <c>[B,3,H,W]</c> RGB (<see cref="FloatImages"/> makes the model input).</summary>
+    /// <summary>uint8 <c>[B,3,H,W]</c> RGB (<see cref="FloatImages(Device, bool)"/> makes the model input).</summary>
     public Tensor Images = null!;
     /// <summary>float32 <c>[N]</c>: index of the image in the batch for each box.</summary>
     public Tensor BatchIdx = null!;

@@ -26,7 +26,7 @@ public static class OnnxExporter
         using var scope = NewDisposeScope();
 
         var names = o.Names ?? ModelMetadata.DefaultNames(model.NumClasses);
-        var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Scale.ModelName);
+        var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Name);
         int nc = model.NumClasses;
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
         if (o.Dynamic)
@@ -46,16 +46,13 @@ public static class OnnxExporter
         foreach (var layer in model.Layers)
         {
             var p = $"model.{layer.Index}";
+            var from = layer.From.Select(f => f == -1 ? -1 : f < 0 ? layer.Index + f : f).ToArray();
             string Input(int f) => f == -1 ? cur : outputs[f] ?? throw new InvalidOperationException($"layer {layer.Index} reads layer {f}, which has no output");
             switch (layer.Module)
             {
-                case Conv c: cur = EmitConv(b, c, cur, p); break;
-                case C2f c: cur = EmitC2f(b, c, cur, p); break;
-                case SPPF s: cur = EmitSppf(b, s, cur, p); break;
-                case Upsample u: cur = EmitUpsample(b, u, cur, p); break;
-                case Concat c: cur = b.Concat("/" + p, layer.From.Select(Input), c.Dimension); break;
-                case Detect d: result = EmitDetect(b, d, layer.From.Select(Input).ToArray(), p, o); break;
-                default: throw new NotSupportedException($"layer {layer.Index} ({layer.Type}) cannot be exported to ONNX");
+                case Concat c: cur = b.Concat("/" + p, from.Select(Input), c.Dimension); break;
+                case Detect d: result = EmitDetect(b, d, from.Select(Input).ToArray(), p, o); break;
+                default: cur = EmitModule(b, layer.Module, Input(from[0]), p); break;
             }
             outputs[layer.Index] = cur;
         }
@@ -72,7 +69,7 @@ public static class OnnxExporter
         };
         m.OpsetImport.Add(new OperatorSetIdProto("", o.Opset));
         void Meta(string k, string v) => m.MetadataProps.Add(new StringStringEntryProto(k, v));
-        Meta("description", o.Description ?? $"Strix YOLOv8{model.Scale.Name} model");
+        Meta("description", o.Description ?? $"Strix {model.DisplayName} model");
         Meta("author", "Strix");
         Meta("date", DateTime.Now.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture));
         Meta("version", version);
@@ -150,19 +147,89 @@ public static class OnnxExporter
         return b.Mul($"/{p}/act", y, s);
     }
 
+    /// <summary>Any building block, by type; <paramref name="p"/> is its state-dict prefix (node names follow it).</summary>
+    static string EmitModule(OnnxGraphBuilder b, TorchSharp.torch.nn.Module m, string x, string p) => m switch
+    {
+        Conv c => EmitConv(b, c, x, p),
+        Conv2d c => EmitConvNode(b, c, c.weight!, c.bias, x, $"/{p}", p),
+        C2f c => EmitC2f(b, c, x, p),
+        C3 c => EmitC3(b, c, x, p),
+        C2 c => EmitC2(b, c, x, p),
+        Bottleneck bn => EmitBottleneck(b, bn, x, p),
+        SPPF s => EmitSppf(b, s, x, p),
+        C2PSA c => EmitC2Psa(b, c, x, p),
+        PSABlock pb => EmitPsaBlock(b, pb, x, p),
+        Attention a => EmitAttention(b, a, x, p),
+        Upsample u => EmitUpsample(b, u, x, p),
+        Sequential seq => EmitSequential(b, seq, x, p),
+        _ => throw new NotSupportedException($"{p}: {m.GetType().Name} cannot be exported to ONNX"),
+    };
+
+    static string EmitBottleneck(OnnxGraphBuilder b, Bottleneck bn, string x, string p)
+    {
+        var t = EmitConv(b, bn.cv2, EmitConv(b, bn.cv1, x, p + ".cv1"), p + ".cv2");
+        return bn.HasShortcut ? b.Add($"/{p}", x, t) : t;
+    }
+
+    /// <summary>C2f and C3k2: split, each block on the last piece, concatenate all, fuse.</summary>
     static string EmitC2f(OnnxGraphBuilder b, C2f c, string x, string p)
     {
         var h = EmitConv(b, c.cv1, x, p + ".cv1");
-        int half = c.cv1.OutChannels / 2;
-        var ys = b.Split($"/{p}", h, 1, half, half).ToList();
-        for (int i = 0; i < c.m.Count; i++)
-        {
-            var bn = c.m[i];
-            var bp = $"{p}.m.{i}";
-            var t = EmitConv(b, bn.cv2, EmitConv(b, bn.cv1, ys[^1], bp + ".cv1"), bp + ".cv2");
-            ys.Add(bn.HasShortcut ? b.Add($"/{bp}", ys[^1], t) : t);
-        }
+        var ys = b.Split($"/{p}", h, 1, c.Hidden, c.Hidden).ToList();
+        for (int i = 0; i < c.m.Count; i++) ys.Add(EmitModule(b, c.m[i], ys[^1], $"{p}.m.{i}"));
         return EmitConv(b, c.cv2, b.Concat($"/{p}", ys, 1), p + ".cv2");
+    }
+
+    /// <summary>C3 and C3k: blocks after cv1, cv2 as the bypass, cv3 fuses.</summary>
+    static string EmitC3(OnnxGraphBuilder b, C3 c, string x, string p)
+    {
+        var y = EmitConv(b, c.cv1, x, p + ".cv1");
+        for (int i = 0; i < c.m.Count; i++) y = EmitModule(b, c.m[i], y, $"{p}.m.{i}");
+        return EmitConv(b, c.cv3, b.Concat($"/{p}", new[] { y, EmitConv(b, c.cv2, x, p + ".cv2") }, 1), p + ".cv3");
+    }
+
+    static string EmitC2(OnnxGraphBuilder b, C2 c, string x, string p)
+    {
+        var h = EmitConv(b, c.cv1, x, p + ".cv1");
+        int half = c.cv1.OutChannels / 2;
+        var parts = b.Split($"/{p}", h, 1, half, half);
+        var a = parts[0];
+        for (int i = 0; i < c.m.Count; i++) a = EmitModule(b, c.m[i], a, $"{p}.m.{i}");
+        return EmitConv(b, c.cv2, b.Concat($"/{p}", new[] { a, parts[1] }, 1), p + ".cv2");
+    }
+
+    static string EmitC2Psa(OnnxGraphBuilder b, C2PSA c, string x, string p)
+    {
+        var parts = b.Split($"/{p}", EmitConv(b, c.cv1, x, p + ".cv1"), 1, c.Hidden, c.Hidden);
+        var y = parts[1];
+        for (int i = 0; i < c.m.Count; i++) y = EmitModule(b, c.m[i], y, $"{p}.m.{i}");
+        return EmitConv(b, c.cv2, b.Concat($"/{p}", new[] { parts[0], y }, 1), p + ".cv2");
+    }
+
+    static string EmitPsaBlock(OnnxGraphBuilder b, PSABlock pb, string x, string p)
+    {
+        var a = EmitAttention(b, pb.attn, x, p + ".attn");
+        var y = pb.HasShortcut ? b.Add($"/{p}", x, a) : a;
+        var f = EmitConv(b, pb.FfnProject, EmitConv(b, pb.FfnExpand, y, p + ".ffn.0"), p + ".ffn.1");
+        return pb.HasShortcut ? b.Add($"/{p}", y, f) : f;
+    }
+
+    /// <summary>Attention over H·W positions: Reshape, Split, MatMul, Softmax, MatMul, Reshape back via the input's Shape.</summary>
+    static string EmitAttention(OnnxGraphBuilder b, Attention a, string x, string p)
+    {
+        var scope = $"/{p}";
+        var qkv = EmitConv(b, a.qkv, x, p + ".qkv");
+        var heads = b.Reshape(scope, qkv, 0, a.NumHeads, 2 * a.KeyDim + a.HeadDim, -1);
+        var qkvParts = b.Split(scope, heads, 2, a.KeyDim, a.KeyDim, a.HeadDim);
+        string q = qkvParts[0], k = qkvParts[1], v = qkvParts[2];
+        var logits = b.Node("MatMul", scope, new[] { b.Transpose(scope, q, 0, 1, 3, 2), k });
+        var scale = b.Weight($"{scope}/scale", Array.Empty<long>(), new[] { (float)a.ScaleFactor });
+        var attn = b.Softmax(scope, b.Mul(scope, logits, scale), 3);
+        var mixed = b.Node("MatMul", scope, new[] { v, b.Transpose(scope, attn, 0, 1, 3, 2) });
+        var shape = b.Node("Shape", scope, new[] { x });
+        var mixedMap = b.Node("Reshape", scope, new[] { mixed, shape });
+        var pe = EmitConv(b, a.pe, b.Node("Reshape", scope, new[] { v, shape }), p + ".pe");
+        return EmitConv(b, a.proj, b.Add(scope, mixedMap, pe), p + ".proj");
     }
 
     static string EmitSppf(OnnxGraphBuilder b, SPPF s, string x, string p)
@@ -199,16 +266,7 @@ public static class OnnxExporter
     static string EmitSequential(OnnxGraphBuilder b, Sequential seq, string x, string p)
     {
         int j = 0;
-        foreach (var m in seq.children())
-        {
-            var mp = $"{p}.{j++}";
-            x = m switch
-            {
-                Conv c => EmitConv(b, c, x, mp),
-                Conv2d c => EmitConvNode(b, c, c.weight!, c.bias, x, $"/{mp}", mp),
-                _ => throw new NotSupportedException($"{mp}: {m.GetType().Name} cannot be exported to ONNX"),
-            };
-        }
+        foreach (var m in seq.children()) x = EmitModule(b, m, x, $"{p}.{j++}");
         return x;
     }
 

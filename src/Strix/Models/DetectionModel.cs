@@ -1,3 +1,4 @@
+using Strix.Models.Architecture;
 using Strix.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,23 +7,31 @@ using static TorchSharp.torch.nn;
 namespace Strix.Models;
 
 /// <summary>
-/// A YOLOv8 detector built from the architecture table (backbone + PAN head + Detect) at any scale
-/// and class count. Sub-modules are registered as <c>model.N…</c> with Ultralytics' attribute names,
-/// so parameter names match Ultralytics checkpoints one to one.
+/// A YOLO detector built from an architecture file (<see cref="ModelSpec"/>: YOLOv8, YOLO11, their variants or a
+/// user's own YAML) at a scale and class count. Sub-modules are registered as <c>model.N…</c> with Ultralytics'
+/// attribute names, so parameter names match Ultralytics checkpoints one to one.
 /// <see cref="forward"/> returns the raw per-level head maps (for the loss);
 /// <see cref="Predict"/> returns decoded [B, 4+nc, anchors] (pixel xywh, class scores).
 /// </summary>
 public sealed class DetectionModel : Module<Tensor, Tensor[]>
 {
-    /// <summary>One row of the architecture table.</summary>
+    /// <summary>One row of the architecture table; <see cref="From"/> as written, −1 meaning the previous layer.</summary>
     public sealed record Layer(int Index, int[] From, int Repeats, string Type, string Arguments, Module Module);
 
     public ModuleList<Module> model;
     readonly List<Layer> _layers = new();
+    readonly int[][] _from;
     readonly HashSet<int> _saved = new();
 
+    /// <summary>The architecture the model was built from.</summary>
+    public ModelSpec Spec { get; }
     public YoloScale Scale { get; }
     public int NumClasses { get; }
+    public int InputChannels => Spec.InputChannels;
+    /// <summary>File-style name: <c>yolov8n</c>, <c>yolo11s</c>, <c>yolov8m-p2</c>.</summary>
+    public string Name => Spec.ModelName(Scale);
+    /// <summary>The name as Ultralytics prints it: <c>YOLOv8n</c>, <c>YOLO11s</c>.</summary>
+    public string DisplayName => Spec.DisplayName(Scale);
     public IReadOnlyList<Layer> Layers => _layers;
     /// <summary>The Detect head (the last layer). A computed property, so it is not registered twice.</summary>
     public Detect Head => (Detect)model[^1];
@@ -30,73 +39,60 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>Largest stride: input sizes must be a multiple of it.</summary>
     public int MaxStride => (int)Strides.Max();
 
-    public DetectionModel(YoloScale scale, int numClasses = 80, int inputChannels = 3) : base("DetectionModel")
+    /// <summary>A YOLOv8 model at <paramref name="scale"/> (the built-in yolov8 architecture).</summary>
+    public DetectionModel(YoloScale scale, int numClasses = 80) : this(ModelCatalog.YoloV8, scale, numClasses) { }
+
+    /// <summary>Builds <paramref name="spec"/> at <paramref name="scale"/> with <paramref name="numClasses"/> classes.</summary>
+    public DetectionModel(ModelSpec spec, YoloScale scale, int numClasses = 80) : base("DetectionModel")
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), "a detector needs at least one class");
+        Spec = spec;
         Scale = scale;
         NumClasses = numClasses;
-        int C(int c) => scale.Channels(c);
-        int R(int n) => scale.Repeats(n);
-        var ch = new List<int>();
-        var modules = new List<Module>();
-
-        void Add(int[] from, int repeats, string type, string arguments, Module m, int cOut)
+        var built = new List<BuiltLayer>();
+        try
         {
-            _layers.Add(new Layer(_layers.Count, from, repeats, type, arguments, m));
-            modules.Add(m);
-            ch.Add(cOut);
-            foreach (var f in from) if (f != -1) _saved.Add(f);
+            foreach (var row in spec.Layers)
+            {
+                if (built.Count > 0 && built[^1].Module is Detect)
+                    throw new InvalidDataException($"{spec.Source}:{row.Line}: layer {row.Index} follows the Detect head, which must be the last layer");
+                built.Add(LayerFactory.Build(row, spec, scale, numClasses, built));
+            }
+            if (built.Count == 0 || built[^1].Module is not Detect)
+                throw new InvalidDataException($"{spec.Source}: the last layer must be Detect");
         }
-        int Prev() => ch.Count == 0 ? inputChannels : ch[^1];
-
-        void AddConv(int c2, int k, int s) { int c1 = Prev(), co = C(c2); Add(new[] { -1 }, 1, "Conv", $"[{c1}, {co}, {k}, {s}]", new Conv(c1, co, k, s), co); }
-        void AddC2f(int c2, int n, bool shortcut, int[]? from = null)
+        catch
         {
-            int c1 = from is null ? Prev() : from.Sum(f => f == -1 ? ch[^1] : ch[f]);
-            int co = C(c2), reps = R(n);
-            Add(new[] { -1 }, reps, "C2f", $"[{c1}, {co}, {reps}, {shortcut}]", new C2f(c1, co, reps, shortcut), co);
+            foreach (var b in built) b.Module.Dispose();
+            throw;
         }
-        void AddUpsample() => Add(new[] { -1 }, 1, "Upsample", "[None, 2, 'nearest']",
-            Upsample(scale_factor: new double[] { 2, 2 }, mode: UpsampleMode.Nearest), Prev());
-        void AddConcat(int other) => Add(new[] { -1, other }, 1, "Concat", "[1]", new Concat(1), ch[^1] + ch[other]);
-
-        // Backbone
-        AddConv(64, 3, 2);            // 0  P1/2
-        AddConv(128, 3, 2);           // 1  P2/4
-        AddC2f(128, 3, true);         // 2
-        AddConv(256, 3, 2);           // 3  P3/8
-        AddC2f(256, 6, true);         // 4
-        AddConv(512, 3, 2);           // 5  P4/16
-        AddC2f(512, 6, true);         // 6
-        AddConv(1024, 3, 2);          // 7  P5/32
-        AddC2f(1024, 3, true);        // 8
-        { int c1 = Prev(), co = C(1024); Add(new[] { -1 }, 1, "SPPF", $"[{c1}, {co}, 5]", new SPPF(c1, co, 5), co); } // 9
-        // Head (PAN)
-        AddUpsample();                // 10
-        AddConcat(6);                 // 11 cat backbone P4
-        AddC2f(512, 3, false);        // 12
-        AddUpsample();                // 13
-        AddConcat(4);                 // 14 cat backbone P3
-        AddC2f(256, 3, false);        // 15 (P3/8-small)
-        AddConv(256, 3, 2);           // 16
-        AddConcat(12);                // 17 cat head P4
-        AddC2f(512, 3, false);        // 18 (P4/16-medium)
-        AddConv(512, 3, 2);           // 19
-        AddConcat(9);                 // 20 cat head P5
-        AddC2f(1024, 3, false);       // 21 (P5/32-large)
-        var detectIn = new[] { ch[15], ch[18], ch[21] };
-        var head = new Detect(numClasses, detectIn);
-        Add(new[] { 15, 18, 21 }, 1, "Detect", $"[{numClasses}, [{string.Join(", ", detectIn)}]]", head, 0);
-
-        model = new ModuleList<Module>(modules.ToArray());
+        _from = built.Select(b => b.Row.ResolvedFrom).ToArray();
+        foreach (var b in built)
+        {
+            var row = b.Row;
+            _layers.Add(new Layer(row.Index, row.From, Scale.Repeats(row.Repeats), row.Module, b.Arguments, b.Module));
+            foreach (var f in _from[row.Index]) if (f != -1) _saved.Add(f);
+        }
+        model = new ModuleList<Module>(built.Select(b => b.Module).ToArray());
         RegisterComponents();
-        head.InitializeBiases();
+        Head.InitializeBiases();
     }
 
-    /// <summary>Builds a model from a scale name such as "yolov8n".</summary>
-    public static DetectionModel Create(string scale, int numClasses = 80) => new(YoloScale.Parse(scale), numClasses);
+    /// <summary>
+    /// Builds a model from a name: <c>yolov8n</c>, <c>yolo11s</c>, <c>yolov8m-p2</c>, <c>yolo11n.yaml</c>, or the path of a
+    /// model YAML file.
+    /// </summary>
+    public static DetectionModel Create(string name, int numClasses = 80)
+    {
+        var (spec, scale) = ModelCatalog.Resolve(name)
+            ?? throw new ArgumentException($"'{name}' names no model (built in: {string.Join(", ", ModelCatalog.Families.Select(f => f + ".yaml"))} at scales n, s, m, l, x, e.g. yolo11n; or a model .yaml file)");
+        return new DetectionModel(spec, scale, numClasses);
+    }
 
-    /// <summary>Raw per-level head outputs [B, 4·16 + nc, H/s, W/s] for s = 8, 16, 32.</summary>
+    /// <summary>The same architecture and scale with another class count, freshly initialised (for fine-tuning).</summary>
+    public DetectionModel WithClasses(int numClasses) => new(Spec, Scale, numClasses);
+
+    /// <summary>Raw per-level head outputs [B, 4·16 + nc, H/s, W/s], one per stride in <see cref="Strides"/>.</summary>
     public override Tensor[] forward(Tensor x)
     {
         var outputs = new Tensor?[_layers.Count];
@@ -105,16 +101,18 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         using var scope = NewDisposeScope();
         foreach (var layer in _layers)
         {
+            var from = _from[layer.Index];
+            Tensor Input(int f) => f == -1 ? cur! : outputs[f]!;
             switch (layer.Module)
             {
                 case Detect d:
-                    result = d.call(layer.From.Select(f => outputs[f]!).ToArray());
+                    result = d.call(from.Select(Input).ToArray());
                     break;
                 case Concat c:
-                    cur = c.call(layer.From.Select(f => f == -1 ? cur! : outputs[f]!).ToArray());
+                    cur = c.call(from.Select(Input).ToArray());
                     break;
                 case Module<Tensor, Tensor> m:
-                    cur = m.call(cur!);
+                    cur = m.call(Input(from[0]));
                     break;
                 default:
                     throw new InvalidOperationException($"layer {layer.Index} ({layer.Type}) has no tensor forward");

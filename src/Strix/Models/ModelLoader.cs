@@ -1,3 +1,4 @@
+using Strix.Models.Architecture;
 using Strix.Models.Import;
 
 namespace Strix.Models;
@@ -9,34 +10,36 @@ public sealed record LoadedModel(DetectionModel Model, ModelMetadata Metadata, s
 }
 
 /// <summary>
-/// Resolves a <c>model=</c> argument the way Ultralytics does: a scale name (<c>yolov8n</c>, <c>yolov8n.yaml</c>)
-/// builds a fresh model; a path loads weights — Strix <c>.safetensors</c>, Ultralytics <c>.pt</c> checkpoints,
+/// Resolves a <c>model=</c> argument the way Ultralytics does: a built-in name (<c>yolov8n</c>, <c>yolo11s.yaml</c>,
+/// <c>yolov8n-p2</c>) or the path of a model YAML file builds a fresh model; a path loads weights — Strix <c>.safetensors</c>, Ultralytics <c>.pt</c> checkpoints,
 /// Ultralytics <c>.onnx</c> exports. When <c>nc</c> differs from the weights' class count (fine-tuning on a new
 /// dataset), a fresh model with <c>nc</c> classes receives every tensor whose name and shape match,
 /// and the report says what was transferred.
 /// </summary>
 public static class ModelLoader
 {
-    /// <param name="modelArg">Scale name or weights path.</param>
+    /// <param name="modelArg">Built-in model name, model YAML path, or weights path.</param>
     /// <param name="nc">Class count wanted (null: the weights' own, or 80 for a fresh model).</param>
     /// <param name="log">Receives import and transfer reports (e.g. Console.WriteLine); null is silent.</param>
     public static LoadedModel Load(string modelArg, int? nc = null, Action<string>? log = null)
     {
-        if (string.IsNullOrWhiteSpace(modelArg)) throw new ArgumentException("model= is empty (expected yolov8n…yolov8x or a weights file)");
+        if (string.IsNullOrWhiteSpace(modelArg)) throw new ArgumentException($"model= is empty (expected {Expected} or a weights file)");
         if (nc is < 1) throw new ArgumentOutOfRangeException(nameof(nc), "a detector needs at least one class");
         var arg = modelArg.Trim();
-        if (YoloScale.IsScaleName(arg) && !File.Exists(arg))
+        var ext = Path.GetExtension(arg).ToLowerInvariant();
+        if (ext is ".yaml" or ".yml" || ModelCatalog.IsBuiltinName(arg))
         {
-            var fresh = new DetectionModel(YoloScale.Parse(arg), nc ?? 80);
+            var architecture = ModelCatalog.Resolve(arg) ?? throw new FileNotFoundException(
+                $"model={arg}: no such model file, and it names no built-in model ({Expected})", arg);
+            var fresh = new DetectionModel(architecture.Spec, architecture.Scale, nc ?? architecture.Spec.NumClasses);
             return new LoadedModel(fresh, ModelMetadata.For(fresh), arg, null);
         }
 
-        var ext = Path.GetExtension(arg).ToLowerInvariant();
         if (ext is not (".safetensors" or ".pt" or ".pth" or ".onnx"))
-            throw new ArgumentException($"model={arg}: unsupported; expected a scale (yolov8n, yolov8s, yolov8m, yolov8l, yolov8x) or a .safetensors, .pt or .onnx file");
+            throw new ArgumentException($"model={arg}: unsupported; expected a built-in model ({Expected}), a model .yaml, or a .safetensors, .pt or .onnx file");
         if (!File.Exists(arg))
         {
-            var hint = YoloScale.IsScaleName(Path.GetFileNameWithoutExtension(arg))
+            var hint = ModelCatalog.IsBuiltinName(Path.GetFileNameWithoutExtension(arg))
                 ? $" Strix does not download weights: pass model={Path.GetFileNameWithoutExtension(arg)} to start from scratch, or the path of a downloaded file."
                 : "";
             throw new FileNotFoundException($"model={arg}: file not found.{hint}", arg);
@@ -75,7 +78,7 @@ public static class ModelLoader
     {
         if (from.Model.IsFused)
             throw new ArgumentException($"model={from.Source}: fused (inference-only) weights have {from.Model.NumClasses} classes and cannot be retrained for {nc}");
-        var model = new DetectionModel(from.Model.Scale, nc);
+        var model = from.Model.WithClasses(nc);
         try
         {
             var result = StateDictTransfer.Matching(model, from.Model.state_dict());
@@ -95,6 +98,8 @@ public static class ModelLoader
             throw;
         }
     }
+
+    const string Expected = "yolov8n…yolov8x, yolo11n…yolo11x, yolov8n-p2, yolov8n-p6";
 
     static void Report(ImportReport report, Action<string>? log)
     {

@@ -23,6 +23,10 @@ public sealed record ModelMetadata
     /// <summary>The scale the architecture is built with (name, depth, width, max channels).</summary>
     public required YoloScale Scale { get; init; }
     public int NumClasses => Names.Count;
+    /// <summary>The architecture's family name (yolov8, yolo11, a user file's name); null in files older than the YAML builder: YOLOv8.</summary>
+    public string? Architecture { get; init; }
+    /// <summary>The architecture's model YAML, so the model can be rebuilt from the weight file alone; null: the built-in YOLOv8.</summary>
+    public string? ModelYaml { get; init; }
     /// <summary>The (square) image size the model was trained at.</summary>
     public int ImgSz { get; init; } = 640;
     public IReadOnlyList<int> Strides { get; init; } = new[] { 8, 16, 32 };
@@ -37,6 +41,22 @@ public sealed record ModelMetadata
     /// <summary>Free-form fields (provenance, source versions …), stored as top-level metadata keys.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The architecture to rebuild: the stored model YAML (read as <paramref name="source"/>'s), or the built-in YOLOv8
+    /// for files that predate it.
+    /// </summary>
+    public Architecture.ModelSpec ArchitectureSpec(string source)
+    {
+        if (ModelYaml is null) return Models.Architecture.ModelCatalog.YoloV8;
+        var family = Architecture ?? "custom";
+        if (Models.Architecture.ModelCatalog.Families.Contains(family))
+        {
+            var builtin = Models.Architecture.ModelCatalog.Builtin(family);
+            if (builtin.Text == ModelYaml) return builtin;
+        }
+        return Models.Architecture.ModelYaml.Parse(ModelYaml, $"{source} (model_yaml)", family).Spec;
+    }
+
     /// <summary>The running Strix version (informational version without the commit suffix).</summary>
     public static string CurrentStrixVersion { get; } = ReadVersion();
 
@@ -50,6 +70,8 @@ public sealed record ModelMetadata
         {
             Names = names.ToArray(),
             Scale = model.Scale,
+            Architecture = model.Spec.Name,
+            ModelYaml = model.Spec.Text,
             ImgSz = imgsz,
             Strides = model.Strides.Select(s => (int)s).ToArray(),
             Fused = model.IsFused,
@@ -61,7 +83,7 @@ public sealed record ModelMetadata
         nc == CocoNames.All.Count ? CocoNames.All : Enumerable.Range(0, nc).Select(i => $"class{i}").ToArray();
 
     static readonly string[] Reserved =
-        { "format", "strix_version", "date", "task", "scale", "depth", "width", "max_channels", "nc", "names", "imgsz", "stride", "fused", "train_args" };
+        { "format", "strix_version", "date", "task", "scale", "depth", "width", "max_channels", "nc", "names", "imgsz", "stride", "fused", "train_args", "architecture", "model_yaml" };
 
     /// <summary>The string map stored in a safetensors header.</summary>
     public Dictionary<string, string> ToDictionary()
@@ -84,6 +106,8 @@ public sealed record ModelMetadata
             ["fused"] = Fused ? "true" : "false",
             ["train_args"] = JsonSerializer.Serialize(TrainArgs),
         };
+        if (Architecture is not null) d["architecture"] = Architecture;
+        if (ModelYaml is not null) d["model_yaml"] = ModelYaml;
         foreach (var (k, v) in Extra)
         {
             if (Reserved.Contains(k)) throw new ArgumentException($"extra metadata key '{k}' collides with a reserved key");
@@ -132,6 +156,8 @@ public sealed record ModelMetadata
             ImgSz = d.ContainsKey("imgsz") ? Parse("imgsz", s => int.Parse(s, inv)) : 640,
             Strides = d.ContainsKey("stride") ? Parse("stride", s => JsonSerializer.Deserialize<int[]>(s)!) : new[] { 8, 16, 32 },
             Task = d.GetValueOrDefault("task", "detect"),
+            Architecture = d.GetValueOrDefault("architecture"),
+            ModelYaml = d.GetValueOrDefault("model_yaml"),
             StrixVersion = d.GetValueOrDefault("strix_version", "unknown"),
             Date = d.GetValueOrDefault("date", ""),
             Fused = d.TryGetValue("fused", out var f) && f == "true",
@@ -154,7 +180,7 @@ public sealed record ModelMetadata
     /// <summary>Value equality including the list and map contents (records compare collections by reference).</summary>
     public bool Equals(ModelMetadata? o) =>
         o is not null && Names.SequenceEqual(o.Names) && Scale == o.Scale && ImgSz == o.ImgSz && Strides.SequenceEqual(o.Strides)
-        && Task == o.Task && StrixVersion == o.StrixVersion && Date == o.Date && Fused == o.Fused
+        && Task == o.Task && Architecture == o.Architecture && ModelYaml == o.ModelYaml && StrixVersion == o.StrixVersion && Date == o.Date && Fused == o.Fused
         && SameMap(TrainArgs, o.TrainArgs) && SameMap(Extra, o.Extra);
 
     public override int GetHashCode() => HashCode.Combine(Scale, NumClasses, ImgSz, Task, Date, Fused);

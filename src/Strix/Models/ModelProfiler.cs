@@ -7,12 +7,12 @@ namespace Strix.Models;
 /// <summary>
 /// Counts floating-point operations of a forward pass by observing every convolution and batch norm
 /// on a probe input. Conventions follow the figures Ultralytics publishes (thop): a convolution costs
-/// 2·k²·C_in/groups FLOPs per output element, a batch norm 8 per element; activations, pooling and
-/// nearest upsampling are free. Counting at the true input size makes it exact for any size.
+/// 2·k²·C_in/groups FLOPs per output element, a batch norm 8 per element, nearest upsampling 2 per output
+/// element; activations, pooling and the attention's matrix products (functional, not modules) are free. Counting at the true input size makes it exact for any size.
 /// </summary>
 public static class ModelProfiler
 {
-    const double BatchNormFlopsPerElement = 8.0;
+    const double BatchNormFlopsPerElement = 8.0, UpsampleFlopsPerElement = 2.0;
 
     /// <summary>GFLOPs of one forward pass of <paramref name="model"/> at batch 1, height × width.</summary>
     public static double GFlops(DetectionModel model, int height, int width)
@@ -25,6 +25,11 @@ public static class ModelProfiler
             {
                 long perOut = conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3];
                 var h = conv.register_forward_hook((_, _, output) => { flops += 2.0 * output.numel() * perOut; return output; });
+                hooks.Add(h.remove);
+            }
+            else if (m is Upsample up)
+            {
+                var h = up.register_forward_hook((_, _, output) => { flops += UpsampleFlopsPerElement * output.numel(); return output; });
                 hooks.Add(h.remove);
             }
             else if (m is BatchNorm2d bn)

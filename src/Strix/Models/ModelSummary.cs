@@ -25,6 +25,6 @@ public static class ModelSummary
     {
         int layers = model.modules().Count();
         return string.Create(CultureInfo.InvariantCulture,
-            $"YOLOv8{model.Scale.Name} summary{(model.IsFused ? " (fused)" : "")}: {layers} layers, {model.ParameterCount():N0} parameters, {model.GradientCount():N0} gradients, {gflops:F1} GFLOPs at {imgsz}");
+            $"{model.DisplayName} summary{(model.IsFused ? " (fused)" : "")}: {layers} layers, {model.ParameterCount():N0} parameters, {model.GradientCount():N0} gradients, {gflops:F1} GFLOPs at {imgsz}");
     }
 }

@@ -6,7 +6,7 @@ namespace Strix.Models;
 /// <summary>
 /// Strix's own weight file: safetensors holding the model's state dict under Ultralytics-identical names
 /// (<c>model.0.conv.weight</c> …), plus <see cref="ModelMetadata"/> in the header. Python reads it with
-/// <c>safetensors.torch.load_file</c>; the architecture is rebuilt from the metadata's scale and class count.
+/// <c>safetensors.torch.load_file</c>; the architecture is rebuilt from the metadata's model YAML, scale and class count.
 /// Written atomically (temporary file, then rename).
 /// </summary>
 public static class WeightsFile
@@ -23,7 +23,11 @@ public static class WeightsFile
         if (metadata.NumClasses != model.NumClasses)
             throw new ArgumentException($"metadata lists {metadata.NumClasses} class names, the model has {model.NumClasses} classes");
         if (metadata.Task != "detect") throw new ArgumentException($"task '{metadata.Task}': Strix weight files hold detection models");
-        var meta = metadata with { Scale = model.Scale, Fused = model.IsFused, StrixVersion = ModelMetadata.CurrentStrixVersion };
+        var meta = metadata with
+        {
+            Scale = model.Scale, Architecture = model.Spec.Name, ModelYaml = model.Spec.Text,
+            Fused = model.IsFused, StrixVersion = ModelMetadata.CurrentStrixVersion,
+        };
         Safetensors.Save(path, model.state_dict(), meta.ToDictionary());
     }
 
@@ -42,7 +46,7 @@ public static class WeightsFile
             {
                 meta = ModelMetadata.FromDictionary(header, path);
                 if (meta.Task != "detect") throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detection models)");
-                model = new DetectionModel(meta.Scale, meta.NumClasses);
+                model = new DetectionModel(meta.ArchitectureSpec(path), meta.Scale, meta.NumClasses);
                 if (meta.Fused) model.Fuse();
                 StateDictTransfer.CheckStrict(model.state_dict(), ModelTensors(tensors).ToDictionary(t => t.Name, t => t.Shape), path);
             });

@@ -1,8 +1,8 @@
 namespace Strix.Models;
 
 /// <summary>
-/// A YOLOv8 model scale: depth multiplies block repeats, width multiplies channels, and
-/// MaxChannels caps the widest layers (the table from YOLOv8's model definition).
+/// A model scale (one row of a model file's <c>scales</c>): depth multiplies block repeats, width multiplies
+/// channels, and MaxChannels caps the widest layers. <see cref="All"/> holds YOLOv8's five.
 /// </summary>
 public sealed record YoloScale(string Name, double Depth, double Width, int MaxChannels)
 {
@@ -14,31 +14,11 @@ public sealed record YoloScale(string Name, double Depth, double Width, int MaxC
 
     public static IReadOnlyList<YoloScale> All { get; } = new[] { N, S, M, L, X };
 
-    /// <summary>Parses "n", "yolov8n", "yolov8n.yaml" (case-insensitive).</summary>
-    public static YoloScale Parse(string name)
-    {
-        var s = Path.GetFileNameWithoutExtension(name.Trim()).ToLowerInvariant();
-        if (s.StartsWith("yolov8")) s = s[6..];
-        return All.FirstOrDefault(x => x.Name == s)
-            ?? throw new ArgumentException($"unknown model scale '{name}' (expected yolov8n, yolov8s, yolov8m, yolov8l or yolov8x)");
-    }
-
-    /// <summary>True when <paramref name="name"/> names a scale rather than a weights file.</summary>
-    public static bool IsScaleName(string name)
-    {
-        var s = Path.GetFileNameWithoutExtension(name.Trim()).ToLowerInvariant();
-        if (Path.GetExtension(name) is { Length: > 0 } ext && ext.ToLowerInvariant() != ".yaml") return false;
-        if (s.StartsWith("yolov8")) s = s[6..];
-        return All.Any(x => x.Name == s);
-    }
-
     /// <summary>Channels after width scaling and capping, rounded up to a multiple of 8.</summary>
     public int Channels(int c) => MakeDivisible(Math.Min(c, MaxChannels) * Width, 8);
 
     /// <summary>Repeats after depth scaling (at least 1).</summary>
     public int Repeats(int n) => n > 1 ? Math.Max((int)Math.Round(n * Depth, MidpointRounding.ToEven), 1) : n;
-
-    public string ModelName => "yolov8" + Name;
 
     static int MakeDivisible(double x, int divisor) => (int)(Math.Ceiling(x / divisor) * divisor);
 }

@@ -6,20 +6,25 @@ namespace Strix.Nn;
 
 /// <summary>
 /// CSP bottleneck with two convolutions, YOLOv8's workhorse: split cv1's output in two halves,
-/// run n Bottlenecks on the second half, keep every intermediate, concatenate, fuse with cv2.
+/// run n blocks on the second half, keep every intermediate, concatenate, fuse with cv2.
 /// </summary>
-public sealed class C2f : Module<Tensor, Tensor>
+public class C2f : Module<Tensor, Tensor>
 {
     public Conv cv1, cv2;
-    public ModuleList<Bottleneck> m;
-    readonly int _c;
+    public ModuleList<Module<Tensor, Tensor>> m;
+    /// <summary>Hidden width: each half of cv1's output.</summary>
+    public int Hidden { get; }
 
-    public C2f(int c1, int c2, int n = 1, bool shortcut = false, int g = 1, double e = 0.5) : base(nameof(C2f))
+    public C2f(int c1, int c2, int n = 1, bool shortcut = false, int g = 1, double e = 0.5)
+        : this(nameof(C2f), c1, c2, n, e, c => new Bottleneck(c, c, shortcut, g, e: 1.0)) { }
+
+    /// <summary>For variants that keep the C2f wiring and change the block (C3k2).</summary>
+    protected C2f(string name, int c1, int c2, int n, double e, Func<int, Module<Tensor, Tensor>> block) : base(name)
     {
-        _c = (int)(c2 * e);
-        cv1 = new Conv(c1, 2 * _c, 1, 1);
-        cv2 = new Conv((2 + n) * _c, c2, 1);
-        m = new ModuleList<Bottleneck>(Enumerable.Range(0, n).Select(_ => new Bottleneck(_c, _c, shortcut, g, e: 1.0)).ToArray());
+        Hidden = (int)(c2 * e);
+        cv1 = new Conv(c1, 2 * Hidden, 1, 1);
+        cv2 = new Conv((2 + n) * Hidden, c2, 1);
+        m = new ModuleList<Module<Tensor, Tensor>>(Enumerable.Range(0, n).Select(_ => block(Hidden)).ToArray());
         RegisterComponents();
     }
 

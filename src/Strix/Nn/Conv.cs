@@ -6,10 +6,10 @@ using static TorchSharp.torch.nn;
 namespace Strix.Nn;
 
 /// <summary>
-/// YOLOv8's basic block: Conv2d (no bias) → BatchNorm2d → SiLU, with "same" padding.
+/// YOLO's basic block: Conv2d (no bias) → BatchNorm2d → SiLU, with "same" padding by default.
 /// After <see cref="Fuse"/> the batch norm is folded into the convolution's weight and bias.
 /// </summary>
-public sealed class Conv : Module<Tensor, Tensor>
+public class Conv : Module<Tensor, Tensor>
 {
     public Conv2d conv;
     public BatchNorm2d? bn;
@@ -19,16 +19,29 @@ public sealed class Conv : Module<Tensor, Tensor>
     public int OutChannels { get; }
     public int Kernel { get; }
     public int Stride { get; }
+    public int Padding { get; }
+    public int Dilation { get; }
+    public int Groups { get; }
 
-    public Conv(int c1, int c2, int k = 1, int s = 1, int g = 1, bool act = true) : base(nameof(Conv))
+    /// <summary>A c1→c2 k×k convolution with stride s, g groups, dilation d; padding p, or (null) the padding that keeps the size at stride 1, as Ultralytics' autopad does.</summary>
+    public Conv(int c1, int c2, int k = 1, int s = 1, int g = 1, bool act = true, int? p = null, int d = 1)
+        : this(nameof(Conv), c1, c2, k, s, g, act, p, d) { }
+
+    /// <summary>For subclasses that are a Conv under another name (DWConv).</summary>
+    protected Conv(string name, int c1, int c2, int k, int s, int g, bool act, int? p, int d) : base(name)
     {
-        InChannels = c1; OutChannels = c2; Kernel = k; Stride = s;
-        conv = Conv2d(c1, c2, k, stride: s, padding: k / 2, groups: g, bias: false);
+        if (c1 % g != 0 || c2 % g != 0) throw new ArgumentException($"Conv({c1}, {c2}): {g} groups do not divide the channels");
+        InChannels = c1; OutChannels = c2; Kernel = k; Stride = s; Dilation = d; Groups = g;
+        Padding = p ?? AutoPad(k, d);
+        conv = Conv2d(c1, c2, k, stride: s, padding: Padding, dilation: d, groups: g, bias: false);
         // Ultralytics' initialize_weights: eps 1e-3, momentum 0.03.
         bn = BatchNorm2d(c2, eps: 1e-3, momentum: 0.03);
         _act = act;
         RegisterComponents();
     }
+
+    /// <summary>The padding that keeps H×W at stride 1: half the dilated kernel.</summary>
+    public static int AutoPad(int k, int d = 1) => (d * (k - 1) + 1) / 2;
 
     public bool IsFused => bn is null;
     /// <summary>True when SiLU follows the (normalised) convolution.</summary>
@@ -48,8 +61,8 @@ public sealed class Conv : Module<Tensor, Tensor>
     {
         if (bn is null) return;
         using var _ = no_grad();
-        var fused = Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Kernel / 2,
-            groups: (int)conv.groups, bias: true, device: conv.weight!.device, dtype: conv.weight.dtype);
+        var fused = Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Padding, dilation: Dilation,
+            groups: Groups, bias: true, device: conv.weight!.device, dtype: conv.weight.dtype);
         var (w, b) = BatchNormFolding.Fold(conv.weight, null, bn);
         fused.weight!.copy_(w);
         fused.bias!.copy_(b);

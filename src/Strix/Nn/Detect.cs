@@ -7,9 +7,10 @@ using static TorchSharp.torch.nn;
 namespace Strix.Nn;
 
 /// <summary>
-/// YOLOv8's anchor-free decoupled head. For each pyramid level (strides 8, 16, 32) a box branch
-/// (cv2: Conv, Conv, 1×1 → 4·reg_max distribution logits) and a class branch (cv3: Conv, Conv,
-/// 1×1 → nc logits). <see cref="forward"/> returns the raw per-level maps used by the loss;
+/// YOLO's anchor-free decoupled head. For each pyramid level (strides 8, 16, 32 in the standard models) a box
+/// branch (cv2: Conv, Conv, 1×1 → 4·reg_max distribution logits) and a class branch (cv3 → nc logits): two
+/// 3×3 Convs in YOLOv8's layout (<see cref="Legacy"/>), two depth-wise-separable pairs (DWConv 3×3, Conv 1×1)
+/// in YOLO11's, then the 1×1 prediction conv. <see cref="forward"/> returns the raw per-level maps used by the loss;
 /// <see cref="Decode"/> turns them into Ultralytics' inference layout [B, 4+nc, anchors]:
 /// pixel xywh boxes followed by sigmoid class scores.
 /// </summary>
@@ -25,26 +26,35 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
     /// <summary>Outputs per anchor: 4·reg_max + nc.</summary>
     public int NumOutputs => NumClasses + 4 * RegMax;
     public int NumLevels { get; }
-    /// <summary>Strides of the pyramid levels, set by the model after a probe forward.</summary>
-    public float[] Strides { get; internal set; }
+    /// <summary>Strides of the pyramid levels (input pixels per cell), from the architecture.</summary>
+    public float[] Strides { get; }
+    /// <summary>True for YOLOv8's class branch (plain 3×3 Convs), false for YOLO11's depth-wise-separable one.</summary>
+    public bool Legacy { get; }
     /// <summary>Input channels per level (for FLOPs and export).</summary>
     public int[] InChannels { get; }
     public int BoxHidden { get; }
     public int ClassHidden { get; }
 
-    public Detect(int nc, int[] ch, int regMax = DefaultRegMax) : base(nameof(Detect))
+    /// <summary>A head for nc classes over levels of ch channels at the given strides (null: 8, 16, 32); legacy picks YOLOv8's class branch.</summary>
+    public Detect(int nc, int[] ch, float[]? strides = null, bool legacy = true, int regMax = DefaultRegMax) : base(nameof(Detect))
     {
+        strides ??= new float[] { 8, 16, 32 };
+        if (strides.Length != ch.Length) throw new ArgumentException($"Detect: {ch.Length} input levels but {strides.Length} strides");
         NumClasses = nc;
         RegMax = regMax;
         NumLevels = ch.Length;
         InChannels = ch;
-        Strides = new float[] { 8, 16, 32 }.Take(ch.Length).ToArray();
+        Strides = strides;
+        Legacy = legacy;
         BoxHidden = Math.Max(Math.Max(16, ch[0] / 4), regMax * 4);
         ClassHidden = Math.Max(ch[0], Math.Min(nc, 100));
         cv2 = new ModuleList<Sequential>(ch.Select(x => Sequential(
             new Conv(x, BoxHidden, 3), new Conv(BoxHidden, BoxHidden, 3), Conv2d(BoxHidden, 4 * regMax, 1))).ToArray());
-        cv3 = new ModuleList<Sequential>(ch.Select(x => Sequential(
-            new Conv(x, ClassHidden, 3), new Conv(ClassHidden, ClassHidden, 3), Conv2d(ClassHidden, nc, 1))).ToArray());
+        int c3 = ClassHidden;
+        cv3 = new ModuleList<Sequential>(ch.Select(x => legacy
+            ? Sequential(new Conv(x, c3, 3), new Conv(c3, c3, 3), Conv2d(c3, nc, 1))
+            : Sequential(Sequential(new DWConv(x, x, 3), new Conv(x, c3, 1)),
+                         Sequential(new DWConv(c3, c3, 3), new Conv(c3, c3, 1)), Conv2d(c3, nc, 1))).ToArray());
         dfl = new DFL(regMax);
         RegisterComponents();
     }
@@ -62,12 +72,21 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
         return outs;
     }
 
-    /// <summary>Conv, Conv, then the 1×1 prediction conv (through <see cref="Autocast"/>); the maps come out in fp32.</summary>
+    /// <summary>The hidden stages, then the 1×1 prediction conv (through <see cref="Autocast"/>); the maps come out in fp32.</summary>
     static Tensor Branch(Sequential branch, Tensor x)
     {
-        using var h1 = ((Conv)branch[0]).call(x);
-        using var h2 = ((Conv)branch[1]).call(h1);
+        using var h1 = Stage(branch[0], x);
+        using var h2 = Stage(branch[1], h1);
         return Autocast.Float32(Autocast.Conv2d((Conv2d)branch[2], h2)); // Float32 disposes its argument after the conversion, so holds it until then
+    }
+
+    /// <summary>One hidden stage: a Conv, or (YOLO11) a DWConv then a 1×1 Conv.</summary>
+    static Tensor Stage(object stage, Tensor x)
+    {
+        if (stage is Conv c) return c.call(x);
+        var pair = (Sequential)stage;
+        using var h = ((Conv)pair[0]).call(x);
+        return ((Conv)pair[1]).call(h);
     }
 
     /// <summary>

@@ -10,6 +10,7 @@ using Strix.Engine.Precision;
 using Strix.Engine.Strategies;
 using Strix.IO;
 using Strix.Models;
+using Strix.Models.Architecture;
 using Strix.Plotting;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -68,7 +69,7 @@ public static class YoloTraining
 
         var device = st.ResolveDevice(args.Device); // DDP: the local rank's GPU, CPU threads split
         var precision = args.Precision ?? (device.type == DeviceType.CUDA && args.Amp ? PrecisionMode.Fp16Mixed : PrecisionMode.Fp32);
-        bool fromScratch = resumePath is null && (YoloScale.IsScaleName(args.Model) || !args.Pretrained);
+        bool fromScratch = resumePath is null && (ModelCatalog.NamesArchitecture(args.Model) || !args.Pretrained);
         if (fromScratch && precision == PrecisionMode.Bf16Mixed && main)
             output.WriteLine("note: precision=bf16-mixed from random weights learns more slowly than fp32: a fresh network amplifies bf16 " +
                 "rounding (README: bf16-mixed vs fp32). Fine-tuning trained weights in bf16 matches fp32.");
@@ -249,10 +250,10 @@ public static class YoloTraining
     {
         if (resumePath is not null) return ModelLoader.Load(resumePath, nc, m => output.WriteLine(m));
         var loaded = ModelLoader.Load(args.Model, nc, m => output.WriteLine(m));
-        if (args.Pretrained || YoloScale.IsScaleName(args.Model)) return loaded;
+        if (args.Pretrained || ModelCatalog.NamesArchitecture(args.Model)) return loaded;
         using (loaded)
         {
-            var fresh = new DetectionModel(loaded.Model.Scale, nc);
+            var fresh = loaded.Model.WithClasses(nc);
             output.WriteLine($"pretrained=False: training {args.Model}'s architecture from scratch");
             return new LoadedModel(fresh, ModelMetadata.For(fresh), args.Model, null);
         }

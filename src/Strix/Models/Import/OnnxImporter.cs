@@ -103,44 +103,38 @@ public static class OnnxImporter
         }
     }
 
-    /// <summary>Our convolutions in the order the forward pass runs them (the order an exported graph lists them).</summary>
+    /// <summary>
+    /// Our convolutions in the order the forward pass runs them (the order an exported graph lists them), found by
+    /// running a small probe input with a hook on every convolution; the DFL's fixed convolution, which only the
+    /// decoding step runs, comes last, as the export emits it.
+    /// </summary>
     public static List<(string Name, Conv2d Conv)> ExecutionOrderConvs(DetectionModel model)
     {
-        var list = new List<(string, Conv2d)>();
-        foreach (var layer in model.Layers)
+        var names = model.named_modules().Where(m => m.module is Conv2d).ToDictionary(m => (Conv2d)m.module, m => m.name);
+        var order = new List<(string, Conv2d)>();
+        var hooks = new List<Action>();
+        foreach (var conv in names.Keys)
         {
-            var p = $"model.{layer.Index}";
-            switch (layer.Module)
-            {
-                case Conv c:
-                    list.Add(($"{p}.conv", c.conv));
-                    break;
-                case C2f c2f:
-                    list.Add(($"{p}.cv1.conv", c2f.cv1.conv));
-                    for (int k = 0; k < c2f.m.Count; k++)
-                    {
-                        list.Add(($"{p}.m.{k}.cv1.conv", c2f.m[k].cv1.conv));
-                        list.Add(($"{p}.m.{k}.cv2.conv", c2f.m[k].cv2.conv));
-                    }
-                    list.Add(($"{p}.cv2.conv", c2f.cv2.conv));
-                    break;
-                case SPPF sppf:
-                    list.Add(($"{p}.cv1.conv", sppf.cv1.conv));
-                    list.Add(($"{p}.cv2.conv", sppf.cv2.conv));
-                    break;
-                case Detect d:
-                    for (int i = 0; i < d.NumLevels; i++)
-                        foreach (var (branch, seq) in new[] { ("cv2", d.cv2[i]), ("cv3", d.cv3[i]) })
-                        {
-                            list.Add(($"{p}.{branch}.{i}.0.conv", ((Conv)seq[0]).conv));
-                            list.Add(($"{p}.{branch}.{i}.1.conv", ((Conv)seq[1]).conv));
-                            list.Add(($"{p}.{branch}.{i}.2", (Conv2d)seq[2]));
-                        }
-                    list.Add(($"{p}.dfl.conv", d.dfl.conv));
-                    break;
-            }
+            var h = conv.register_forward_hook((m, _, output) => { order.Add((names[(Conv2d)m], (Conv2d)m)); return output; });
+            hooks.Add(h.remove);
         }
-        return list;
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            int s = model.MaxStride;
+            var p = model.parameters().First();
+            using var x = zeros(new long[] { 1, model.InputChannels, s, s }, dtype: p.dtype, device: p.device);
+            foreach (var t in model.call(x)) t.Dispose();
+        }
+        finally
+        {
+            foreach (var remove in hooks) remove();
+            model.train(wasTraining);
+        }
+        order.Add(($"model.{model.Layers.Count - 1}.dfl.conv", model.Head.dfl.conv));
+        return order;
     }
 
     static void Copy(Tensor target, TensorProto source, string name, string path)

@@ -195,8 +195,9 @@ public static partial class UltralyticsImporter
     {
         if (yaml is null) return null;
         var name = yaml.GetValueOrDefault("scale") as string;
-        if (string.IsNullOrEmpty(name) && yaml.GetValueOrDefault("yaml_file") is string file && YoloScale.IsScaleName(file))
-            return YoloScale.Parse(file);
+        if (string.IsNullOrEmpty(name) && yaml.GetValueOrDefault("yaml_file") is string file
+            && Architecture.ModelCatalog.TryResolve(file, out var spec, out var fileScale) && spec.Name == "yolov8")
+            return fileScale;
         if (string.IsNullOrEmpty(name)) return null;
         if (yaml.GetValueOrDefault("scales") is PickleDict table && table.GetValueOrDefault(name) is IReadOnlyList<object?> { Count: 3 } row
             && ToDouble(row[0]) is { } d && ToDouble(row[1]) is { } w && row[2] is long mc)

@@ -1,0 +1,211 @@
+using System.Globalization;
+using Strix.Nn;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Strix.Models.Architecture;
+
+/// <summary>A row turned into a module: its printed arguments, output channels and output stride.</summary>
+public sealed record BuiltLayer(LayerSpec Row, Module Module, string Arguments, int Channels, double Stride);
+
+/// <summary>
+/// Ultralytics' construction rules for one row, written out per module: the input width comes from the
+/// <c>from</c> layers; an output width (args[0]) is scaled by width, capped at max_channels and rounded up to a
+/// multiple of 8 (unless it equals nc); repeats are scaled by depth (round half to even, at least 1) and passed
+/// into the CSP blocks as their n (other modules are stacked n times); C3k2 uses C3k blocks on the m, l and x
+/// scales; Detect gets the widths of its inputs, and YOLO11's head layout when the file uses C3k2.
+/// </summary>
+public static class LayerFactory
+{
+    /// <summary>The module names a model file may use.</summary>
+    public static IReadOnlyList<string> Known { get; } = new[]
+    {
+        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect",
+    };
+
+    static readonly HashSet<string> Csp = new() { "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA" };
+    /// <summary>Widest layer a file may ask for after scaling (the largest real model uses 1280).</summary>
+    public const int MaxChannels = 16384;
+
+    public static BuiltLayer Build(LayerSpec row, ModelSpec spec, YoloScale scale, int nc, IReadOnlyList<BuiltLayer> built)
+    {
+        string at = $"{spec.Source}:{row.Line}: layer {row.Index} ({row.Module})";
+        var from = row.ResolvedFrom;
+        int InCh(int f) => f == -1 ? (row.Index == 0 ? spec.InputChannels : built[^1].Channels) : built[f].Channels;
+        double InStride(int f) => f == -1 ? (row.Index == 0 ? 1 : built[^1].Stride) : built[f].Stride;
+        var a = new Args(row.Args, at, nc);
+        int repeats = scale.Repeats(row.Repeats);
+
+        if (!Known.Contains(row.Module))
+            throw new InvalidDataException($"{at}: unknown module '{row.Module}' (Strix builds {string.Join(", ", Known)})");
+        if (from.Length != 1 && row.Module is not ("Concat" or "Detect"))
+            throw new InvalidDataException($"{at}: takes one input, 'from' lists {from.Length}");
+
+        try
+        {
+            switch (row.Module)
+            {
+                case "Concat":
+                {
+                    One(repeats, at);
+                    var strides = from.Select(InStride).Distinct().ToArray();
+                    if (strides.Length != 1)
+                        throw new InvalidDataException($"{at}: concatenates maps of different strides ({string.Join(", ", strides)})");
+                    long dim = a.Int(0, 1);
+                    if (dim != 1) throw new InvalidDataException($"{at}: only channel concatenation (dimension 1) is supported");
+                    return new BuiltLayer(row, new Concat(dim), Format(new object?[] { dim }), from.Sum(InCh), strides[0]);
+                }
+                case "Upsample":
+                {
+                    One(repeats, at);
+                    if (a.Get(0) is not null) throw new InvalidDataException($"{at}: upsampling to a fixed size is not supported; give [None, factor, 'nearest']");
+                    double factor = a.Double(1, 1);
+                    var mode = a.String(2, "nearest");
+                    if (mode != "nearest") throw new InvalidDataException($"{at}: only 'nearest' upsampling is supported (got '{mode}')");
+                    if (!(factor >= 1 && factor <= 8)) throw new InvalidDataException($"{at}: scale factor {factor} must be 1–8");
+                    var up = Upsample(scale_factor: new[] { factor, factor }, mode: UpsampleMode.Nearest);
+                    return new BuiltLayer(row, up, Format(new object?[] { null, factor, "nearest" }), InCh(from[0]), InStride(from[0]) / factor);
+                }
+                case "Detect":
+                {
+                    One(repeats, at);
+                    var ch = from.Select(InCh).ToArray();
+                    var strides = from.Select(f => (float)InStride(f)).ToArray();
+                    if (strides.Any(s => s < 1 || s != Math.Floor(s)))
+                        throw new InvalidDataException($"{at}: inputs have strides {string.Join(", ", strides)}; each must be a whole number of pixels");
+                    var head = new Detect(nc, ch, strides, legacy: !spec.HasModernHead);
+                    return new BuiltLayer(row, head, Format(new object?[] { (long)nc, ch.Select(c => (object?)(long)c).ToList() }), 0, 0);
+                }
+            }
+
+            int c1 = InCh(from[0]);
+            double stride = InStride(from[0]);
+            long raw = a.Int(0);
+            int c2 = raw == nc ? (int)raw : scale.Channels((int)Math.Min(raw, int.MaxValue));
+            if (c2 < 1 || c2 > MaxChannels) throw new InvalidDataException($"{at}: {c2} output channels is outside 1–{MaxChannels}");
+            bool csp = Csp.Contains(row.Module);
+            int n = csp ? repeats : 1;
+            int stack = csp ? 1 : repeats;
+            if (stack > 1 && c1 != c2) throw new InvalidDataException($"{at}: stacking {stack} copies needs equal input and output channels ({c1} → {c2})");
+
+            bool c3k = row.Module == "C3k2" && (a.Bool(1, false) || scale.Name is "m" or "l" or "x"); // m/l/x use C3k blocks (Ultralytics' rule)
+            (Func<Module<Tensor, Tensor>> make, int s) = row.Module switch
+            {
+                "Conv" => ConvRow(a, c1, c2, at),
+                "DWConv" => DWConvRow(a, c1, c2),
+                "Bottleneck" => BottleneckRow(a, c1, c2),
+                "C2" => (() => new C2(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
+                "C2f" => (() => new C2f(c1, c2, n, a.Bool(1, false), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
+                "C3" => (() => new C3(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
+                "C3k" => (() => new C3k(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5), (int)a.Int(4, 3)), 1),
+                "C3k2" => (() => new C3k2(c1, c2, n, c3k, a.Double(2, 0.5), (int)a.Int(3, 1), a.Bool(4, true)), 1),
+                "C2PSA" => C2PsaRow(a, c1, c2, n, at),
+                "SPPF" => (() => new SPPF(c1, c2, (int)a.Int(1, 5)), 1),
+                _ => throw new InvalidOperationException(row.Module),
+            };
+            Module module = stack == 1 ? (Module)make() : Sequential(Enumerable.Range(0, stack).Select(_ => make()).ToArray());
+            // Printed as Ultralytics prints the arguments it passes: [c1, c2, (n,) rest of the row].
+            var printed = new List<object?> { c1, c2 };
+            if (csp) printed.Add(n);
+            printed.AddRange(row.Args.Skip(1).Select((v, i) => v is "nc" ? (long)nc : v));
+            if (row.Module == "C3k2") { while (printed.Count < 4) printed.Add(false); printed[3] = c3k; }
+            return new BuiltLayer(row, module, Format(printed), c2, stride * s);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{at}: {e.Message}", e);
+        }
+    }
+
+    static (Func<Module<Tensor, Tensor>>, int) ConvRow(Args a, int c1, int c2, string at)
+    {
+        int k = (int)a.Int(1, 1), s = (int)a.Int(2, 1), g = (int)a.Int(4, 1), d = (int)a.Int(5, 1);
+        int? p = a.Get(3) is null ? null : (int)a.Int(3);
+        bool act = a.Bool(6, true);
+        if (k < 1 || k > 15 || s < 1 || s > 8 || d < 1 || g < 1) throw new InvalidDataException($"{at}: kernel {k}, stride {s}, dilation {d}, groups {g} are out of range");
+        return (() => new Conv(c1, c2, k, s, g, act, p, d), s);
+    }
+
+    static (Func<Module<Tensor, Tensor>>, int) DWConvRow(Args a, int c1, int c2)
+    {
+        int k = (int)a.Int(1, 1), s = (int)a.Int(2, 1), d = (int)a.Int(3, 1);
+        bool act = a.Bool(4, true);
+        return (() => new DWConv(c1, c2, k, s, d, act), s);
+    }
+
+    static (Func<Module<Tensor, Tensor>>, int) BottleneckRow(Args a, int c1, int c2)
+    {
+        bool shortcut = a.Bool(1, true);
+        int g = (int)a.Int(2, 1);
+        var (k1, k2) = a.Get(3) switch
+        {
+            null => (3, 3),
+            List<object?> { Count: 2 } ks when ks.All(k => k is long) => ((int)(long)ks[0]!, (int)(long)ks[1]!),
+            _ => throw new ArgumentException("k must be [k1, k2]"),
+        };
+        double e = a.Double(4, 0.5);
+        return (() => new Bottleneck(c1, c2, shortcut, g, e, k1, k2), 1);
+    }
+
+    static (Func<Module<Tensor, Tensor>>, int) C2PsaRow(Args a, int c1, int c2, int n, string at)
+    {
+        if (c1 != c2) throw new InvalidDataException($"{at}: C2PSA keeps its width, but its input has {c1} channels and its output {c2}");
+        double e = a.Double(1, 0.5);
+        return (() => new C2PSA(c1, c2, n, e), 1);
+    }
+
+    static void One(int repeats, string at)
+    {
+        if (repeats != 1) throw new InvalidDataException($"{at}: repeats must be 1");
+    }
+
+    /// <summary>Arguments as Python prints them ([3, 16, 3, 2], True, None, 'nearest').</summary>
+    internal static string Format(IEnumerable<object?> args) => "[" + string.Join(", ", args.Select(FormatOne)) + "]";
+
+    static string FormatOne(object? v) => v switch
+    {
+        null => "None",
+        bool b => b ? "True" : "False",
+        string s => $"'{s}'",
+        double d => d == Math.Floor(d) && Math.Abs(d) < 1e15 ? d.ToString("0.0", CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture),
+        int i => i.ToString(CultureInfo.InvariantCulture),
+        long l => l.ToString(CultureInfo.InvariantCulture),
+        IEnumerable<object?> list => Format(list),
+        _ => v.ToString() ?? "",
+    };
+
+    /// <summary>Typed access to a row's arguments, with errors naming the row.</summary>
+    sealed class Args(IReadOnlyList<object?> raw, string at, int nc)
+    {
+        public IReadOnlyList<object?> Raw => raw;
+        public int Count => raw.Count;
+        public object? Get(int i) => i < raw.Count ? (raw[i] is "nc" ? (long)nc : raw[i]) : null;
+
+        public long Int(int i, long? fallback = null) => Get(i) switch
+        {
+            long l => l,
+            null when fallback is not null => fallback.Value,
+            var v => throw new InvalidDataException($"{at}: argument {i} must be a whole number (got {FormatOne(v)})"),
+        };
+        public double Double(int i, double fallback) => Get(i) switch
+        {
+            long l => l,
+            double d => d,
+            null => fallback,
+            var v => throw new InvalidDataException($"{at}: argument {i} must be a number (got {FormatOne(v)})"),
+        };
+        public bool Bool(int i, bool fallback) => Get(i) switch
+        {
+            bool b => b,
+            null => fallback,
+            var v => throw new InvalidDataException($"{at}: argument {i} must be True or False (got {FormatOne(v)})"),
+        };
+        public string String(int i, string fallback) => Get(i) switch
+        {
+            string s => s,
+            null => fallback,
+            var v => throw new InvalidDataException($"{at}: argument {i} must be text (got {FormatOne(v)})"),
+        };
+    }
+}
