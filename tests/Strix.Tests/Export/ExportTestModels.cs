@@ -1,4 +1,5 @@
 using Strix.Models;
+using Strix.Models.Architecture;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,10 +12,10 @@ internal static class ExportTestModels
     public static readonly YoloScale Tiny = new("t", 0.33, 0.125, 1024);
 
     /// <summary>A model in eval mode whose batch norms have random statistics and affine terms, so folding them matters.</summary>
-    public static DetectionModel Make(int nc = 3, long seed = 0, YoloScale? scale = null)
+    public static DetectionModel Make(int nc = 3, long seed = 0, YoloScale? scale = null, ModelSpec? spec = null)
     {
         manual_seed(seed);
-        var m = new DetectionModel(scale ?? Tiny, nc);
+        var m = new DetectionModel(spec ?? ModelCatalog.YoloV8, scale ?? Tiny, nc);
         using (no_grad())
             foreach (var bn in m.modules().OfType<BatchNorm2d>())
             {
@@ -55,7 +56,7 @@ internal static class ExportTestModels
             model.eval();
             return model.Predict(x);
         }
-        using var copy = new DetectionModel(model.Scale, model.NumClasses);
+        using var copy = model.WithClasses(model.NumClasses);
         copy.load_state_dict(model.state_dict());
         copy.eval();
         copy.Fuse();

@@ -65,7 +65,7 @@ public static class LayerFactory
                     if (mode != "nearest") throw new InvalidDataException($"{at}: only 'nearest' upsampling is supported (got '{mode}')");
                     if (!(factor >= 1 && factor <= 8)) throw new InvalidDataException($"{at}: scale factor {factor} must be 1–8");
                     var up = Upsample(scale_factor: new[] { factor, factor }, mode: UpsampleMode.Nearest);
-                    return new BuiltLayer(row, up, Format(new object?[] { null, factor, "nearest" }), InCh(from[0]), InStride(from[0]) / factor);
+                    return new BuiltLayer(row, up, Format(row.Args), InCh(from[0]), InStride(from[0]) / factor);
                 }
                 case "Detect":
                 {

@@ -59,6 +59,10 @@ public static partial class ModelYaml
         {
             throw new InvalidDataException($"{source}:{e.Start.Line}: invalid YAML ({e.Message})", e);
         }
+        catch (InvalidOperationException e) // YamlDotNet's parser state errors for some malformed flow collections
+        {
+            throw new InvalidDataException($"{source}: invalid YAML ({e.Message})", e);
+        }
 
         YamlNode? Get(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
         string At(YamlNode n) => $"{source}:{n.Start.Line}";

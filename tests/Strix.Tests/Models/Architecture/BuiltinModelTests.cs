@@ -141,7 +141,7 @@ public class BuiltinModelTests
         Assert.Equal("-1|1|Conv|[3, 16, 3, 2]", rows[0]);
         Assert.Equal("-1|1|C2f|[32, 32, 1, True]", rows[2]);
         Assert.Equal("-1|1|SPPF|[256, 256, 5]", rows[9]);
-        Assert.Equal("-1|1|Upsample|[None, 2.0, 'nearest']", rows[10]);
+        Assert.Equal("-1|1|Upsample|[None, 2, 'nearest']", rows[10]);
         Assert.Equal("-1,6|1|Concat|[1]", rows[11]);
         Assert.Equal("-1|1|C2f|[384, 128, 1]", rows[12]);
         Assert.Equal("15,18,21|1|Detect|[80, [64, 128, 256]]", rows[22]);
