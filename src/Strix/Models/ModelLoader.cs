@@ -48,6 +48,13 @@ public static class ModelLoader
         LoadedModel loaded;
         switch (ext)
         {
+            case ".safetensors" when StateDictImporter.IsForeign(Strix.IO.Safetensors.ReadMetadata(arg)):
+            {
+                var imp = StateDictImporter.LoadSafetensors(arg);
+                Report(imp.Report, log);
+                loaded = new LoadedModel(imp.Model, imp.Metadata, arg, imp.Report);
+                break;
+            }
             case ".safetensors":
             {
                 var (m, meta) = WeightsFile.Load(arg);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Strix.Models.Architecture;
 using Strix.Models.Import.Pickle;
 using static TorchSharp.torch;
 
@@ -27,24 +28,43 @@ public static partial class UltralyticsImporter
         using var ckpt = TorchCheckpoint.Open(path);
         var notes = new List<string>();
         var (module, stateDict, which) = SelectModel(ckpt.Root, path);
-        if (module is not null) CheckArchitecture(module, path);
+        if (module is not null) CheckTask(module, path);
+        var yaml = module?.Attribute("yaml") as PickleDict;
+        // A module tree built from a non-YOLOv8 file (YOLO11, a variant, a user's YAML) is rebuilt from its yaml;
+        // YOLOv8 keeps the path that also infers narrow or custom scales from the tensor shapes.
+        var pickled = PickledArchitecture.Read(yaml, path);
+        var architecture = pickled is { } pa && pa.Spec != ModelCatalog.YoloV8 ? pickled : null;
+        if (module is not null)
+        {
+            if (architecture is { } arch) CheckLayers(module, arch.Spec, path);
+            else CheckArchitecture(module, path);
+        }
         Dictionary<string, TorchTensorRef> refs;
         try { refs = module is not null ? ModuleStateDict(module) : stateDict!; }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
         if (refs.Count == 0) throw new InvalidDataException($"{path}: the '{which}' entry holds no tensors");
 
-        long[] Shape(string name) => refs.TryGetValue(name, out var r) ? r.Size
-            : throw new InvalidDataException($"{path}: tensor '{name}' not found, so this is not a YOLOv8 detection model");
+        var shapes = refs.ToDictionary(kv => kv.Key, kv => kv.Value.Size);
+        // A state dict alone (no module tree) that is not YOLOv8's: find the built-in architecture its names and shapes fit.
+        if (architecture is null && module is null && !shapes.ContainsKey(YoloV8HeadClasses))
+        {
+            var inferred = ShapeArchitecture.Infer(shapes, path);
+            architecture = (inferred.Spec, inferred.Scale);
+            notes.Add($"no architecture in the file: its tensors fit {inferred.Spec.ModelName(inferred.Scale)}");
+        }
+        var spec = architecture?.Spec ?? ModelCatalog.YoloV8;
+        string headClasses = $"model.{spec.Layers.Count - 1}.cv3.0.2.weight";
+        long[] Shape(string name) => shapes.TryGetValue(name, out var r) ? r
+            : throw new InvalidDataException($"{path}: tensor '{name}' not found, so this is not a {spec.Name} detection model");
 
         // Class count from the head (the yaml's nc may predate a data override), scale from the yaml or the shapes.
-        int nc = (int)Shape("model.22.cv3.0.2.weight")[0];
-        var yaml = module?.Attribute("yaml") as PickleDict;
+        int nc = (int)Shape(headClasses)[0];
         if (yaml?.GetValueOrDefault("nc") is long yamlNc && yamlNc != nc)
             notes.Add($"yaml nc={yamlNc} but the head has {nc} classes; using {nc}");
-        var scale = ScaleFromShapes(refs.ToDictionary(kv => kv.Key, kv => kv.Value.Size), ScaleFromYaml(yaml), path, notes);
+        var scale = architecture?.Scale ?? ScaleFromShapes(shapes, ScaleFromYaml(yaml), path, notes);
         bool fused = refs.ContainsKey("model.0.conv.bias") && !refs.ContainsKey("model.0.bn.weight");
 
-        var model = new DetectionModel(scale, nc);
+        var model = new DetectionModel(spec, scale, nc);
         try
         {
             if (fused) model.Fuse();
@@ -60,10 +80,10 @@ public static partial class UltralyticsImporter
                 foreach (var (_, t) in loaded) t.Dispose();
             }
             if (result.ShapeMismatches.Count > 0)
-                throw new InvalidDataException($"{path}: tensor shapes differ from a YOLOv8 '{scale.Name}' model with {nc} classes: "
+                throw new InvalidDataException($"{path}: tensor shapes differ from a {spec.Name} '{scale.Name}' model with {nc} classes: "
                     + StateDictTransfer.Preview(result.ShapeMismatches));
             model.eval();
-            var metadata = BuildMetadata(ckpt.Root as PickleDict, module, ckpt, nc, scale, fused, path, notes);
+            var metadata = BuildMetadata(ckpt.Root as PickleDict, module, ckpt, model, fused, path, notes);
             var report = new ImportReport(path, result.Loaded.Count, result.Unused, result.Missing, notes);
             return new ImportedModel(model, metadata, report);
         }
@@ -140,22 +160,50 @@ public static partial class UltralyticsImporter
         visiting.Remove(m);
     }
 
-    /// <summary>Refuses module trees that are not a YOLOv8 detector, naming the first layer that differs.</summary>
-    static void CheckArchitecture(PickleObject root, string path)
+    const string YoloV8HeadClasses = "model.22.cv3.0.2.weight";
+
+    /// <summary>Refuses models of other tasks by their class name.</summary>
+    static void CheckTask(PickleObject root, string path)
     {
         if (root.Type.Name is "SegmentationModel" or "PoseModel" or "ClassificationModel" or "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
-            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports YOLOv8 detection models");
+            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection models");
+    }
+
+    /// <summary>The class names of the module tree's layers (<c>model.model</c>).</summary>
+    static List<(string Name, string FullName)> LayerTypes(PickleObject root, string path)
+    {
         if (root.Attribute("_modules") is not PickleDict top || top.GetValueOrDefault("model") is not PickleObject seq
             || seq.Attribute("_modules") is not PickleDict layers)
             throw new InvalidDataException($"{path}: {root.Type.FullName} has no 'model' layer sequence");
-        var types = layers.Select(kv => (kv.Value as PickleObject)?.Type.Name ?? "None").ToList();
+        return layers.Select(kv => kv.Value is PickleObject o ? (o.Type.Name, o.Type.FullName) : ("None", "None")).ToList();
+    }
+
+    /// <summary>Refuses a module tree whose layers are not the ones its yaml rows build, naming the first that differs.</summary>
+    static void CheckLayers(PickleObject root, ModelSpec spec, string path)
+    {
+        var types = LayerTypes(root, path);
+        for (int i = 0; i < Math.Max(types.Count, spec.Layers.Count); i++)
+        {
+            var have = i < types.Count ? types[i].Name : "(nothing)";
+            var want = i < spec.Layers.Count ? spec.Layers[i].Module : "(nothing)";
+            // Rows stacked n times (non-CSP modules with repeats > 1) are a Sequential in the tree.
+            if (have != want && !(have == "Sequential" && spec.Layers[i].Repeats > 1))
+                throw new InvalidDataException($"{path}: layer {i} is {(i < types.Count ? types[i].FullName : have)} where its yaml builds {want}");
+        }
+    }
+
+    /// <summary>Refuses module trees that are not a YOLOv8 detector, naming the first layer that differs.</summary>
+    static void CheckArchitecture(PickleObject root, string path)
+    {
+        var layers = LayerTypes(root, path);
+        var types = layers.Select(t => t.Name).ToList();
         for (int i = 0; i < Math.Max(types.Count, YoloV8Layers.Length); i++)
         {
             var have = i < types.Count ? types[i] : "(nothing)";
             var want = i < YoloV8Layers.Length ? YoloV8Layers[i] : "(nothing)";
             if (have != want)
             {
-                var full = i < types.Count ? ((layers.Skip(i).First().Value as PickleObject)?.Type.FullName ?? have) : have;
+                var full = i < types.Count ? layers[i].FullName : have;
                 throw new InvalidDataException($"{path}: layer {i} is {full} where YOLOv8 has {want}; Strix imports YOLOv8 detection models only");
             }
         }
@@ -196,7 +244,7 @@ public static partial class UltralyticsImporter
         if (yaml is null) return null;
         var name = yaml.GetValueOrDefault("scale") as string;
         if (string.IsNullOrEmpty(name) && yaml.GetValueOrDefault("yaml_file") is string file
-            && Architecture.ModelCatalog.TryResolve(file, out var spec, out var fileScale) && spec.Name == "yolov8")
+            && ModelCatalog.TryResolve(file, out var spec, out var fileScale) && spec.Name == "yolov8")
             return fileScale;
         if (string.IsNullOrEmpty(name)) return null;
         if (yaml.GetValueOrDefault("scales") is PickleDict table && table.GetValueOrDefault(name) is IReadOnlyList<object?> { Count: 3 } row
@@ -210,8 +258,9 @@ public static partial class UltralyticsImporter
 
     static double? ToDouble(object? v) => v switch { double d => d, long l => l, _ => null };
 
-    static ModelMetadata BuildMetadata(PickleDict? root, PickleObject? module, TorchCheckpoint ckpt, int nc, YoloScale scale, bool fused, string path, List<string> notes)
+    static ModelMetadata BuildMetadata(PickleDict? root, PickleObject? module, TorchCheckpoint ckpt, DetectionModel model, bool fused, string path, List<string> notes)
     {
+        int nc = model.NumClasses;
         var names = ReadNames(module?.Attribute("names"), nc, notes);
         var trainArgs = new Dictionary<string, string>();
         var args = root?.GetValueOrDefault("train_args") as PickleDict
@@ -223,12 +272,12 @@ public static partial class UltralyticsImporter
         if (args?.GetValueOrDefault("imgsz") is long sz) imgsz = (int)sz;
         else if (args?.GetValueOrDefault("imgsz") is IReadOnlyList<object?> { Count: > 0 } szs && szs.Max(x => x as long? ?? 0) is > 0 and var m) imgsz = (int)m;
 
-        var strides = new[] { 8, 16, 32 };
+        var strides = model.Strides.Select(s => (int)s).ToArray();
         if (module?.Attribute("stride") is TorchTensorRef st)
         {
             int[] values;
             using (NewDisposeScope()) values = ckpt.ToTensor(st).to(ScalarType.Float32).data<float>().Select(x => (int)MathF.Round(x)).ToArray();
-            if (!values.SequenceEqual(strides)) notes.Add($"model strides [{string.Join(", ", values)}] differ from YOLOv8's [8, 16, 32]");
+            if (!values.SequenceEqual(strides)) notes.Add($"model strides [{string.Join(", ", values)}] differ from the architecture's [{string.Join(", ", strides)}]");
         }
 
         var extra = new Dictionary<string, string> { ["source"] = Path.GetFileName(path), ["source_format"] = "ultralytics-pt" };
@@ -240,7 +289,9 @@ public static partial class UltralyticsImporter
         return new ModelMetadata
         {
             Names = names,
-            Scale = scale,
+            Scale = model.Scale,
+            Architecture = model.Spec.Name,
+            ModelYaml = model.Spec.Text,
             ImgSz = imgsz,
             Strides = strides,
             Fused = fused,
