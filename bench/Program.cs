@@ -9,6 +9,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["ddp"] = DdpBench.Run, // under MPI: mpirun --allow-run-as-root -np 2 dotnet bench/bin/Release/net10.0/Strix.Bench.dll ddp
     ["export"] = ExportBench.Run,
     ["train"] = TrainBench.Run,
+    ["models"] = ModelsBench.Run,
     ["scalar-race"] = ScalarRaceBench.Run,
     ["amp-grads"] = AmpGradsBench.Run,
 };

@@ -24,13 +24,14 @@ public class Yolo11ExportTests : IDisposable
     }
 
     [Theory]
+    [InlineData("yolo11", "n")]
     [InlineData("yolo11", "t")]
     [InlineData("yolo11", "m")]
     [InlineData("yolov8-p6", "t")]
     [InlineData("yolov8-p2", "t")]
     public void Static_export_matches_fused_TorchSharp(string family, string scale)
     {
-        var s = scale == "m" ? TinyM : Tiny11;
+        var s = scale switch { "m" => TinyM, "t" => Tiny11, _ => ModelCatalog.Builtin(family).ScaleFor(scale) };
         using var m = ExportTestModels.Make(nc: 3, seed: 2, scale: s, spec: ModelCatalog.Builtin(family));
         int size = m.MaxStride * 2;
         manual_seed(4);

@@ -39,11 +39,13 @@ public class MemoryFormatTests
         Assert.InRange(cl.max().item<float>(), 0f, 1f);
     }
 
-    [Fact]
-    public void A_detector_gives_the_same_outputs_loss_and_gradients_for_channels_last_input()
+    [Theory]
+    [InlineData("yolov8n")]
+    [InlineData("yolo11n")] // depth-wise convs and attention in NHWC
+    public void A_detector_gives_the_same_outputs_loss_and_gradients_for_channels_last_input(string name)
     {
         manual_seed(5);
-        using var model = DetectionModel.Create("yolov8n", 3);
+        using var model = DetectionModel.Create(name, 3);
         model.train();
         var loss = new DetectionLoss(model);
         var x = rand(2, 3, 64, 64);

@@ -2,6 +2,7 @@ using Strix.IO;
 using System.Globalization;
 using Strix.Export;
 using Strix.IO.Onnx;
+using Strix.Models.Architecture;
 using Strix.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,8 +38,6 @@ public static class OnnxImporter
         var convs = new List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)>();
         foreach (var n in graph.Node.Where(n => n.OpType == "Conv"))
         {
-            if ((n.GetAttribute("group")?.I ?? 1) != 1)
-                throw new InvalidDataException($"{path}: Conv node '{n.Name}' is grouped; YOLOv8 has no grouped convolutions");
             if (n.Input.Count < 2 || !constants.TryGetValue(n.Input[1], out var w))
                 throw new InvalidDataException($"{path}: Conv node '{n.Name}' has no constant weight");
             TensorProto? b = n.Input.Count > 2 && n.Input[2] != "" ? constants.GetValueOrDefault(n.Input[2]) : null;
@@ -46,20 +45,20 @@ public static class OnnxImporter
                 throw new InvalidDataException($"{path}: Conv node '{n.Name}' has a non-constant bias '{n.Input[2]}'");
             convs.Add((n, w, b));
         }
-        if (convs.Count == 0) throw new InvalidDataException($"{path}: the graph has no Conv nodes, so it is not a YOLOv8 detector");
+        if (convs.Count == 0) throw new InvalidDataException($"{path}: the graph has no Conv nodes, so it is not a YOLO detector");
 
         // Named exports: each Conv weight is called "<module>.weight" with our module paths.
         bool named = convs.All(c => c.Weight.Name.StartsWith("model.", StringComparison.Ordinal) && c.Weight.Name.EndsWith(".weight", StringComparison.Ordinal))
                      && convs.Select(c => c.Weight.Name).Distinct().Count() == convs.Count;
-        var (scale, nc) = named ? ArchitectureFromNames(convs, path, notes) : ArchitectureFromOrder(convs, path, notes);
+        var (spec, scale, nc) = named ? ArchitectureFromNames(convs, path, notes) : ArchitectureFromOrder(convs, path, notes);
 
-        var model = new DetectionModel(scale, nc);
+        var model = new DetectionModel(spec, scale, nc);
         try
         {
             model.Fuse();
             var ours = ExecutionOrderConvs(model);
             if (ours.Count != convs.Count)
-                throw new InvalidDataException($"{path}: the graph has {convs.Count} Conv nodes, a YOLOv8 '{scale.Name}' detector has {ours.Count}");
+                throw new InvalidDataException($"{path}: the graph has {convs.Count} Conv nodes, a {spec.Name} '{scale.Name}' detector has {ours.Count}");
             var byName = ours.ToDictionary(o => o.Name);
             var loaded = new List<string>();
             var used = new HashSet<string>();
@@ -69,7 +68,7 @@ public static class OnnxImporter
                     var (node, w, b) = convs[i];
                     string prefix = named ? w.Name[..^".weight".Length] : ours[i].Name;
                     if (!byName.TryGetValue(prefix, out var target))
-                        throw new InvalidDataException($"{path}: Conv weight '{w.Name}' names no convolution of a YOLOv8 model");
+                        throw new InvalidDataException($"{path}: Conv weight '{w.Name}' names no convolution of a {spec.Name} model");
                     Copy(target.Conv.weight!, w, $"{prefix}.weight", path);
                     loaded.Add($"{prefix}.weight");
                     used.Add(w.Name);
@@ -148,22 +147,30 @@ public static class OnnxImporter
         target.copy_(t);
     }
 
-    /// <summary>Scale and class count from named weights (as the .pt importer does with a state dict).</summary>
-    static (YoloScale, int) ArchitectureFromNames(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path, List<string> notes)
+    /// <summary>
+    /// Architecture, scale and class count from named weights (as the .pt importer does with a state dict): YOLOv8 with
+    /// its scale inference, any other built-in family by matching every name and shape of the fused model.
+    /// </summary>
+    static (ModelSpec, YoloScale, int) ArchitectureFromNames(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path, List<string> notes)
     {
         var shapes = convs.ToDictionary(c => c.Weight.Name, c => c.Weight.Dims.ToArray());
-        if (!shapes.TryGetValue("model.22.cv3.0.2.weight", out var cls))
-            throw new InvalidDataException($"{path}: no 'model.22.cv3.0.2.weight' Conv, so this is not a YOLOv8 detector");
-        var scale = UltralyticsImporter.ScaleFromShapes(shapes, null, path, notes);
-        return (scale, (int)cls[0]);
+        if (shapes.TryGetValue("model.22.cv3.0.2.weight", out var cls) && !shapes.Keys.Any(k => k.StartsWith("model.23.", StringComparison.Ordinal)))
+        {
+            var scale = UltralyticsImporter.ScaleFromShapes(shapes, null, path, notes);
+            return (ModelCatalog.YoloV8, scale, (int)cls[0]);
+        }
+        foreach (var c in convs.Where(c => c.Bias is not null)) shapes[c.Weight.Name[..^".weight".Length] + ".bias"] = c.Bias!.Dims.ToArray();
+        var (spec, s, nc) = ShapeArchitecture.Infer(shapes, path);
+        return (spec, s, nc);
     }
 
     /// <summary>
     /// Scale and class count from the Conv sequence alone: the count gives the depth (44 + 2·Σrepeats), the
     /// downsampling Convs' positions then give the widths, the head's last class Conv the class count.
     /// </summary>
-    static (YoloScale, int) ArchitectureFromOrder(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path, List<string> notes)
+    static (ModelSpec, YoloScale, int) ArchitectureFromOrder(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path, List<string> notes)
     {
+        if (convs.Any(c => (c.Node.GetAttribute("group")?.I ?? 1) != 1)) return BuiltinFromOrder(convs, path);
         foreach (var depth in YoloScale.All.Select(s => s.Depth).Distinct())
         {
             var probe = new YoloScale("probe", depth, 1, 1024);
@@ -176,13 +183,38 @@ public static class OnnxImporter
             var scale = UltralyticsImporter.Inferred(r3, r6, channels, "custom", path, notes);
             // Order: … cv3[last].2 (nc outputs), then dfl.
             int nc = (int)convs[^2].Weight.Dims[0];
-            return (scale, nc);
+            return (ModelCatalog.YoloV8, scale, nc);
         }
-        throw new InvalidDataException($"{path}: {convs.Count} Conv nodes fit no YOLOv8 depth (64, 84 or 104 for depth 0.33, 0.67, 1.0)");
+        return BuiltinFromOrder(convs, path);
+    }
+
+    /// <summary>
+    /// The built-in family and scale whose fused convolutions, in execution order, have exactly the graph's Conv
+    /// weight shapes (YOLO11 and the variants; candidates are narrowed by the first convolution's width).
+    /// </summary>
+    static (ModelSpec, YoloScale, int) BuiltinFromOrder(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path)
+    {
+        int nc = (int)convs[^2].Weight.Dims[0];
+        long firstWidth = convs[0].Weight.Dims[0];
+        foreach (var family in ModelCatalog.Families)
+        {
+            var spec = ModelCatalog.Builtin(family);
+            foreach (var scale in spec.Scales.Values)
+            {
+                if (spec.Layers[0].Args[0] is long c && scale.Channels((int)c) != firstWidth) continue;
+                using var candidate = new DetectionModel(spec, scale, nc);
+                candidate.Fuse();
+                var ours = ExecutionOrderConvs(candidate);
+                if (ours.Count == convs.Count && ours.Zip(convs).All(p => p.First.Conv.weight!.shape.SequenceEqual(p.Second.Weight.Dims)))
+                    return (spec, scale, nc);
+            }
+        }
+        throw new InvalidDataException($"{path}: its {convs.Count} Conv nodes fit no built-in architecture ({string.Join(", ", ModelCatalog.Families)} at any scale)");
     }
 
     /// <summary>Ultralytics' metadata_props: names ({0: 'person', …}), imgsz ([640, 640]), stride, version, date.</summary>
     static ModelMetadata ReadMetadata(ModelProto proto, DetectionModel model, YoloScale scale, string path, List<string> notes)
+
     {
         int nc = model.NumClasses;
         IReadOnlyList<string>? names = null;
@@ -227,6 +259,8 @@ public static class OnnxImporter
         {
             Names = names ?? ModelMetadata.DefaultNames(nc),
             Scale = scale,
+            Architecture = model.Spec.Name,
+            ModelYaml = model.Spec.Text,
             ImgSz = imgsz,
             Strides = model.Strides.Select(s => (int)s).ToArray(),
             Fused = true,

@@ -146,4 +146,20 @@ public class BuiltinModelTests
         Assert.Equal("-1|1|C2f|[384, 128, 1]", rows[12]);
         Assert.Equal("15,18,21|1|Detect|[80, [64, 128, 256]]", rows[22]);
     }
+
+    [Theory]
+    [InlineData("yolov8")]
+    [InlineData("yolo11")]
+    [InlineData("yolov8-p2")]
+    [InlineData("yolov8-p6")]
+    public void A_models_own_yaml_text_rebuilds_the_same_table(string family)
+    {
+        var spec = ModelCatalog.Builtin(family);
+        using var a = new DetectionModel(spec, spec.ScaleFor("n"), 7);
+        var (again, letter) = ModelYaml.Parse(a.Spec.Text, "copy.yaml", a.Name); // yolov8n, yolov8n-p2 …
+        Assert.Equal("n", letter);
+        using var b = new DetectionModel(again, again.ScaleFor(letter), 7);
+        Assert.Equal(ModelSummary.Table(a), ModelSummary.Table(b));
+        Assert.Equal(a.state_dict().Select(kv => (kv.Key, string.Join("x", kv.Value.shape))), b.state_dict().Select(kv => (kv.Key, string.Join("x", kv.Value.shape))));
+    }
 }

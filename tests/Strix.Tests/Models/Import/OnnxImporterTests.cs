@@ -118,3 +118,48 @@ public class OnnxRoundTripTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>YOLO11 and variant ONNX graphs (grouped convolutions, attention) imported back into TorchSharp models.</summary>
+public class Yolo11OnnxImportTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("yolo11n", false)]
+    [InlineData("yolo11n", true)]
+    [InlineData("yolov8n-p2", true)]
+    public void Exports_of_other_families_import_back_by_name_or_by_conv_order(string name, bool anonymous)
+    {
+        using var m = Strix.Models.DetectionModel.Create(name, 2);
+        m.eval();
+        var dir = TestPaths.NewTempDir();
+        var path = Path.Combine(dir, "m.onnx");
+        Strix.Export.OnnxExporter.Export(m, path, new Strix.Export.OnnxExportOptions { ImageSize = 64 });
+        if (anonymous)
+        {
+            var proto = ModelProto.Load(path);
+            var rename = new Dictionary<string, string>();
+            int k = 0;
+            foreach (var node in proto.Graph!.Node.Where(n => n.OpType == "Conv"))
+                for (int i = 1; i < node.Input.Count; i++)
+                {
+                    if (!rename.TryGetValue(node.Input[i], out var anon)) rename[node.Input[i]] = anon = $"onnx::Conv_{k++}";
+                    node.Input[i] = anon;
+                }
+            foreach (var t in proto.Graph.Initializer) t.Name = rename.GetValueOrDefault(t.Name, t.Name);
+            proto.Save(path);
+        }
+        var (imported, meta, report) = OnnxImporter.Load(path);
+        using (imported)
+        {
+            Assert.Equal(name, imported.Name);
+            Assert.Equal(m.Spec.Name, meta.Architecture);
+            Assert.Empty(report.Unmapped);
+            Assert.Empty(report.Missing);
+            using var x = TorchSharp.torch.rand(1, 3, 64, 64);
+            using var a = m.Predict(x);
+            using var b = imported.Predict(x);
+            float diff = TinyModels.MaxAbsDiff(a, b);
+            output.WriteLine($"{name} onnx import (anonymous={anonymous}): max abs diff {diff:E2}");
+            Assert.True(diff <= 1e-3, $"max abs diff {diff}");
+        }
+    }
+}

@@ -83,6 +83,20 @@ public class Yolo11ImportTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public void Fine_tuning_the_checkpoint_on_another_class_count_keeps_everything_but_the_class_outputs()
+    {
+        using var loaded = ModelLoader.Load(Pt, nc: 6);
+        Assert.Same(ModelCatalog.Yolo11, loaded.Model.Spec);
+        Assert.Equal(6, loaded.Model.NumClasses);
+        var report = loaded.Report!;
+        Assert.Contains(report.Notes, n => n.Contains("class count changed from 3 to 6"));
+        // Only the three levels' final class convs (weight and bias) differ in shape.
+        Assert.Equal(6, report.Unmapped.Count);
+        Assert.All(report.Unmapped, n => Assert.Matches(@"^model\.23\.cv3\.\d\.2\.(weight|bias)", n));
+        Assert.Equal(loaded.Model.state_dict().Count - 6, report.Loaded);
+    }
+
     [Theory]
     [InlineData("yolo11n")]
     [InlineData("yolov8s-p2")]
