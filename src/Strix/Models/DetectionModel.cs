@@ -39,6 +39,9 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>Largest stride: input sizes must be a multiple of it.</summary>
     public int MaxStride => (int)Strides.Max();
 
+    /// <summary>Most parameters a built model may have (the largest YOLO, v8x-p6, has 97 M).</summary>
+    public const long MaxParameters = 1L << 30;
+
     /// <summary>A YOLOv8 model at <paramref name="scale"/> (the built-in yolov8 architecture).</summary>
     public DetectionModel(YoloScale scale, int numClasses = 80) : this(ModelCatalog.YoloV8, scale, numClasses) { }
 
@@ -52,11 +55,16 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         var built = new List<BuiltLayer>();
         try
         {
+            long parameters = 0;
             foreach (var row in spec.Layers)
             {
                 if (built.Count > 0 && built[^1].Module is Detect)
                     throw new InvalidDataException($"{spec.Source}:{row.Line}: layer {row.Index} follows the Detect head, which must be the last layer");
                 built.Add(LayerFactory.Build(row, spec, scale, numClasses, built));
+                // A model file is built before any weight is read: stop one that claims more than any real network.
+                parameters += built[^1].Module.parameters().Sum(p => p.numel());
+                if (parameters > MaxParameters)
+                    throw new InvalidDataException($"{spec.Source}:{row.Line}: the model passes {MaxParameters} parameters at layer {row.Index}, far beyond any real network");
             }
             if (built.Count == 0 || built[^1].Module is not Detect)
                 throw new InvalidDataException($"{spec.Source}: the last layer must be Detect");

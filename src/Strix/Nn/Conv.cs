@@ -30,7 +30,12 @@ public class Conv : Module<Tensor, Tensor>
     /// <summary>For subclasses that are a Conv under another name (DWConv).</summary>
     protected Conv(string name, int c1, int c2, int k, int s, int g, bool act, int? p, int d) : base(name)
     {
+        // Bounds that no real network exceeds, so a model file cannot ask libtorch for absurd kernels or shapes.
+        if (k is < 1 or > 31 || s is < 1 or > 16 || d is < 1 or > 16 || p is < 0 or > 64 || g < 1)
+            throw new ArgumentException($"Conv({c1}, {c2}): kernel {k}, stride {s}, padding {p?.ToString() ?? "auto"}, dilation {d}, groups {g} are out of range");
         if (c1 % g != 0 || c2 % g != 0) throw new ArgumentException($"Conv({c1}, {c2}): {g} groups do not divide the channels");
+        if ((long)c1 / g * c2 * k * k > MaxWeights)
+            throw new ArgumentException($"Conv({c1}, {c2}, k={k}): {(long)c1 / g * c2 * k * k} weights is more than any real network's convolution ({MaxWeights} at most)");
         InChannels = c1; OutChannels = c2; Kernel = k; Stride = s; Dilation = d; Groups = g;
         Padding = p ?? AutoPad(k, d);
         conv = Conv2d(c1, c2, k, stride: s, padding: Padding, dilation: d, groups: g, bias: false);
@@ -39,6 +44,9 @@ public class Conv : Module<Tensor, Tensor>
         _act = act;
         RegisterComponents();
     }
+
+    /// <summary>Largest weight count of one convolution (the widest real one, 1280×1280×3×3, has 14.7 M).</summary>
+    public const long MaxWeights = 1L << 27;
 
     /// <summary>The padding that keeps H×W at stride 1: half the dilated kernel.</summary>
     public static int AutoPad(int k, int d = 1) => (d * (k - 1) + 1) / 2;

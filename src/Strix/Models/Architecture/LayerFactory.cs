@@ -95,13 +95,13 @@ public static class LayerFactory
                 "Conv" => ConvRow(a, c1, c2, at),
                 "DWConv" => DWConvRow(a, c1, c2),
                 "Bottleneck" => BottleneckRow(a, c1, c2),
-                "C2" => (() => new C2(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
-                "C2f" => (() => new C2f(c1, c2, n, a.Bool(1, false), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
-                "C3" => (() => new C3(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5)), 1),
-                "C3k" => (() => new C3k(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Double(3, 0.5), (int)a.Int(4, 3)), 1),
-                "C3k2" => (() => new C3k2(c1, c2, n, c3k, a.Double(2, 0.5), (int)a.Int(3, 1), a.Bool(4, true)), 1),
+                "C2" => (() => new C2(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Expansion(3)), 1),
+                "C2f" => (() => new C2f(c1, c2, n, a.Bool(1, false), (int)a.Int(2, 1), a.Expansion(3)), 1),
+                "C3" => (() => new C3(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Expansion(3)), 1),
+                "C3k" => (() => new C3k(c1, c2, n, a.Bool(1, true), (int)a.Int(2, 1), a.Expansion(3), a.Small(4, 3)), 1),
+                "C3k2" => (() => new C3k2(c1, c2, n, c3k, a.Expansion(2), (int)a.Int(3, 1), a.Bool(4, true)), 1),
                 "C2PSA" => C2PsaRow(a, c1, c2, n, at),
-                "SPPF" => (() => new SPPF(c1, c2, (int)a.Int(1, 5)), 1),
+                "SPPF" => (() => new SPPF(c1, c2, a.Small(1, 5)), 1),
                 _ => throw new InvalidOperationException(row.Module),
             };
             Module module = stack == 1 ? (Module)make() : Sequential(Enumerable.Range(0, stack).Select(_ => make()).ToArray());
@@ -120,16 +120,15 @@ public static class LayerFactory
 
     static (Func<Module<Tensor, Tensor>>, int) ConvRow(Args a, int c1, int c2, string at)
     {
-        int k = (int)a.Int(1, 1), s = (int)a.Int(2, 1), g = (int)a.Int(4, 1), d = (int)a.Int(5, 1);
-        int? p = a.Get(3) is null ? null : (int)a.Int(3);
+        int k = a.Small(1, 1), s = a.Small(2, 1), g = (int)a.Int(4, 1), d = a.Small(5, 1);
+        int? p = a.Get(3) is null ? null : a.Small(3, 0);
         bool act = a.Bool(6, true);
-        if (k < 1 || k > 15 || s < 1 || s > 8 || d < 1 || g < 1) throw new InvalidDataException($"{at}: kernel {k}, stride {s}, dilation {d}, groups {g} are out of range");
         return (() => new Conv(c1, c2, k, s, g, act, p, d), s);
     }
 
     static (Func<Module<Tensor, Tensor>>, int) DWConvRow(Args a, int c1, int c2)
     {
-        int k = (int)a.Int(1, 1), s = (int)a.Int(2, 1), d = (int)a.Int(3, 1);
+        int k = a.Small(1, 1), s = a.Small(2, 1), d = a.Small(3, 1);
         bool act = a.Bool(4, true);
         return (() => new DWConv(c1, c2, k, s, d, act), s);
     }
@@ -144,14 +143,14 @@ public static class LayerFactory
             List<object?> { Count: 2 } ks when ks.All(k => k is long) => ((int)(long)ks[0]!, (int)(long)ks[1]!),
             _ => throw new ArgumentException("k must be [k1, k2]"),
         };
-        double e = a.Double(4, 0.5);
+        double e = a.Expansion(4);
         return (() => new Bottleneck(c1, c2, shortcut, g, e, k1, k2), 1);
     }
 
     static (Func<Module<Tensor, Tensor>>, int) C2PsaRow(Args a, int c1, int c2, int n, string at)
     {
         if (c1 != c2) throw new InvalidDataException($"{at}: C2PSA keeps its width, but its input has {c1} channels and its output {c2}");
-        double e = a.Double(1, 0.5);
+        double e = a.Expansion(1);
         return (() => new C2PSA(c1, c2, n, e), 1);
     }
 
@@ -188,6 +187,20 @@ public static class LayerFactory
             null when fallback is not null => fallback.Value,
             var v => throw new InvalidDataException($"{at}: argument {i} must be a whole number (got {FormatOne(v)})"),
         };
+        /// <summary>A kernel, stride, dilation or padding: a whole number from 0 to 64 (the modules check their own lower bounds).</summary>
+        public int Small(int i, long fallback)
+        {
+            long v = Int(i, fallback);
+            return v is >= 0 and <= 64 ? (int)v : throw new InvalidDataException($"{at}: argument {i} = {v} is outside 0–64");
+        }
+
+        /// <summary>A width expansion ratio e: hidden channels are c·e, so it must be in (0, 4].</summary>
+        public double Expansion(int i, double fallback = 0.5)
+        {
+            double e = Double(i, fallback);
+            return e > 0 && e <= 4 ? e : throw new InvalidDataException($"{at}: expansion {e} must be in (0, 4]");
+        }
+
         public double Double(int i, double fallback) => Get(i) switch
         {
             long l => l,

@@ -163,6 +163,10 @@ public class ModelYamlTests : IDisposable
     [InlineData("  - [-1, 1, Conv, [64, three, 2]]", "bad.yaml:5: layer 2 (Conv): argument 1 must be a whole number (got 'three')")]
     [InlineData("  - [[-1, 0], 1, Concat, [1]]", "bad.yaml:5: layer 2 (Concat): concatenates maps of different strides (4, 2)")]
     [InlineData("  - [-1, 1, Conv, [99999, 3, 2]]", "bad.yaml:5: layer 2 (Conv): 25000 output channels is outside 1–16384")]
+    [InlineData("  - [-1, 1, Conv, [64, 99, 2]]", "bad.yaml:5: layer 2 (Conv): argument 1 = 99 is outside 0–64")]
+    [InlineData("  - [-1, 1, Conv, [64, 0, 2]]", "bad.yaml:5: layer 2 (Conv): Conv(8, 16): kernel 0, stride 2")]
+    [InlineData("  - [-1, 1, Conv, [64, 3, 1, None, 0]]", "bad.yaml:5: layer 2 (Conv): Conv(8, 16): kernel 3, stride 1, padding auto, dilation 1, groups 0 are out of range")]
+    [InlineData("  - [-1, 1, C2f, [64, True, 1, 0.0]]", "bad.yaml:5: layer 2 (C2f): expansion 0 must be in (0, 4]")]
     public void Bad_rows_are_refused_with_the_row_named(string row, string expected)
     {
         var msg = Error("nc: 2\nscales:\n  n: [0.33, 0.25, 100000]\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n".Replace("  - [-1, 1, Conv, [16, 3, 2]]\n",
@@ -180,6 +184,13 @@ public class ModelYamlTests : IDisposable
         Assert.Contains("bad.yaml:2: invalid YAML", Error("backbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: ]\n"));
         Assert.StartsWith("bad.yaml", Error("backbone: [[-1, 1, Conv, [16, 3, 2]]\nhead: ]\n"));
         Assert.Contains("'activation' is not supported", Error("activation: nn.ReLU()\nbackbone: []\nhead: []\n"));
+    }
+
+    [Fact]
+    public void A_convolution_larger_than_any_real_one_is_refused_before_it_is_allocated()
+    {
+        var msg = Error("nc: 2\nscales:\n  n: [1.0, 1.0, 100000]\nbackbone:\n  - [-1, 1, Conv, [4096, 1, 1]]\n  - [-1, 1, Conv, [4096, 3, 1]]\nhead:\n  - [[1], 1, Detect, [nc]]\n");
+        Assert.StartsWith("bad.yaml:6: layer 1 (Conv): Conv(4096, 4096, k=3): 150994944 weights is more than any real network's convolution", msg);
     }
 
     [Fact]
