@@ -241,24 +241,31 @@ HEAD = [
 ]
 
 
-def build_layers(nc, depth, width, max_ch):
+def make_v8_block(kind, c1, c2, n, rest):
+    """The channel-changing YOLOv8 layers, with their input and (scaled) output widths and (scaled) repeats."""
+    if kind == "Conv":
+        return Conv(c1, c2, *rest)
+    if kind == "C2f":
+        return C2f(c1, c2, n, *rest)
+    return SPPF(c1, c2, *rest)
+
+
+def build_layers(nc, depth, width, max_ch, rows=None, make_block=make_v8_block, detect=None):
+    """parse_model's construction and bookkeeping for ``rows`` (default: YOLOv8's table)."""
+    rows = rows or BACKBONE + HEAD
+    detect = detect or Detect
     ch, layers, save = [3], [], []
-    for i, (f, n, kind, args) in enumerate(BACKBONE + HEAD):
+    for i, (f, n, kind, args) in enumerate(rows):
         n_ = max(round(n * depth), 1) if n > 1 else n
-        if kind in ("Conv", "C2f", "SPPF"):
-            c1, c2 = ch[f], make_divisible(min(args[0], max_ch) * width, 8)
-            if kind == "Conv":
-                m = Conv(c1, c2, *args[1:])
-            elif kind == "C2f":
-                m = C2f(c1, c2, n_, *args[1:])
-            else:
-                m = SPPF(c1, c2, *args[1:])
-        elif kind == "nn.Upsample":
+        if kind == "nn.Upsample":
             m, c2 = nn.Upsample(None, 2, "nearest"), ch[f]
         elif kind == "Concat":
             m, c2 = Concat(1), sum(ch[x] for x in f)
+        elif kind == "Detect":
+            m, c2 = detect(nc, [ch[x] for x in f]), None
         else:
-            m, c2 = Detect(nc, [ch[x] for x in f]), None
+            c1, c2 = ch[f], make_divisible(min(args[0], max_ch) * width, 8)
+            m = make_block(kind, c1, c2, n_, list(args[1:]))
         # parse_model's bookkeeping attributes
         m.i, m.f, m.type = i, f, ("torch.nn.modules.upsampling.Upsample" if kind == "nn.Upsample"
                                   else f"ultralytics.nn.modules.{type(m).__module__.rsplit('.', 1)[1]}.{kind}")

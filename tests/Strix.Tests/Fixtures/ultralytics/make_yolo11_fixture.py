@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 
 import make_fixtures as v8
-from make_fixtures import Conv, Concat, Bottleneck, C2f, SPPF, DFL, ultralytics_class, make_divisible
+from make_fixtures import Conv, Bottleneck, C2f, SPPF, ultralytics_class
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NC = 3
@@ -158,39 +158,19 @@ HEAD = [
 ]
 
 
-def build_layers(nc, scale):
-    name, depth, width, max_ch = scale
-    ch, layers, save = [3], [], []
-    for i, (f, n, kind, args) in enumerate(BACKBONE + HEAD):
-        n_ = max(round(n * depth), 1) if n > 1 else n
-        if kind in ("Conv", "C3k2", "SPPF", "C2PSA"):
-            c1, c2 = ch[f], make_divisible(min(args[0], max_ch) * width, 8)
-            rest = list(args[1:])
-            if kind == "Conv":
-                m = Conv(c1, c2, *rest)
-            elif kind == "C3k2":
-                c3k = rest[0] if rest else False
-                e = rest[1] if len(rest) > 1 else 0.5
-                m = C3k2(c1, c2, n_, c3k or name in "mlx", e)
-            elif kind == "C2PSA":
-                m = C2PSA(c1, c2, n_)
-            else:
-                m = SPPF(c1, c2, *rest)
-        elif kind == "nn.Upsample":
-            m, c2 = nn.Upsample(None, 2, "nearest"), ch[f]
-        elif kind == "Concat":
-            m, c2 = Concat(1), sum(ch[x] for x in f)
-        else:
-            m, c2 = Detect(nc, [ch[x] for x in f]), None
-        m.i, m.f, m.type = i, f, ("torch.nn.modules.upsampling.Upsample" if kind == "nn.Upsample"
-                                  else f"ultralytics.nn.modules.{type(m).__module__.rsplit('.', 1)[1]}.{kind}")
-        m.np = sum(p.numel() for p in m.parameters())
-        save.extend(x % i for x in ([f] if isinstance(f, int) else f) if x != -1)
-        layers.append(m)
-        if i == 0:
-            ch = []
-        ch.append(c2)
-    return nn.Sequential(*layers), sorted(save)
+def yolo11_blocks(scale_name):
+    """YOLO11's channel-changing layers; C3k2 takes C3k blocks where the row asks, and always at m, l and x."""
+    def make(kind, c1, c2, n, rest):
+        if kind == "Conv":
+            return Conv(c1, c2, *rest)
+        if kind == "C3k2":
+            c3k = rest[0] if rest else False
+            e = rest[1] if len(rest) > 1 else 0.5
+            return C3k2(c1, c2, n, c3k or scale_name in "mlx", e)
+        if kind == "C2PSA":
+            return C2PSA(c1, c2, n)
+        return SPPF(c1, c2, *rest)
+    return make
 
 
 @ultralytics_class("ultralytics.nn.tasks")
@@ -200,7 +180,7 @@ class DetectionModel(v8.DetectionModel):
         name, depth, width, max_ch = scale
         self.yaml = {"nc": nc, "scales": {name: [depth, width, max_ch]}, "backbone": BACKBONE, "head": HEAD,
                      "yaml_file": f"yolo11{name}.yaml", "scale": name, "ch": 3}
-        self.model, self.save = build_layers(nc, scale)
+        self.model, self.save = v8.build_layers(nc, depth, width, max_ch, BACKBONE + HEAD, yolo11_blocks(name), Detect)
         self.names = {i: f"{i}" for i in range(nc)}
         self.inplace = True
         detect = self.model[-1]
