@@ -19,7 +19,10 @@ public static class ModelsBench
         manual_seed(0);
         var models = names.Select(n => { var m = DetectionModel.Create(n, 80); m.eval(); m.Fuse(); return m; }).ToArray();
         var gflops = models.Select(m => ModelProfiler.GFlops(m, imgsz, imgsz)).ToArray();
-        using var x = rand(1, 3, imgsz, imgsz);
+        using var x0 = rand(1, 3, imgsz, imgsz);
+        // channels_last=true: NHWC input, which oneDNN's kernels then carry through the network (Strix.Runtime.MemoryFormat).
+        bool channelsLast = a.GetValueOrDefault("channels_last", "false") == "true";
+        using var x = channelsLast ? Strix.Runtime.MemoryFormat.ToChannelsLast(x0) : x0.alias();
         var rows = new List<object>();
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
@@ -46,7 +49,7 @@ public static class ModelsBench
             }
         }
         foreach (var m in models) m.Dispose();
-        BenchUtil.Print(new { bench = "models", imgsz, batch = 1, fused = true, runs, machine = BenchUtil.Machine(), forward = rows });
+        BenchUtil.Print(new { bench = "models", imgsz, batch = 1, fused = true, channels_last = channelsLast, runs, machine = BenchUtil.Machine(), forward = rows });
         return 0;
     }
 }
