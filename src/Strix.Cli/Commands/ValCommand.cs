@@ -32,12 +32,12 @@ public sealed class ValCommand : ICommand
         var device = Devices.Parse(c.Device ?? "");
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
-        var saveDir = RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
-        var options = new ValidatorOptions
+        // The run folder (runs/detect/valN) is made once the model has loaded and fits the data, so a wrong model= leaves none behind.
+        ValidatorOptions Options() => new()
         {
             Conf = c.Conf, Iou = c.Iou, MaxDet = c.MaxDet, SingleCls = singleCls, Plots = c.Plots, SaveJson = c.SaveJson,
-            SaveDir = saveDir, Verbose = c.Verbose, CocoAnnotations = anno,
+            SaveDir = RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false), Verbose = c.Verbose, CocoAnnotations = anno,
         };
         void Warn(string m) => Console.WriteLine($"WARNING ⚠️ {m}");
 
@@ -56,7 +56,7 @@ public sealed class ValCommand : ICommand
             imgsz = ArgChecks.RoundToStride(imgsz, backend.Stride, Console.WriteLine);
             using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = backend.Stride }, Warn);
             Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime ({modelArg})");
-            var r = LastResult = new DetectionValidator(singleCls ? backend.Names : config.Names, options).Run(backend, onnxLoader);
+            var r = LastResult = new DetectionValidator(singleCls ? backend.Names : config.Names, Options()).Run(backend, onnxLoader);
             return r.Metrics.Images > 0 ? 0 : 1;
         }
 
@@ -71,7 +71,7 @@ public sealed class ValCommand : ICommand
         var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride };
         using var loader = DataLoader.Create(config, split, loaderOptions, Warn);
         Console.WriteLine($"val: {loader.Dataset.Count} images in {loader.Count} batches of {batch} at imgsz={imgsz} on {device} ({modelArg})");
-        var result = LastResult = new DetectionValidator(singleCls ? loaded.Metadata.Names : config.Names, options).Run(model, loader);
+        var result = LastResult = new DetectionValidator(singleCls ? loaded.Metadata.Names : config.Names, Options()).Run(model, loader);
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 

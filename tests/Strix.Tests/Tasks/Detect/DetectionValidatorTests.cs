@@ -235,7 +235,8 @@ public class DetectionValidatorTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(Directory.Exists(Path.Combine(dir, "val2")));
         var wrong = Path.Combine(dir, "three.safetensors");
         using (var m3 = TinyModels.WithStatistics(3)) WeightsFile.Save(m3, wrong, ModelMetadata.For(m3, new[] { "a", "b", "c" }, 160));
-        var e = Assert.Throws<ArgumentException>(() => new ValCommand().Run(new[] { $"model={wrong}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", $"project={dir}" }));
+        var e = Assert.Throws<ArgumentException>(() => new ValCommand().Run(new[] { $"model={wrong}", $"data={TestPaths.Asset("coco8.yaml")}", "imgsz=160", $"project={dir}", "name=refused" }));
         Assert.Contains("3 classes", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir, "refused")), "a refused model must leave no run folder behind");
     }
 }
