@@ -39,7 +39,7 @@ public sealed class Batch : IDisposable
     /// the CPU (oneDNN's NHWC kernels, see <see cref="MemoryFormat"/>), NCHW elsewhere (not measured).
     /// Training and validation both use it, so they see the same numbers.
     /// </summary>
-    public Tensor ModelInput(Device device) => FloatImages(device, channelsLast: device.type == DeviceType.CPU);
+    public Tensor ModelInput(Device device) => FloatImages(device, channelsLast: MemoryFormat.PreferredOn(device));
 
     /// <summary>
     /// As <see cref="FloatImages(Device)"/>; with <paramref name="channelsLast"/> the result is stored

@@ -46,7 +46,7 @@ public static class OnnxExporter
         foreach (var layer in model.Layers)
         {
             var p = $"model.{layer.Index}";
-            var from = layer.From.Select(f => f == -1 ? -1 : f < 0 ? layer.Index + f : f).ToArray();
+            var from = layer.Inputs;
             string Input(int f) => f == -1 ? cur : outputs[f] ?? throw new InvalidOperationException($"layer {layer.Index} reads layer {f}, which has no output");
             switch (layer.Module)
             {

@@ -36,7 +36,7 @@ public sealed class TorchBackend : IDetectionBackend
     public Tensor Forward(Tensor images)
     {
         using var _ = no_grad();
-        using var input = Device.type == DeviceType.CPU ? MemoryFormat.ToChannelsLast(images) : images.alias();
+        using var input = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
         return Model.Predict(input);
     }
 

@@ -15,12 +15,14 @@ namespace Strix.Models;
 /// </summary>
 public sealed class DetectionModel : Module<Tensor, Tensor[]>
 {
-    /// <summary>One row of the architecture table; <see cref="From"/> as written, −1 meaning the previous layer.</summary>
-    public sealed record Layer(int Index, int[] From, int Repeats, string Type, string Arguments, Module Module);
+    /// <summary>
+    /// One row of the architecture table: <see cref="From"/> as written; <see cref="Inputs"/> the same layers as absolute
+    /// indices, −1 still meaning the previous layer (what forward and export read).
+    /// </summary>
+    public sealed record Layer(int Index, int[] From, int[] Inputs, int Repeats, string Type, string Arguments, Module Module);
 
     public ModuleList<Module> model;
     readonly List<Layer> _layers = new();
-    readonly int[][] _from;
     readonly HashSet<int> _saved = new();
 
     /// <summary>The architecture the model was built from.</summary>
@@ -74,12 +76,12 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             foreach (var b in built) b.Module.Dispose();
             throw;
         }
-        _from = built.Select(b => b.Row.ResolvedFrom).ToArray();
         foreach (var b in built)
         {
             var row = b.Row;
-            _layers.Add(new Layer(row.Index, row.From, Scale.Repeats(row.Repeats), row.Module, b.Arguments, b.Module));
-            foreach (var f in _from[row.Index]) if (f != -1) _saved.Add(f);
+            var inputs = row.ResolvedFrom;
+            _layers.Add(new Layer(row.Index, row.From, inputs, Scale.Repeats(row.Repeats), row.Module, b.Arguments, b.Module));
+            foreach (var f in inputs) if (f != -1) _saved.Add(f);
         }
         model = new ModuleList<Module>(built.Select(b => b.Module).ToArray());
         RegisterComponents();
@@ -109,7 +111,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         using var scope = NewDisposeScope();
         foreach (var layer in _layers)
         {
-            var from = _from[layer.Index];
+            var from = layer.Inputs;
             Tensor Input(int f) => f == -1 ? cur! : outputs[f]!;
             switch (layer.Module)
             {

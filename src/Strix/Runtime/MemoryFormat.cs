@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Strix.Runtime;
@@ -13,6 +14,12 @@ namespace Strix.Runtime;
 /// </summary>
 public static class MemoryFormat
 {
+    /// <summary>
+    /// Whether model input on <paramref name="device"/> should be channels-last: on the CPU, where oneDNN's NHWC kernels
+    /// are faster; CUDA keeps NCHW (not measured here). The one rule for training, validation and prediction.
+    /// </summary>
+    public static bool PreferredOn(Device device) => device.type == DeviceType.CPU;
+
     /// <summary>A channels-last copy of a 4-D tensor (the tensor itself when it already is one or is not 4-D).</summary>
     public static Tensor ToChannelsLast(Tensor x)
     {

@@ -108,7 +108,7 @@ public static class LayerFactory
             // Printed as Ultralytics prints the arguments it passes: [c1, c2, (n,) rest of the row].
             var printed = new List<object?> { c1, c2 };
             if (csp) printed.Add(n);
-            printed.AddRange(row.Args.Skip(1).Select((v, i) => v is "nc" ? (long)nc : v));
+            printed.AddRange(row.Args.Skip(1).Select(v => v is "nc" ? (long)nc : v));
             if (row.Module == "C3k2") { while (printed.Count < 4) printed.Add(false); printed[3] = c3k; }
             return new BuiltLayer(row, module, Format(printed), c2, stride * s);
         }

@@ -154,14 +154,8 @@ public static class OnnxImporter
     static (ModelSpec, YoloScale, int) ArchitectureFromNames(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path, List<string> notes)
     {
         var shapes = convs.ToDictionary(c => c.Weight.Name, c => c.Weight.Dims.ToArray());
-        if (shapes.TryGetValue("model.22.cv3.0.2.weight", out var cls) && !shapes.Keys.Any(k => k.StartsWith("model.23.", StringComparison.Ordinal)))
-        {
-            var scale = UltralyticsImporter.ScaleFromShapes(shapes, null, path, notes);
-            return (ModelCatalog.YoloV8, scale, (int)cls[0]);
-        }
         foreach (var c in convs.Where(c => c.Bias is not null)) shapes[c.Weight.Name[..^".weight".Length] + ".bias"] = c.Bias!.Dims.ToArray();
-        var (spec, s, nc) = ShapeArchitecture.Infer(shapes, path);
-        return (spec, s, nc);
+        return ShapeArchitecture.Resolve(shapes, path, notes);
     }
 
     /// <summary>
@@ -195,19 +189,13 @@ public static class OnnxImporter
     static (ModelSpec, YoloScale, int) BuiltinFromOrder(List<(NodeProto Node, TensorProto Weight, TensorProto? Bias)> convs, string path)
     {
         int nc = (int)convs[^2].Weight.Dims[0];
-        long firstWidth = convs[0].Weight.Dims[0];
-        foreach (var family in ModelCatalog.Families)
+        foreach (var (spec, scale) in ShapeArchitecture.Candidates(convs[0].Weight.Dims[0]))
         {
-            var spec = ModelCatalog.Builtin(family);
-            foreach (var scale in spec.Scales.Values)
-            {
-                if (spec.Layers[0].Args[0] is long c && scale.Channels((int)c) != firstWidth) continue;
-                using var candidate = new DetectionModel(spec, scale, nc);
-                candidate.Fuse();
-                var ours = ExecutionOrderConvs(candidate);
-                if (ours.Count == convs.Count && ours.Zip(convs).All(p => p.First.Conv.weight!.shape.SequenceEqual(p.Second.Weight.Dims)))
-                    return (spec, scale, nc);
-            }
+            using var candidate = new DetectionModel(spec, scale, nc);
+            candidate.Fuse();
+            var ours = ExecutionOrderConvs(candidate);
+            if (ours.Count == convs.Count && ours.Zip(convs).All(p => p.First.Conv.weight!.shape.SequenceEqual(p.Second.Weight.Dims)))
+                return (spec, scale, nc);
         }
         throw new InvalidDataException($"{path}: its {convs.Count} Conv nodes fit no built-in architecture ({string.Join(", ", ModelCatalog.Families)} at any scale)");
     }

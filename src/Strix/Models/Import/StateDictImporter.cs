@@ -1,5 +1,4 @@
 using Strix.IO;
-using Strix.Models.Architecture;
 using static TorchSharp.torch;
 
 namespace Strix.Models.Import;
@@ -19,21 +18,8 @@ public static class StateDictImporter
         using var contents = Safetensors.Load(path);
         var shapes = contents.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         var notes = new List<string> { "no Strix metadata: architecture from the tensor names and shapes, default class names" };
-        ModelSpec spec;
-        YoloScale scale;
-        int nc;
-        if (shapes.TryGetValue("model.22.cv3.0.2.weight", out var v8Head) && !shapes.Keys.Any(k => k.StartsWith("model.23.", StringComparison.Ordinal)))
-        {
-            spec = ModelCatalog.YoloV8;
-            scale = UltralyticsImporter.ScaleFromShapes(shapes, null, path, notes);
-            nc = (int)v8Head[0];
-        }
-        else
-        {
-            (spec, scale, nc) = ShapeArchitecture.Infer(shapes, path);
-            notes.Add($"the tensors fit {spec.ModelName(scale)}");
-        }
-        bool fused = shapes.ContainsKey("model.0.conv.bias") && !shapes.ContainsKey("model.0.bn.weight");
+        var (spec, scale, nc) = ShapeArchitecture.Resolve(shapes, path, notes);
+        bool fused = ShapeArchitecture.IsFused(shapes);
         var model = new DetectionModel(spec, scale, nc);
         try
         {

@@ -45,12 +45,11 @@ public static partial class UltralyticsImporter
         if (refs.Count == 0) throw new InvalidDataException($"{path}: the '{which}' entry holds no tensors");
 
         var shapes = refs.ToDictionary(kv => kv.Key, kv => kv.Value.Size);
-        // A state dict alone (no module tree) that is not YOLOv8's: find the built-in architecture its names and shapes fit.
-        if (architecture is null && module is null && !shapes.ContainsKey(YoloV8HeadClasses))
+        // A state dict alone (no module tree): the architecture its names and shapes fit.
+        if (architecture is null && module is null)
         {
-            var inferred = ShapeArchitecture.Infer(shapes, path);
-            architecture = (inferred.Spec, inferred.Scale);
-            notes.Add($"no architecture in the file: its tensors fit {inferred.Spec.ModelName(inferred.Scale)}");
+            var (s, sc, _) = ShapeArchitecture.Resolve(shapes, path, notes);
+            architecture = (s, sc);
         }
         var spec = architecture?.Spec ?? ModelCatalog.YoloV8;
         string headClasses = $"model.{spec.Layers.Count - 1}.cv3.0.2.weight";
@@ -62,7 +61,7 @@ public static partial class UltralyticsImporter
         if (yaml?.GetValueOrDefault("nc") is long yamlNc && yamlNc != nc)
             notes.Add($"yaml nc={yamlNc} but the head has {nc} classes; using {nc}");
         var scale = architecture?.Scale ?? ScaleFromShapes(shapes, ScaleFromYaml(yaml), path, notes);
-        bool fused = refs.ContainsKey("model.0.conv.bias") && !refs.ContainsKey("model.0.bn.weight");
+        bool fused = ShapeArchitecture.IsFused(shapes);
 
         var model = new DetectionModel(spec, scale, nc);
         try
@@ -159,8 +158,6 @@ public static partial class UltralyticsImporter
                 if (v is PickleObject child) Walk(child, prefix + k + ".", into, visiting, depth + 1);
         visiting.Remove(m);
     }
-
-    const string YoloV8HeadClasses = "model.22.cv3.0.2.weight";
 
     /// <summary>Refuses models of other tasks by their class name.</summary>
     static void CheckTask(PickleObject root, string path)
