@@ -7,6 +7,7 @@ var commands = new ICommand[]
     new TrainCommand(),
     new InfoCommand(),
     new PredictCommand(),
+    new TrackCommand(),
     new DataCommand(),
     new ValCommand(),
     new ExportCommand(),

@@ -2,6 +2,7 @@ using SkiaSharp;
 using Strix.Data;
 using Strix.Export;
 using Strix.Inference;
+using Strix.Inference.Tracking;
 using Strix.Models;
 using Strix.Runtime;
 using Strix.Tasks.Detect;
@@ -73,6 +74,41 @@ public sealed class Yolo : IDisposable
     public IEnumerable<Results> Predict(IEnumerable<RgbImage> images, PredictOptions? options = null) => Predictor(options).Predict(images);
     /// <summary>A ready float [B,3,H,W] input in 0–1; boxes come back in its pixel coordinates.</summary>
     public IReadOnlyList<Results> Predict(Tensor images, PredictOptions? options = null) => Predictor(options).Predict(images);
+
+    /// <summary>
+    /// Streams predictions over any source: image or video files, folders and globs mixing them, a <c>.txt</c>
+    /// list, a camera index (<c>"0"</c>) or a stream URL. Video frames are decoded ahead on their own thread.
+    /// </summary>
+    public IEnumerable<Results> Stream(string source, PredictOptions? options = null) => Predictor(options).Stream(source);
+
+    /// <summary>
+    /// Tracks objects through a source's frames: results carry track ids (<see cref="Results.Ids"/>). Ids restart
+    /// for each video (or image) unless <paramref name="persist"/>. Confidence defaults to 0.1, as Ultralytics'
+    /// <c>track</c>, so the tracker sees the low-score detections it uses.
+    /// </summary>
+    public IEnumerable<Results> Track(string source, PredictOptions? options = null, TrackerConfig? tracker = null, bool persist = false)
+    {
+        var tracking = new ResultsTracker(new ByteTracker(tracker));
+        string? current = null;
+        foreach (var r in Predictor(options ?? new PredictOptions { Conf = 0.1 }).Stream(source))
+        {
+            if (!persist && r.Path != current) tracking.Reset();
+            current = r.Path;
+            yield return tracking.Track(r);
+        }
+    }
+
+    ResultsTracker? _frameTracker;
+
+    /// <summary>
+    /// Tracks one frame you decoded yourself. With <paramref name="persist"/> the tracker carries over from the
+    /// previous call (call it once per frame of a video); without, each call starts afresh, as in Ultralytics.
+    /// </summary>
+    public Results Track(RgbImage frame, bool persist = false, PredictOptions? options = null, TrackerConfig? tracker = null)
+    {
+        if (_frameTracker is null || !persist) _frameTracker = new ResultsTracker(new ByteTracker(tracker));
+        return _frameTracker.Track(Predictor(options ?? new PredictOptions { Conf = 0.1 }).Predict(new[] { frame }).Single());
+    }
 
     public void Dispose() => _backend.Dispose();
 }

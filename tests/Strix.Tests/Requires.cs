@@ -30,4 +30,8 @@ public static class Requires
         if (InCi) throw new Xunit.Sdk.XunitException($"missing under CI (CI=true), where every test must run: {missing}");
         throw new SkipException(missing);
     }
+
+    /// <summary>Video decoding and encoding (OpenCV's native library, which needs GTK 3 on Linux): a skip naming the package, or under CI a failure.</summary>
+    public static void Video() =>
+        Available(Strix.Inference.Sources.OpenCv.IsAvailable, $"{Strix.Inference.Sources.OpenCv.UnavailableReason} (.ci/run installs libgtk-3-0)");
 }

@@ -211,6 +211,17 @@ public static class ShapesDataset
         };
     }
 
+    /// <summary>The outline of class <paramref name="cls"/> centred on the origin (circles as a 64-gon); used by <see cref="ShapesClip"/>.</summary>
+    internal static SKPoint[] Outline(int cls, float r, float rot, float innerRatio) => cls switch
+    {
+        0 => Regular(64, r, 0),
+        1 => Regular(3, r, rot),
+        2 => Regular(4, r, rot),
+        3 => Star(5, r, r * innerRatio, rot),
+        4 => Cross(r, r * innerRatio * 0.75f, rot),
+        _ => Regular(6, r, rot),
+    };
+
     static SKPoint[] Regular(int n, float r, float rot) =>
         Enumerable.Range(0, n).Select(i => Polar(r, rot + i * 2 * MathF.PI / n)).ToArray();
 

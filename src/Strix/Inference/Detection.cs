@@ -9,5 +9,9 @@ public readonly record struct BoundingBox(float X1, float Y1, float X2, float Y2
     public float CenterY => (Y1 + Y2) / 2;
 }
 
-/// <summary>One detected object.</summary>
-public readonly record struct Detection(BoundingBox Box, float Confidence, int ClassId, string ClassName);
+/// <summary>One detected object; <see cref="TrackId"/> is set when a tracker follows it across frames.</summary>
+public readonly record struct Detection(BoundingBox Box, float Confidence, int ClassId, string ClassName)
+{
+    /// <summary>The tracker's id for this object (null outside tracking).</summary>
+    public int? TrackId { get; init; }
+}

@@ -16,6 +16,10 @@ public sealed record PredictOptions
     public bool Agnostic { get; init; }
     /// <summary>Images per forward pass.</summary>
     public int Batch { get; init; } = 1;
+    /// <summary>Keep every n-th frame of a video or stream (Ultralytics' <c>vid_stride</c>).</summary>
+    public int VidStride { get; init; } = 1;
+    /// <summary>Live sources: queue every frame instead of keeping only the newest when inference falls behind.</summary>
+    public bool StreamBuffer { get; init; }
     /// <summary>Keep each decoded source image in its <see cref="Results"/> so it can be drawn.</summary>
     public bool KeepImages { get; init; } = true;
 }

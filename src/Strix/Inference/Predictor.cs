@@ -2,6 +2,7 @@ using Strix.Runtime;
 using System.Diagnostics;
 using SkiaSharp;
 using Strix.Data;
+using Strix.Inference.Sources;
 using static TorchSharp.torch;
 
 namespace Strix.Inference;
@@ -46,6 +47,47 @@ public sealed class Predictor
             double decodeMs = sw.Elapsed.TotalMilliseconds;
             if (batch.Count == 0) continue;
             foreach (var r in PredictBatch(batch, decodeMs)) yield return r;
+        }
+    }
+
+    /// <summary>
+    /// Predicts on every image, video, camera or stream a <c>source=</c> names (see <see cref="FrameSources"/>),
+    /// lazily: videos are decoded on their own thread ahead of inference, a batch of frames at a time. A
+    /// source that cannot be opened is reported through <see cref="OnError"/> and skipped when it is one of
+    /// several; a single source that cannot be opened throws.
+    /// </summary>
+    public IEnumerable<Results> Stream(string source, SourceOptions? sourceOptions = null)
+    {
+        var entries = FrameSources.Expand(source);
+        var opts = (sourceOptions ?? new SourceOptions()) with { VidStride = Options.VidStride };
+        var images = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (!FrameSources.IsVideoFile(entry) && !FrameSources.IsStreamUrl(entry) && !FrameSources.IsCameraIndex(entry, out _))
+            {
+                images.Add(entry);
+                continue;
+            }
+            foreach (var r in Predict(images)) yield return r;
+            images.Clear();
+            IFrameSource? video = null;
+            try { video = FrameSources.Open(entry, opts); }
+            catch (Exception e) when (entries.Count > 1 && e is IOException or InvalidDataException or UnauthorizedAccessException) { OnError(entry, e); }
+            if (video is null) continue;
+            using (video)
+                foreach (var r in Predict(FramePrefetcher.Prefetch(video, Options.StreamBuffer))) yield return r;
+        }
+        foreach (var r in Predict(images)) yield return r;
+    }
+
+    /// <summary>Predicts on decoded frames (of one or more sources), a batch at a time; video results carry their frame index and time.</summary>
+    public IEnumerable<Results> Predict(IEnumerable<SourceFrame> frames)
+    {
+        foreach (var chunk in frames.Chunk(Math.Max(1, Options.Batch)))
+        {
+            var results = PredictBatch(chunk.Select(f => ((string?)f.Source, f.Image)).ToList(), 0);
+            for (int i = 0; i < chunk.Length; i++)
+                yield return chunk[i].IsVideo ? results[i].AtFrame(chunk[i].Index, chunk[i].Timestamp, chunk[i].FrameRate, chunk[i].SourceFrames) : results[i];
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class Results
         Detections = detections; Speed = speed; OrigImage = origImage;
     }
 
-    /// <summary>Source file, or null for in-memory images.</summary>
+    /// <summary>Source file (or video, camera, stream), or null for in-memory images.</summary>
     public string? Path { get; }
     public int OrigHeight { get; }
     public int OrigWidth { get; }
@@ -36,6 +36,44 @@ public sealed class Results
 
     public int Count => Detections.Count;
 
+    /// <summary>For a video frame: its index in the source (0-based); null for still images.</summary>
+    public int? FrameIndex { get; init; }
+    /// <summary>For a video frame: its presentation time.</summary>
+    public TimeSpan? Timestamp { get; init; }
+
+    /// <summary>Track ids of the detections (Ultralytics' <c>boxes.id</c>); null unless a tracker produced them.</summary>
+    public int[]? Ids => Detections.Count > 0 && Detections.All(d => d.TrackId is not null) ? Detections.Select(d => d.TrackId!.Value).ToArray() : null;
+
+    /// <summary>For a video frame: frames per second of the stream of kept frames (what a saved video plays at).</summary>
+    public double? FrameRate { get; init; }
+
+    /// <summary>These results as frame <paramref name="index"/> of a video, at <paramref name="timestamp"/>.</summary>
+    public Results AtFrame(int index, TimeSpan timestamp, double frameRate, int? sourceFrames = null) =>
+        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames };
+
+    /// <summary>For a video frame: the frames its file declares (null for live sources).</summary>
+    public int? SourceFrames { get; init; }
+
+    /// <summary>
+    /// The image inside a detection's box, enlarged as Ultralytics' <c>save_one_box</c> does (sides × 1.02 + 10 px),
+    /// clipped to the image.
+    /// </summary>
+    public RgbImage Crop(Detection d)
+    {
+        if (OrigImage is not { } img) throw new InvalidOperationException("these results hold no image to crop");
+        float w = d.Box.Width * 1.02f + 10, h = d.Box.Height * 1.02f + 10;
+        int x1 = Math.Clamp((int)(d.Box.CenterX - w / 2), 0, img.Width - 1), y1 = Math.Clamp((int)(d.Box.CenterY - h / 2), 0, img.Height - 1);
+        int x2 = Math.Clamp((int)(d.Box.CenterX + w / 2), x1 + 1, img.Width), y2 = Math.Clamp((int)(d.Box.CenterY + h / 2), y1 + 1, img.Height);
+        int cw = x2 - x1, ch = y2 - y1;
+        var px = new byte[cw * ch * 3];
+        for (int y = 0; y < ch; y++) Buffer.BlockCopy(img.Pixels, ((y1 + y) * img.Width + x1) * 3, px, y * cw * 3, cw * 3);
+        return new RgbImage(cw, ch, px);
+    }
+
+    /// <summary>The same image and timing with other detections (a tracker's, a filter's).</summary>
+    public Results WithDetections(IReadOnlyList<Detection> detections) =>
+        new(Path, OrigHeight, OrigWidth, Names, detections, Speed, OrigImage) { FrameIndex = FrameIndex, Timestamp = Timestamp, FrameRate = FrameRate, SourceFrames = SourceFrames };
+
     /// <summary>[n, 4] corners in pixels.</summary>
     public float[][] Xyxy => Detections.Select(d => new[] { d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2 }).ToArray();
     /// <summary>[n, 4] centre, width, height in pixels.</summary>
@@ -47,7 +85,7 @@ public sealed class Results
     public float[] Conf => Detections.Select(d => d.Confidence).ToArray();
     public int[] Cls => Detections.Select(d => d.ClassId).ToArray();
 
-    /// <summary>YOLO-format label lines: <c>cls cx cy w h [conf]</c>, normalised.</summary>
+    /// <summary>YOLO-format label lines: <c>cls cx cy w h [conf] [track id]</c>, normalised (the id when tracking, as Ultralytics writes it).</summary>
     public string ToTxt(bool saveConf = false)
     {
         var sb = new StringBuilder();
@@ -56,6 +94,7 @@ public sealed class Results
             sb.Append(string.Create(CultureInfo.InvariantCulture,
                 $"{d.ClassId} {d.Box.CenterX / OrigWidth:0.######} {d.Box.CenterY / OrigHeight:0.######} {d.Box.Width / OrigWidth:0.######} {d.Box.Height / OrigHeight:0.######}"));
             if (saveConf) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {d.Confidence:0.######}"));
+            if (d.TrackId is int id) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {id}"));
             sb.Append('\n');
         }
         return sb.ToString();
@@ -74,7 +113,7 @@ public sealed class Results
     {
         if (OrigImage is null) throw new InvalidOperationException("these results hold no image to draw on");
         return Annotator.Draw(OrigImage, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
-            !labels ? null : conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName, d.Confidence)));
+            !labels ? null : (d.TrackId is int id ? $"id:{id} " : "") + (conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName), d.Confidence)));
     }
 
     /// <summary>Draws and saves to <paramref name="path"/> (JPEG/PNG by extension), atomically.</summary>

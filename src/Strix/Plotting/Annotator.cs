@@ -68,4 +68,37 @@ public static class Annotator
         }
         canvas.Flush();
     }
+
+    /// <summary>Draws connected line segments (a track's trail, a counting line or zone) onto a bitmap in place.</summary>
+    public static void DrawPolyline(SKBitmap bmp, IReadOnlyList<SKPoint> points, SKColor color, float? width = null, bool closed = false)
+    {
+        if (points.Count < 2) return;
+        using var canvas = new SKCanvas(bmp);
+        using var paint = new SKPaint { Style = SKPaintStyle.Stroke, Color = color, IsAntialias = true,
+            StrokeWidth = width ?? Math.Max(2f, (bmp.Width + bmp.Height) / 2f * 0.003f), StrokeJoin = SKStrokeJoin.Round, StrokeCap = SKStrokeCap.Round };
+        using var path = new SKPath();
+        path.MoveTo(points[0]);
+        for (int i = 1; i < points.Count; i++) path.LineTo(points[i]);
+        if (closed) path.Close();
+        canvas.DrawPath(path, paint);
+        canvas.Flush();
+    }
+
+    /// <summary>Writes lines of white text on a dark band at the top-left corner (counts, fps).</summary>
+    public static void DrawCaption(SKBitmap bmp, IReadOnlyList<string> lines)
+    {
+        if (lines.Count == 0) return;
+        using var canvas = new SKCanvas(bmp);
+        float lw = Math.Max(2f, (bmp.Width + bmp.Height) / 2f * 0.003f);
+        using var font = new SKFont(Typeface.Value, Math.Max(11f, lw * 5.5f));
+        using var fill = new SKPaint { Color = new SKColor(0, 0, 0, 160) };
+        using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        var m = font.Metrics;
+        float th = m.Descent - m.Ascent, pad = lw;
+        float width = lines.Max(l => font.MeasureText(l)) + 2 * pad;
+        canvas.DrawRect(new SKRect(0, 0, width, lines.Count * (th + pad) + pad), fill);
+        for (int i = 0; i < lines.Count; i++)
+            canvas.DrawText(lines[i], pad, pad + i * (th + pad) - m.Ascent, SKTextAlign.Left, font, text);
+        canvas.Flush();
+    }
 }

@@ -1,0 +1,142 @@
+namespace Strix.Eval;
+
+/// <summary>One box with an identity (a ground-truth object or a tracker hypothesis) in one frame.</summary>
+public readonly record struct IdentifiedBox(int Id, double X1, double Y1, double X2, double Y2)
+{
+    /// <summary>Intersection over union (0 for empty boxes).</summary>
+    public double Iou(IdentifiedBox o)
+    {
+        double iw = Math.Min(X2, o.X2) - Math.Max(X1, o.X1), ih = Math.Min(Y2, o.Y2) - Math.Max(Y1, o.Y1);
+        if (iw <= 0 || ih <= 0) return 0;
+        double inter = iw * ih, union = (X2 - X1) * (Y2 - Y1) + (o.X2 - o.X1) * (o.Y2 - o.Y1) - inter;
+        return union <= 0 ? 0 : inter / union;
+    }
+}
+
+/// <summary>
+/// CLEAR-MOT and identity metrics of a tracker over one sequence:
+/// MOTA = 1 − (misses + false positives + identity switches) / ground-truth boxes (Bernardin and Stiefelhagen, 2008),
+/// MOTP as the mean IoU of matched pairs, and IDF1 = 2·IDTP / (2·IDTP + IDFP + IDFN) over the best one-to-one
+/// pairing of whole ground-truth and hypothesis trajectories (Ristani et al., 2016).
+/// </summary>
+public sealed record TrackingMetrics
+{
+    public int GroundTruthBoxes { get; init; }
+    public int Matches { get; init; }
+    public int Misses { get; init; }
+    public int FalsePositives { get; init; }
+    public int IdSwitches { get; init; }
+    /// <summary>Mean IoU of the matched pairs.</summary>
+    public double Motp { get; init; }
+    public int IdTruePositives { get; init; }
+    public int IdFalsePositives { get; init; }
+    public int IdFalseNegatives { get; init; }
+    /// <summary>Ground-truth objects and hypothesis ids seen.</summary>
+    public int GroundTruthIds { get; init; }
+    public int HypothesisIds { get; init; }
+
+    public double Mota => GroundTruthBoxes == 0 ? 0 : 1.0 - (double)(Misses + FalsePositives + IdSwitches) / GroundTruthBoxes;
+    public double Idf1 => IdTruePositives == 0 ? 0 : 2.0 * IdTruePositives / (2.0 * IdTruePositives + IdFalsePositives + IdFalseNegatives);
+    public double IdPrecision => IdTruePositives == 0 ? 0 : (double)IdTruePositives / (IdTruePositives + IdFalsePositives);
+    public double IdRecall => IdTruePositives == 0 ? 0 : (double)IdTruePositives / (IdTruePositives + IdFalseNegatives);
+
+    /// <summary>
+    /// Scores hypotheses against ground truth, frame by frame (both lists index the same frames). A pair
+    /// matches at IoU ≥ <paramref name="iouThreshold"/>. As in the CLEAR-MOT definition, a ground-truth
+    /// object keeps last frame's hypothesis while they still overlap enough; the rest are paired by
+    /// minimum total (1 − IoU). An identity switch is a ground-truth object matched to a different
+    /// hypothesis id than at its previous match.
+    /// </summary>
+    public static TrackingMetrics Compute(IReadOnlyList<IReadOnlyList<IdentifiedBox>> groundTruth,
+        IReadOnlyList<IReadOnlyList<IdentifiedBox>> hypotheses, double iouThreshold = 0.5)
+    {
+        if (groundTruth.Count != hypotheses.Count)
+            throw new ArgumentException($"ground truth has {groundTruth.Count} frames, hypotheses {hypotheses.Count}");
+        int gtBoxes = 0, hypBoxes = 0, matches = 0, misses = 0, fps = 0, switches = 0;
+        double iouSum = 0;
+        var lastMatch = new Dictionary<int, int>();   // gt id → hypothesis id of its previous match
+        var gtIds = new List<int>();
+        var hypIds = new List<int>();
+        var gtIndex = new Dictionary<int, int>();
+        var hypIndex = new Dictionary<int, int>();
+        var coMatches = new Dictionary<(int Gt, int Hyp), int>(); // frames in which gt and hyp overlap ≥ threshold
+
+        for (int f = 0; f < groundTruth.Count; f++)
+        {
+            var gts = groundTruth[f];
+            var hyps = hypotheses[f];
+            CheckUnique(gts, f, "ground truth");
+            CheckUnique(hyps, f, "hypothesis");
+            gtBoxes += gts.Count; hypBoxes += hyps.Count;
+            foreach (var g in gts) if (!gtIndex.ContainsKey(g.Id)) { gtIndex[g.Id] = gtIds.Count; gtIds.Add(g.Id); }
+            foreach (var h in hyps) if (!hypIndex.ContainsKey(h.Id)) { hypIndex[h.Id] = hypIds.Count; hypIds.Add(h.Id); }
+
+            var iou = new double[gts.Count, hyps.Count];
+            for (int i = 0; i < gts.Count; i++)
+                for (int j = 0; j < hyps.Count; j++)
+                {
+                    iou[i, j] = gts[i].Iou(hyps[j]);
+                    if (iou[i, j] >= iouThreshold)
+                        coMatches[(gts[i].Id, hyps[j].Id)] = coMatches.GetValueOrDefault((gts[i].Id, hyps[j].Id)) + 1;
+                }
+
+            var gtTaken = new bool[gts.Count];
+            var hypTaken = new bool[hyps.Count];
+            var pairs = new List<(int G, int H)>();
+            // Continuations first: a ground-truth object keeps its previous hypothesis while it still matches.
+            for (int i = 0; i < gts.Count; i++)
+            {
+                if (!lastMatch.TryGetValue(gts[i].Id, out var prevHyp)) continue;
+                for (int j = 0; j < hyps.Count; j++)
+                    if (!hypTaken[j] && hyps[j].Id == prevHyp && iou[i, j] >= iouThreshold)
+                    { gtTaken[i] = hypTaken[j] = true; pairs.Add((i, j)); break; }
+            }
+            var freeG = Enumerable.Range(0, gts.Count).Where(i => !gtTaken[i]).ToList();
+            var freeH = Enumerable.Range(0, hyps.Count).Where(j => !hypTaken[j]).ToList();
+            if (freeG.Count > 0 && freeH.Count > 0)
+            {
+                var cost = new double[freeG.Count, freeH.Count];
+                for (int a = 0; a < freeG.Count; a++)
+                    for (int b = 0; b < freeH.Count; b++) cost[a, b] = 1 - iou[freeG[a], freeH[b]];
+                foreach (var (a, b) in LinearAssignment.Solve(cost, 1 - iouThreshold).Matches) pairs.Add((freeG[a], freeH[b]));
+            }
+            foreach (var (i, j) in pairs)
+            {
+                int gid = gts[i].Id, hid = hyps[j].Id;
+                if (lastMatch.TryGetValue(gid, out var prev) && prev != hid) switches++;
+                lastMatch[gid] = hid;
+                iouSum += iou[i, j];
+            }
+            matches += pairs.Count;
+            misses += gts.Count - pairs.Count;
+            fps += hyps.Count - pairs.Count;
+        }
+
+        // IDF1: pair whole trajectories one-to-one to maximise the frames they agree on.
+        int idtp = 0;
+        if (gtIds.Count > 0 && hypIds.Count > 0)
+        {
+            var cost = new double[gtIds.Count, hypIds.Count];
+            foreach (var ((g, h), n) in coMatches) cost[gtIndex[g], hypIndex[h]] = -n;
+            var rowToCol = LinearAssignment.Solve(cost);
+            for (int i = 0; i < rowToCol.Length; i++) if (rowToCol[i] >= 0) idtp += (int)-cost[i, rowToCol[i]];
+        }
+        return new TrackingMetrics
+        {
+            GroundTruthBoxes = gtBoxes, Matches = matches, Misses = misses, FalsePositives = fps, IdSwitches = switches,
+            Motp = matches == 0 ? 0 : iouSum / matches,
+            IdTruePositives = idtp, IdFalsePositives = hypBoxes - idtp, IdFalseNegatives = gtBoxes - idtp,
+            GroundTruthIds = gtIds.Count, HypothesisIds = hypIds.Count,
+        };
+    }
+
+    static void CheckUnique(IReadOnlyList<IdentifiedBox> boxes, int frame, string what)
+    {
+        var seen = new HashSet<int>();
+        foreach (var b in boxes)
+            if (!seen.Add(b.Id)) throw new ArgumentException($"frame {frame}: {what} id {b.Id} appears twice");
+    }
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"MOTA {Mota:F3}, IDF1 {Idf1:F3}, MOTP {Motp:F3}, ID switches {IdSwitches}, misses {Misses}, false positives {FalsePositives} ({GroundTruthBoxes} ground-truth boxes, {GroundTruthIds} objects, {HypothesisIds} track ids)");
+}

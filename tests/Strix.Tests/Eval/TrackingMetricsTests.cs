@@ -1,0 +1,63 @@
+using Strix.Eval;
+
+namespace Strix.Tests.Eval;
+
+public class TrackingMetricsTests
+{
+    static IdentifiedBox B(int id, double x, double y = 0, double s = 10) => new(id, x, y, x + s, y + s);
+    static IReadOnlyList<IdentifiedBox> F(params IdentifiedBox[] b) => b;
+
+    [Fact]
+    public void Perfect_tracking_scores_one()
+    {
+        var gt = Enumerable.Range(0, 5).Select(f => F(B(1, f * 5), B(2, 100 + f * 5))).ToList();
+        var hyp = Enumerable.Range(0, 5).Select(f => F(B(7, f * 5 + 1), B(9, 100 + f * 5))).ToList();
+        var m = TrackingMetrics.Compute(gt, hyp);
+        Assert.Equal(1.0, m.Mota);
+        Assert.Equal(1.0, m.Idf1);
+        Assert.Equal(0, m.IdSwitches);
+        Assert.Equal(10, m.Matches);
+        // IoU of a 10×10 box shifted by 1: 90 / 110.
+        Assert.Equal((5 * (90.0 / 110) + 5) / 10, m.Motp, 9);
+    }
+
+    [Fact]
+    public void An_identity_switch_miss_and_false_positive_are_counted_as_by_hand()
+    {
+        // One object over 6 frames. Hypothesis id 1 for frames 0–2, id 2 for frames 3–5 (one switch);
+        // frame 4 has no hypothesis near it (a miss) but a stray box far away (a false positive).
+        var gt = Enumerable.Range(0, 6).Select(f => F(B(1, 10 * f))).ToList();
+        var hyp = new List<IReadOnlyList<IdentifiedBox>>
+        {
+            F(B(1, 0)), F(B(1, 10)), F(B(1, 20)), F(B(2, 30)), F(B(2, 500)), F(B(2, 50)),
+        };
+        var m = TrackingMetrics.Compute(gt, hyp);
+        Assert.Equal(6, m.GroundTruthBoxes);
+        Assert.Equal(5, m.Matches);
+        Assert.Equal(1, m.Misses);
+        Assert.Equal(1, m.FalsePositives);
+        Assert.Equal(1, m.IdSwitches);
+        Assert.Equal(1 - 3.0 / 6, m.Mota, 12);
+        // Best identity pairing: gt 1 ↔ hyp 1 (3 frames). IDTP 3, IDFN 6 − 3, IDFP 6 − 3: IDF1 = 6 / 12.
+        Assert.Equal(3, m.IdTruePositives);
+        Assert.Equal(0.5, m.Idf1, 12);
+    }
+
+    [Fact]
+    public void A_continuing_match_is_kept_even_when_another_hypothesis_overlaps_more()
+    {
+        // Frame 1: hyp 1 still overlaps gt (IoU 0.6 > 0.5) while hyp 2 sits exactly on it; CLEAR-MOT keeps hyp 1 (no switch).
+        var gt = new List<IReadOnlyList<IdentifiedBox>> { F(B(1, 0)), F(B(1, 0)) };
+        var hyp = new List<IReadOnlyList<IdentifiedBox>> { F(B(1, 0)), F(new IdentifiedBox(1, 0, 0, 10, 6), B(2, 0)) };
+        var m = TrackingMetrics.Compute(gt, hyp);
+        Assert.Equal(0, m.IdSwitches);
+        Assert.Equal(1, m.FalsePositives);
+    }
+
+    [Fact]
+    public void Mismatched_frame_counts_and_duplicate_ids_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => TrackingMetrics.Compute(new[] { F() }, new[] { F(), F() }));
+        Assert.Throws<ArgumentException>(() => TrackingMetrics.Compute(new[] { F(B(1, 0), B(1, 50)) }, new[] { F() }));
+    }
+}

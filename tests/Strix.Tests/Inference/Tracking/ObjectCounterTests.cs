@@ -1,0 +1,55 @@
+using Strix.Inference.Solutions;
+
+namespace Strix.Tests.Inference.Tracking;
+
+public class ObjectCounterTests
+{
+    static readonly string[] Names = { "a", "b" };
+
+    [Fact]
+    public void A_line_counts_each_track_once_per_direction_and_only_through_the_segment()
+    {
+        // Vertical line x = 100 from y = 0 down to y = 100: left → right is "in".
+        var c = new ObjectCounter(new[] { (100.0, 0.0), (100.0, 100.0) });
+        c.Update(new[] { (1, 0, 90.0, 50.0), (2, 1, 110.0, 50.0), (3, 0, 90.0, 150.0) });
+        var events = c.Update(new[] { (1, 0, 105.0, 52.0), (2, 1, 95.0, 50.0), (3, 0, 110.0, 150.0) });
+        Assert.Equal(new[] { (1, true), (2, false) }, events);   // track 3 passed below the segment's end
+        c.Update(new[] { (1, 0, 95.0, 52.0) });                 // back out: counted as out once
+        c.Update(new[] { (1, 0, 105.0, 52.0) });                 // in again: already counted in
+        Assert.Equal(new[] { new ClassCount(0, "a", 1, 1), new ClassCount(1, "b", 0, 1) }, c.Counts(Names));
+        Assert.Equal((1, 2), (c.InCount, c.OutCount));
+    }
+
+    [Fact]
+    public void A_point_exactly_on_the_line_waits_for_the_side_it_ends_on()
+    {
+        var c = new ObjectCounter(new[] { (0.0, 50.0), (100.0, 50.0) });  // horizontal, drawn left → right
+        c.Update(new[] { (1, 0, 50.0, 40.0) });
+        Assert.Empty(c.Update(new[] { (1, 0, 50.0, 50.0) }));
+        // …and counts once it is off the line on the other side (40 → 50 → 60: down, i.e. "out").
+        Assert.Equal(new[] { (1, false) }, c.Update(new[] { (1, 0, 50.0, 60.0) }));
+        // Walking along a left→right line, "right" is screen-down: down → up is "in".
+        var d = new ObjectCounter(new[] { (0.0, 50.0), (100.0, 50.0) });
+        d.Update(new[] { (1, 0, 50.0, 60.0) });
+        Assert.Equal(new[] { (1, true) }, d.Update(new[] { (1, 0, 50.0, 40.0) }));
+    }
+
+    [Fact]
+    public void A_zone_counts_entries_and_exits()
+    {
+        var c = new ObjectCounter(new[] { (0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0) });
+        c.Update(new[] { (1, 0, -10.0, 50.0), (2, 0, 50.0, 50.0) });
+        Assert.Equal(new[] { (1, true), (2, false) }, c.Update(new[] { (1, 0, 10.0, 50.0), (2, 0, 150.0, 50.0) }));
+        Assert.Equal((1, 1), (c.InCount, c.OutCount));
+    }
+
+    [Fact]
+    public void Regions_parse_from_the_command_line_and_bad_ones_name_the_argument()
+    {
+        Assert.Equal(new[] { (1.0, 2.0), (3.0, 4.0) }, ObjectCounter.ParseRegion("1,2,3,4"));
+        Assert.Equal(3, ObjectCounter.ParseRegion("[(0,0),(10,0),(5,8)]").Count);
+        Assert.StartsWith("region=1,2,3:", Assert.Throws<ArgumentException>(() => ObjectCounter.ParseRegion("1,2,3")).Message);
+        Assert.Contains("'x' is not a number", Assert.Throws<ArgumentException>(() => ObjectCounter.ParseRegion("1,2,x,4")).Message);
+        Assert.Throws<ArgumentException>(() => new ObjectCounter(new[] { (1.0, 1.0), (1.0, 1.0) }));
+    }
+}
