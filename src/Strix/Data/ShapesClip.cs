@@ -111,30 +111,62 @@ public sealed class ShapesClip
         Add(rng, 1, 0, rPair * 0.8f, -rPair, h / 2f, v, 0, start: 0);
         Add(rng, 2, 2, rPair * 1.25f, w + rPair, h / 2f, -v, 0, start: 0);
         for (int id = 3; id <= Options.Objects; id++)
-        {
-            int cls = rng.NextInt(ShapesDataset.ClassNames.Length);
-            float r = (float)rng.Uniform(14, 30) * scale;
-            float speed = (float)rng.Uniform(1.2, 3.5) * scale;
-            // Two start inside the frame on the first frame; the rest enter through an edge later.
-            if (id <= 4)
+            for (int attempt = 0; ; attempt++)
             {
-                float x = (float)rng.Uniform(r + 4, w - r - 4), y = (float)rng.Uniform(r + 4, h - r - 4);
-                double a = rng.Uniform(0, 2 * Math.PI);
-                Add(rng, id, cls, r, x, y, speed * (float)Math.Cos(a), speed * (float)Math.Sin(a), start: 0);
-                continue;
+                // Crossings are wanted, travelling together is not: a candidate that would overlap another object
+                // for more than MaxOverlapFrames frames in a row is drawn again (up to 50 times).
+                PlaceRandom(rng, id, w, h, n, scale);
+                if (attempt >= 50 || LongestOverlap(_movers[^1]) <= MaxOverlapFrames) break;
+                _movers.RemoveAt(_movers.Count - 1);
             }
-            int side = rng.NextInt(4);
-            (float sx, float sy) = side switch
+    }
+
+    /// <summary>Two random objects may overlap for at most this many consecutive frames.</summary>
+    const int MaxOverlapFrames = 10;
+
+    int LongestOverlap(Mover m)
+    {
+        int longest = 0;
+        foreach (var other in _movers)
+        {
+            if (other == m) continue;
+            int run = 0;
+            for (int f = Math.Max(m.Start, other.Start); f <= Math.Min(m.End, other.End); f++)
             {
-                0 => (-r, (float)rng.Uniform(r, h - r)),
-                1 => (w + r, (float)rng.Uniform(r, h - r)),
-                2 => ((float)rng.Uniform(r, w - r), -r),
-                _ => ((float)rng.Uniform(r, w - r), h + r),
-            };
-            float tx = (float)rng.Uniform(w * 0.25, w * 0.75), ty = (float)rng.Uniform(h * 0.25, h * 0.75);
-            float len = MathF.Max(1e-3f, MathF.Sqrt((tx - sx) * (tx - sx) + (ty - sy) * (ty - sy)));
-            Add(rng, id, cls, r, sx, sy, speed * (tx - sx) / len, speed * (ty - sy) / len, start: rng.NextInt(Math.Max(1, (int)(n * 0.6))));
+                var (ax, ay) = m.At(f);
+                var (bx, by) = other.At(f);
+                float d = m.R + other.R;
+                run = (ax - bx) * (ax - bx) + (ay - by) * (ay - by) < d * d ? run + 1 : 0;
+                longest = Math.Max(longest, run);
+            }
         }
+        return longest;
+    }
+
+    void PlaceRandom(StrixRandom rng, int id, int w, int h, int n, float scale)
+    {
+        int cls = rng.NextInt(ShapesDataset.ClassNames.Length);
+        float r = (float)rng.Uniform(14, 30) * scale;
+        float speed = (float)rng.Uniform(1.2, 3.5) * scale;
+        // Two start inside the frame on the first frame; the rest enter through an edge later.
+        if (id <= 4)
+        {
+            float x = (float)rng.Uniform(r + 4, w - r - 4), y = (float)rng.Uniform(r + 4, h - r - 4);
+            double a = rng.Uniform(0, 2 * Math.PI);
+            Add(rng, id, cls, r, x, y, speed * (float)Math.Cos(a), speed * (float)Math.Sin(a), start: 0);
+            return;
+        }
+        int side = rng.NextInt(4);
+        (float sx, float sy) = side switch
+        {
+            0 => (-r, (float)rng.Uniform(r, h - r)),
+            1 => (w + r, (float)rng.Uniform(r, h - r)),
+            2 => ((float)rng.Uniform(r, w - r), -r),
+            _ => ((float)rng.Uniform(r, w - r), h + r),
+        };
+        float tx = (float)rng.Uniform(w * 0.25, w * 0.75), ty = (float)rng.Uniform(h * 0.25, h * 0.75);
+        float len = MathF.Max(1e-3f, MathF.Sqrt((tx - sx) * (tx - sx) + (ty - sy) * (ty - sy)));
+        Add(rng, id, cls, r, sx, sy, speed * (tx - sx) / len, speed * (ty - sy) / len, start: rng.NextInt(Math.Max(1, (int)(n * 0.6))));
     }
 
     void Add(StrixRandom rng, int id, int cls, float r, float x0, float y0, float vx, float vy, int start)

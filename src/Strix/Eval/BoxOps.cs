@@ -15,6 +15,15 @@ public static class BoxOps
     /// <summary>Added to IoU denominators so degenerate (zero-area) boxes give 0, not NaN (Ultralytics' value).</summary>
     public const double Eps = 1e-7;
 
+    /// <summary>IoU of two corner boxes given as numbers (0 when they do not overlap or are empty): the one scalar form, for trackers and tracking metrics.</summary>
+    public static double Iou(double ax1, double ay1, double ax2, double ay2, double bx1, double by1, double bx2, double by2)
+    {
+        double iw = Math.Min(ax2, bx2) - Math.Max(ax1, bx1), ih = Math.Min(ay2, by2) - Math.Max(ay1, by1);
+        if (iw <= 0 || ih <= 0) return 0;
+        double inter = iw * ih, union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+        return union <= 0 ? 0 : inter / union;
+    }
+
     /// <summary>
     /// Pairwise IoU of xyxy boxes: <paramref name="boxes1"/> [N,4] × <paramref name="boxes2"/> [M,4] → [N,M],
     /// in one broadcast (no loops). Half-precision inputs are computed in float32.

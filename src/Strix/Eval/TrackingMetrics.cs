@@ -4,13 +4,7 @@ namespace Strix.Eval;
 public readonly record struct IdentifiedBox(int Id, double X1, double Y1, double X2, double Y2)
 {
     /// <summary>Intersection over union (0 for empty boxes).</summary>
-    public double Iou(IdentifiedBox o)
-    {
-        double iw = Math.Min(X2, o.X2) - Math.Max(X1, o.X1), ih = Math.Min(Y2, o.Y2) - Math.Max(Y1, o.Y1);
-        if (iw <= 0 || ih <= 0) return 0;
-        double inter = iw * ih, union = (X2 - X1) * (Y2 - Y1) + (o.X2 - o.X1) * (o.Y2 - o.Y1) - inter;
-        return union <= 0 ? 0 : inter / union;
-    }
+    public double Iou(IdentifiedBox o) => BoxOps.Iou(X1, Y1, X2, Y2, o.X1, o.Y1, o.X2, o.Y2);
 }
 
 /// <summary>

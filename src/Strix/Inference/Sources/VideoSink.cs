@@ -22,8 +22,8 @@ public sealed class VideoSink : IDisposable
         var ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
         var fourcc = ext switch
         {
-            ".mp4" or ".m4v" or ".mov" => FourCC.MP4V,
-            ".avi" => FourCC.MJPG,
+            ".mp4" or ".m4v" or ".mov" => FourCC.FromString("mp4v"),
+            ".avi" => FourCC.FromString("MJPG"),
             _ => throw new ArgumentException($"video '{path}': write .mp4 or .avi"),
         };
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;

@@ -1,16 +1,12 @@
+using Strix.Eval;
+
 namespace Strix.Inference.Tracking;
 
 /// <summary>Association costs between tracks and detections.</summary>
 public static class TrackMatching
 {
     /// <summary>IoU of two corner boxes (0 when either is empty).</summary>
-    public static double Iou(BoundingBox a, BoundingBox b)
-    {
-        double iw = Math.Min(a.X2, b.X2) - Math.Max(a.X1, b.X1), ih = Math.Min(a.Y2, b.Y2) - Math.Max(a.Y1, b.Y1);
-        if (iw <= 0 || ih <= 0) return 0;
-        double inter = iw * ih, union = (double)a.Width * a.Height + (double)b.Width * b.Height - inter;
-        return union <= 0 ? 0 : inter / union;
-    }
+    public static double Iou(BoundingBox a, BoundingBox b) => BoxOps.Iou(a.X1, a.Y1, a.X2, a.Y2, b.X1, b.Y1, b.X2, b.Y2);
 
     /// <summary>1 − IoU for every (row box, column box) pair.</summary>
     public static double[,] IouDistance(IReadOnlyList<BoundingBox> rows, IReadOnlyList<BoundingBox> cols)

@@ -1,0 +1,50 @@
+using Strix.Data;
+using Strix.Inference;
+using Strix.Inference.Tracking;
+
+namespace Strix.Tests.Inference.Tracking;
+
+public class ResultsTrackerTests
+{
+    static readonly string[] Names = { "part", "scratch" };
+
+    static Results Frame(int f, params (float X, float Score, int Cls)[] dets) =>
+        new Results("clip.mp4", 100, 200, Names, dets.Select(d => new Detection(new BoundingBox(d.X, 40, d.X + 20, 60), d.Score, d.Cls, Names[d.Cls])).ToList(),
+            default, RgbImage.Filled(200, 100, 30, 30, 30)).AtFrame(f, TimeSpan.FromMilliseconds(40 * f), 25);
+
+    [Fact]
+    public void Results_come_back_with_ids_trails_and_frame_data_and_labels_carry_the_id()
+    {
+        var t = new ResultsTracker(new ByteTracker(), trailLength: 3);
+        Results last = null!;
+        for (int f = 0; f < 6; f++) last = t.Track(Frame(f, (10 + 5 * f, 0.9f, 0), (150, 0.8f, 1)));
+        Assert.Equal(new[] { 1, 2 }, last.Ids!.OrderBy(i => i));
+        Assert.Equal(5, last.FrameIndex);
+        Assert.Equal(25, last.FrameRate);
+        Assert.Equal(3, t.Trails[1].Count);
+        Assert.Equal(last.Detections.Single(d => d.TrackId == 1).Box.CenterX, t.Trails[1][^1].X, 3);
+        var line = last.ToTxt().Split('\n').First(l => l.StartsWith("0 "));
+        Assert.EndsWith(" 1", line);
+        var drawn = t.Plot(last, new[] { "in 0, out 0" }, new[] { (100.0, 0.0), (100.0, 100.0) });
+        Assert.Equal((200, 100), (drawn.Width, drawn.Height));
+        Assert.NotEqual(last.OrigImage!.Pixels, drawn.Pixels);
+        // A track that disappears loses its trail; Reset restarts the ids.
+        t.Track(Frame(6, (150, 0.8f, 1)));
+        t.Reset();
+        Assert.Empty(t.Trails);
+        Assert.Null(t.Track(Frame(0)).Ids);
+    }
+
+    [Fact]
+    public void A_crop_is_the_box_enlarged_as_ultralytics_and_clipped_to_the_image()
+    {
+        var img = new RgbImage(50, 40, Enumerable.Range(0, 50 * 40 * 3).Select(i => (byte)(i % 251)).ToArray());
+        var r = new Results("a.jpg", 40, 50, Names, new[] { new Detection(new BoundingBox(10, 10, 30, 20), 0.9f, 0, "part") }, default, img);
+        var c = r.Crop(r.Detections[0]);
+        // 20×10 → 30.4×20.2 around (20, 15): x 4.8 → 35.2, y 4.9 → 25.1 (truncated to pixels 4…35, 4…25).
+        Assert.Equal((31, 21), (c.Width, c.Height));
+        Assert.Equal(img.Pixels[(4 * 50 + 4) * 3], c.Pixels[0]);
+        var edge = new Results("a.jpg", 40, 50, Names, new[] { new Detection(new BoundingBox(0, 0, 50, 40), 0.9f, 0, "part") }, default, img);
+        Assert.Equal((50, 40), (edge.Crop(edge.Detections[0]).Width, edge.Crop(edge.Detections[0]).Height));
+    }
+}
