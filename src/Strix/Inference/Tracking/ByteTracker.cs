@@ -1,4 +1,6 @@
+using Strix.Data;
 using Strix.Eval;
+using Strix.Inference.Sources;
 
 namespace Strix.Inference.Tracking;
 
@@ -8,8 +10,11 @@ public readonly record struct TrackedObject(int TrackId, BoundingBox Box, float 
 /// <summary>Follows detections across the frames of one video; <see cref="Reset"/> starts afresh.</summary>
 public interface IObjectTracker
 {
-    /// <summary>Takes one frame's detections (in order) and returns the confirmed tracks seen in it.</summary>
-    IReadOnlyList<TrackedObject> Update(IReadOnlyList<Detection> detections);
+    /// <summary>
+    /// Takes one frame's detections (in order) and returns the confirmed tracks seen in it. The frame itself is
+    /// used by trackers that compensate camera motion; others ignore it.
+    /// </summary>
+    IReadOnlyList<TrackedObject> Update(IReadOnlyList<Detection> detections, RgbImage? frame = null);
     /// <summary>Forgets every track; ids start from 1 again.</summary>
     void Reset();
 }
@@ -19,8 +24,8 @@ public interface IObjectTracker
 /// still-unmatched tracked objects a second chance with the low-score detections (objects that are partly
 /// hidden score low but are still there), confirm new tracks on their second match, and keep lost tracks for
 /// <c>track_buffer</c> frames so an object that reappears keeps its id. With <c>tracker_type: botsort</c> the
-/// same association runs on a (cx, cy, w, h) Kalman state, as BoT-SORT does without camera-motion compensation
-/// and ReID.
+/// same association runs on a (cx, cy, w, h) Kalman state with the tracks moved by the camera's own motion
+/// (<see cref="CameraMotion"/>) before matching, as BoT-SORT does without ReID.
 /// </summary>
 public sealed class ByteTracker : IObjectTracker
 {
@@ -28,6 +33,7 @@ public sealed class ByteTracker : IObjectTracker
     readonly KalmanBoxFilter _kf;
     readonly int _maxTimeLost;
     List<Track> _tracked = new(), _lost = new();
+    readonly CameraMotion? _gmc;
     int _frameId, _nextId = 1;
 
     /// <param name="config">Thresholds and buffer, as in Ultralytics' tracker YAML.</param>
@@ -39,8 +45,15 @@ public sealed class ByteTracker : IObjectTracker
         if (_cfg.WithReid) throw new NotSupportedException("BoT-SORT with ReID is not supported yet (with_reid must be false)");
         _kf = new KalmanBoxFilter(_cfg.TrackerType == "botsort" ? BoxStateForm.Xywh : BoxStateForm.Xyah);
         _maxTimeLost = (int)(frameRate / 30.0 * _cfg.TrackBuffer);
-        if (_cfg.TrackerType == "botsort" && !_cfg.GmcMethod.Equals("none", StringComparison.OrdinalIgnoreCase))
-            (warn ?? Console.Error.WriteLine)($"WARNING ⚠️ gmc_method={_cfg.GmcMethod}: camera-motion compensation is not implemented yet; BoT-SORT runs without it");
+        var say = warn ?? Console.Error.WriteLine;
+        var gmc = _cfg.GmcMethod.ToLowerInvariant();
+        if (_cfg.TrackerType == "botsort" && gmc != "none")
+        {
+            if (gmc is not "sparseoptflow")
+                say($"WARNING ⚠️ gmc_method={_cfg.GmcMethod} is not implemented; using sparseOptFlow");
+            if (OpenCv.IsAvailable) _gmc = new CameraMotion();
+            else say($"WARNING ⚠️ gmc_method={_cfg.GmcMethod}: camera-motion compensation needs OpenCV, which did not load ({OpenCv.UnavailableReason}); tracking without it");
+        }
     }
 
     public TrackerConfig Config => _cfg;
@@ -51,12 +64,16 @@ public sealed class ByteTracker : IObjectTracker
     /// <summary>Tracks currently followed (confirmed or not) and lost ones still kept for re-identification.</summary>
     public IReadOnlyList<Track> Tracks => _tracked.Concat(_lost).ToList();
 
+    /// <summary>True when tracks are moved by the estimated camera motion before matching.</summary>
+    public bool CompensatesCameraMotion => _gmc is not null;
+
     public void Reset()
     {
         _tracked = new(); _lost = new(); _frameId = 0; _nextId = 1;
+        _gmc?.Reset();
     }
 
-    public IReadOnlyList<TrackedObject> Update(IReadOnlyList<Detection> detections)
+    public IReadOnlyList<TrackedObject> Update(IReadOnlyList<Detection> detections, RgbImage? frame = null)
     {
         _frameId++;
         var activated = new List<Track>();
@@ -78,6 +95,11 @@ public sealed class ByteTracker : IObjectTracker
         var confirmed = _tracked.Where(t => t.IsActivated).ToList();
         var pool = Union(confirmed, _lost);
         foreach (var t in pool) t.Predict(_kf);
+        if (_gmc is not null && frame is not null)
+        {
+            var warp = _gmc.Estimate(frame);
+            foreach (var t in pool.Concat(unconfirmed)) t.ApplyCameraMotion(warp);
+        }
 
         // 1. Confident detections against every live or lost track.
         var first = LinearAssignment.Solve(Cost(pool, high, _cfg.FuseScore), _cfg.MatchThresh);

@@ -106,6 +106,25 @@ public sealed class KalmanBoxFilter
         for (int i = 0; i < 8; i++) for (int c = 0; c < 8; c++) p[i, c] -= kh[i, c];
     }
 
+    /// <summary>
+    /// Moves a state by the camera's motion (BoT-SORT's GMC): the 2×2 part of <paramref name="affine"/> turns each
+    /// coordinate pair (centre, size, and their velocities) and its covariance; the translation moves the centre.
+    /// </summary>
+    public static void ApplyCameraMotion(KalmanState s, double[,] affine)
+    {
+        double a = affine[0, 0], b = affine[0, 1], c = affine[1, 0], d = affine[1, 1];
+        var m = s.Mean;
+        for (int i = 0; i < 8; i += 2) (m[i], m[i + 1]) = (a * m[i] + b * m[i + 1], c * m[i] + d * m[i + 1]);
+        m[0] += affine[0, 2];
+        m[1] += affine[1, 2];
+        // P ← R₈ P R₈ᵀ with R₈ = I₄ ⊗ R: rows, then columns, pair by pair.
+        var p = s.Covariance;
+        for (int col = 0; col < 8; col++)
+            for (int i = 0; i < 8; i += 2) (p[i, col], p[i + 1, col]) = (a * p[i, col] + b * p[i + 1, col], c * p[i, col] + d * p[i + 1, col]);
+        for (int row = 0; row < 8; row++)
+            for (int j = 0; j < 8; j += 2) (p[row, j], p[row, j + 1]) = (a * p[row, j] + b * p[row, j + 1], c * p[row, j] + d * p[row, j + 1]);
+    }
+
     (double[] Pos, double[] Vel) Noise(double[] box, double posWeight, double velWeight)
     {
         double h = box[3], w = Form == BoxStateForm.Xyah ? h : box[2];

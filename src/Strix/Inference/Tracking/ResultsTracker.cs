@@ -29,7 +29,7 @@ public sealed class ResultsTracker
     /// <summary>Tracks one frame's results.</summary>
     public Results Track(Results frame)
     {
-        var tracked = Tracker.Update(frame.Detections);
+        var tracked = Tracker.Update(frame.Detections, frame.OrigImage);
         var detections = tracked.Select(t =>
         {
             var d = frame.Detections[t.DetectionIndex];

@@ -80,6 +80,11 @@ public sealed class Track
         filter.Predict(Kalman);
     }
 
+    internal void ApplyCameraMotion(double[,] affine)
+    {
+        if (Kalman is not null) KalmanBoxFilter.ApplyCameraMotion(Kalman, affine);
+    }
+
     internal void MarkLost() => State = TrackState.Lost;
     internal void MarkRemoved() => State = TrackState.Removed;
 }

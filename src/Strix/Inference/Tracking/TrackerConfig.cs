@@ -23,8 +23,8 @@ public sealed record TrackerConfig
     public double MatchThresh { get; init; } = 0.8;
     /// <summary>Multiply IoU by the detection score before matching.</summary>
     public bool FuseScore { get; init; } = true;
-    /// <summary>BoT-SORT: camera-motion compensation method (only <c>none</c> is implemented; others are reported and ignored).</summary>
-    public string GmcMethod { get; init; } = "none";
+    /// <summary>BoT-SORT: camera-motion compensation, <c>sparseOptFlow</c> or <c>none</c> (orb, sift and ecc are reported and run as sparseOptFlow).</summary>
+    public string GmcMethod { get; init; } = "sparseOptFlow";
     /// <summary>BoT-SORT with ReID (not implemented: must be false).</summary>
     public bool WithReid { get; init; }
     public double ProximityThresh { get; init; } = 0.5;
@@ -32,8 +32,8 @@ public sealed record TrackerConfig
 
     /// <summary>ByteTrack's defaults.</summary>
     public static TrackerConfig ByteTrack => new();
-    /// <summary>BoT-SORT's defaults (Ultralytics' botsort.yaml, camera-motion compensation off).</summary>
-    public static TrackerConfig BotSort => new() { TrackerType = "botsort", GmcMethod = "none" };
+    /// <summary>BoT-SORT's defaults (Ultralytics' botsort.yaml: sparse optical-flow camera-motion compensation, no ReID).</summary>
+    public static TrackerConfig BotSort => new() { TrackerType = "botsort" };
 
     /// <summary>
     /// <c>bytetrack.yaml</c> / <c>botsort.yaml</c> (built in, or a file of that name when one exists) or a path to a
