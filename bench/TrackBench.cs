@@ -95,6 +95,7 @@ public static class TrackBench
             detections_per_frame = BenchUtil.Round(detections / n),
             tracking = new
             {
+                hota = BenchUtil.Round(metrics.Hota, 3), det_a = BenchUtil.Round(metrics.DetA, 3), ass_a = BenchUtil.Round(metrics.AssA, 3),
                 mota = BenchUtil.Round(metrics.Mota, 3), idf1 = BenchUtil.Round(metrics.Idf1, 3), motp = BenchUtil.Round(metrics.Motp, 3),
                 id_switches = metrics.IdSwitches, misses = metrics.Misses, false_positives = metrics.FalsePositives,
                 ground_truth_boxes = metrics.GroundTruthBoxes, objects = metrics.GroundTruthIds, track_ids = metrics.HypothesisIds,

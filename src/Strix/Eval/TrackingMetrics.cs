@@ -11,7 +11,9 @@ public readonly record struct IdentifiedBox(int Id, double X1, double Y1, double
 /// CLEAR-MOT and identity metrics of a tracker over one sequence:
 /// MOTA = 1 − (misses + false positives + identity switches) / ground-truth boxes (Bernardin and Stiefelhagen, 2008),
 /// MOTP as the mean IoU of matched pairs, and IDF1 = 2·IDTP / (2·IDTP + IDFP + IDFN) over the best one-to-one
-/// pairing of whole ground-truth and hypothesis trajectories (Ristani et al., 2016).
+/// pairing of whole ground-truth and hypothesis trajectories (Ristani et al., 2016), and HOTA =
+/// mean over α ∈ {0.05, 0.10, …, 0.95} of √(DetA·AssA) (Luiten et al., 2021), which weighs detection and
+/// association equally and does not depend on one IoU threshold.
 /// </summary>
 public sealed record TrackingMetrics
 {
@@ -28,6 +30,13 @@ public sealed record TrackingMetrics
     /// <summary>Ground-truth objects and hypothesis ids seen.</summary>
     public int GroundTruthIds { get; init; }
     public int HypothesisIds { get; init; }
+
+    /// <summary>Higher-order tracking accuracy, averaged over the 19 localisation thresholds.</summary>
+    public double Hota { get; init; }
+    /// <summary>HOTA's detection accuracy TP / (TP + FN + FP), averaged over the thresholds.</summary>
+    public double DetA { get; init; }
+    /// <summary>HOTA's association accuracy, averaged over the thresholds.</summary>
+    public double AssA { get; init; }
 
     public double Mota => GroundTruthBoxes == 0 ? 0 : 1.0 - (double)(Misses + FalsePositives + IdSwitches) / GroundTruthBoxes;
     public double Idf1 => IdTruePositives == 0 ? 0 : 2.0 * IdTruePositives / (2.0 * IdTruePositives + IdFalsePositives + IdFalseNegatives);
@@ -115,13 +124,86 @@ public sealed record TrackingMetrics
             var rowToCol = LinearAssignment.Solve(cost);
             for (int i = 0; i < rowToCol.Length; i++) if (rowToCol[i] >= 0) idtp += (int)-cost[i, rowToCol[i]];
         }
+        var (hota, detA, assA) = ComputeHota(groundTruth, hypotheses);
         return new TrackingMetrics
         {
+            Hota = hota, DetA = detA, AssA = assA,
             GroundTruthBoxes = gtBoxes, Matches = matches, Misses = misses, FalsePositives = fps, IdSwitches = switches,
             Motp = matches == 0 ? 0 : iouSum / matches,
             IdTruePositives = idtp, IdFalsePositives = hypBoxes - idtp, IdFalseNegatives = gtBoxes - idtp,
             GroundTruthIds = gtIds.Count, HypothesisIds = hypIds.Count,
         };
+    }
+
+    // HOTA as its paper defines it: per frame, pairs are chosen by the Hungarian method on IoU weighted by how well the
+    // two whole trajectories align overall; at each threshold α a chosen pair with IoU ≥ α is a true positive, and
+    // association accuracy scores each true positive by its pair's share of the two trajectories.
+    static (double Hota, double DetA, double AssA) ComputeHota(IReadOnlyList<IReadOnlyList<IdentifiedBox>> gt, IReadOnlyList<IReadOnlyList<IdentifiedBox>> hyp)
+    {
+        const int alphas = 19;
+        var gtCount = new Dictionary<int, double>();
+        var hypCount = new Dictionary<int, double>();
+        var potential = new Dictionary<(int, int), double>();
+        var ious = new double[gt.Count][,];
+        for (int f = 0; f < gt.Count; f++)
+        {
+            var iou = ious[f] = new double[gt[f].Count, hyp[f].Count];
+            var rowSum = new double[gt[f].Count];
+            var colSum = new double[hyp[f].Count];
+            for (int i = 0; i < gt[f].Count; i++)
+                for (int j = 0; j < hyp[f].Count; j++) { iou[i, j] = gt[f][i].Iou(hyp[f][j]); rowSum[i] += iou[i, j]; colSum[j] += iou[i, j]; }
+            foreach (var g in gt[f]) gtCount[g.Id] = gtCount.GetValueOrDefault(g.Id) + 1;
+            foreach (var h in hyp[f]) hypCount[h.Id] = hypCount.GetValueOrDefault(h.Id) + 1;
+            for (int i = 0; i < gt[f].Count; i++)
+                for (int j = 0; j < hyp[f].Count; j++)
+                {
+                    double denom = rowSum[i] + colSum[j] - iou[i, j];
+                    if (denom > 1e-10 && iou[i, j] > 0)
+                        potential[(gt[f][i].Id, hyp[f][j].Id)] = potential.GetValueOrDefault((gt[f][i].Id, hyp[f][j].Id)) + iou[i, j] / denom;
+                }
+        }
+        double Alignment(int g, int h)
+        {
+            double p = potential.GetValueOrDefault((g, h));
+            return p == 0 ? 0 : p / (gtCount[g] + hypCount[h] - p);
+        }
+
+        var tp = new double[alphas];
+        var matches = new Dictionary<(int, int), double>[alphas];
+        for (int a = 0; a < alphas; a++) matches[a] = new();
+        double gtTotal = gtCount.Values.Sum(), hypTotal = hypCount.Values.Sum();
+        for (int f = 0; f < gt.Count; f++)
+        {
+            int n = gt[f].Count, m = hyp[f].Count;
+            if (n == 0 || m == 0) continue;
+            var cost = new double[n, m];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < m; j++) cost[i, j] = -Alignment(gt[f][i].Id, hyp[f][j].Id) * ious[f][i, j];
+            var rowToCol = LinearAssignment.Solve(cost);
+            for (int i = 0; i < n; i++)
+            {
+                int j = rowToCol[i];
+                if (j < 0 || cost[i, j] >= 0) continue;
+                for (int a = 0; a < alphas; a++)
+                {
+                    double alpha = 0.05 * (a + 1);
+                    if (ious[f][i, j] < alpha - 1e-10) continue;
+                    tp[a]++;
+                    var key = (gt[f][i].Id, hyp[f][j].Id);
+                    matches[a][key] = matches[a].GetValueOrDefault(key) + 1;
+                }
+            }
+        }
+        double hota = 0, detA = 0, assA = 0;
+        for (int a = 0; a < alphas; a++)
+        {
+            double fn = gtTotal - tp[a], fp = hypTotal - tp[a];
+            double det = tp[a] == 0 ? 0 : tp[a] / (tp[a] + fn + fp);
+            double assSum = matches[a].Sum(kv => kv.Value * kv.Value / (gtCount[kv.Key.Item1] + hypCount[kv.Key.Item2] - kv.Value));
+            double ass = tp[a] == 0 ? 0 : assSum / tp[a];
+            hota += Math.Sqrt(det * ass) / alphas; detA += det / alphas; assA += ass / alphas;
+        }
+        return (hota, detA, assA);
     }
 
     static void CheckUnique(IReadOnlyList<IdentifiedBox> boxes, int frame, string what)
@@ -132,5 +214,5 @@ public sealed record TrackingMetrics
     }
 
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"MOTA {Mota:F3}, IDF1 {Idf1:F3}, MOTP {Motp:F3}, ID switches {IdSwitches}, misses {Misses}, false positives {FalsePositives} ({GroundTruthBoxes} ground-truth boxes, {GroundTruthIds} objects, {HypothesisIds} track ids)");
+        $"HOTA {Hota:F3}, MOTA {Mota:F3}, IDF1 {Idf1:F3}, MOTP {Motp:F3}, ID switches {IdSwitches}, misses {Misses}, false positives {FalsePositives} ({GroundTruthBoxes} ground-truth boxes, {GroundTruthIds} objects, {HypothesisIds} track ids)");
 }

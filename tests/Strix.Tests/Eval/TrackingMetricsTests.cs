@@ -55,6 +55,29 @@ public class TrackingMetricsTests
     }
 
     [Fact]
+    public void Hota_is_one_for_perfect_tracking_and_as_computed_by_hand_for_a_switch()
+    {
+        var gt = Enumerable.Range(0, 4).Select(f => F(B(1, f * 20), B(2, 200))).ToList();
+        var perfect = TrackingMetrics.Compute(gt, gt.Select(fr => F(fr.Select(b => b with { Id = b.Id + 10 }).ToArray())).ToList());
+        Assert.Equal(1.0, perfect.Hota, 12);
+        Assert.Equal(1.0, perfect.DetA, 12);
+        Assert.Equal(1.0, perfect.AssA, 12);
+
+        // One object over two frames, exactly covered, by hypothesis 1 then 2: DetA 1; each pair holds one of the
+        // object's two frames and its own one: A = 1 / (2 + 1 − 1) = 0.5, so AssA 0.5 and HOTA √0.5.
+        var one = new[] { F(B(1, 0)), F(B(1, 0)) };
+        var m = TrackingMetrics.Compute(one, new[] { F(B(1, 0)), F(B(2, 0)) });
+        Assert.Equal(1.0, m.DetA, 12);
+        Assert.Equal(0.5, m.AssA, 12);
+        Assert.Equal(Math.Sqrt(0.5), m.Hota, 12);
+
+        // A box shifted to IoU 0.6 counts as a true positive only for α ≤ 0.6 (12 of the 19 thresholds): DetA 12/19.
+        var shifted = TrackingMetrics.Compute(new[] { F(B(1, 0)) }, new[] { F(new IdentifiedBox(5, 0, 0, 10, 6)) });
+        Assert.Equal(12.0 / 19, shifted.DetA, 12);
+        Assert.Equal(12.0 / 19, shifted.Hota, 12);
+    }
+
+    [Fact]
     public void Mismatched_frame_counts_and_duplicate_ids_are_refused()
     {
         Assert.Throws<ArgumentException>(() => TrackingMetrics.Compute(new[] { F() }, new[] { F(), F() }));
