@@ -74,7 +74,14 @@ public static class FrameSources
     public static IFrameSource Open(string entry, SourceOptions? options = null)
     {
         options ??= new SourceOptions();
-        if (IsStreamUrl(entry)) return VideoCaptureSource.OpenStream(entry, options.StreamTimeout, options.VidStride, options.Warn);
+        // Streams: the system's FFmpeg when installed (OpenCV's Linux runtime has no network protocols); else OpenCV,
+        // whose runtimes for other systems may read them.
+        if (IsStreamUrl(entry))
+        {
+            if (FfmpegStreamSource.IsAvailable) return FfmpegStreamSource.Open(entry, options.StreamTimeout, options.VidStride, options.Warn);
+            try { return VideoCaptureSource.OpenStream(entry, options.StreamTimeout, options.VidStride, options.Warn); }
+            catch (IOException e) { throw new IOException($"{e.Message}; {FfmpegStreamSource.InstallHint}", e); }
+        }
         if (IsCameraIndex(entry, out int camera)) return VideoCaptureSource.OpenCamera(camera, options.VidStride, options.Warn);
         if (IsVideoFile(entry)) return VideoCaptureSource.OpenFile(entry, options.VidStride, options.Warn);
         return new ImageFileSource(entry);

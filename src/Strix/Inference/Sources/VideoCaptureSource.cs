@@ -90,12 +90,9 @@ public sealed class VideoCaptureSource : IFrameSource
         return new VideoCaptureSource(cap, url, live: true, vidStride, warn);
     }
 
-    // user:password@ in a URL stays out of messages.
-    internal static string Redact(string url)
-    {
-        int scheme = url.IndexOf("://", StringComparison.Ordinal), at = url.IndexOf('@');
-        return scheme >= 0 && at > scheme ? url[..(scheme + 3)] + "***@" + url[(at + 1)..] : url;
-    }
+    // user:password@ in a URL stays out of messages (anywhere in the text: FFmpeg quotes URLs in its errors).
+    internal static string Redact(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@", "$1***@");
 
     public IEnumerable<SourceFrame> ReadFrames(CancellationToken cancel = default)
     {

@@ -85,17 +85,6 @@ public class VideoSourceTests
     }
 
     [SkippableFact]
-    public void An_unreachable_stream_fails_within_its_timeout_with_a_clear_message()
-    {
-        Requires.Video();
-        var sw = Stopwatch.StartNew();
-        var e = Assert.Throws<IOException>(() => FrameSources.Open("rtsp://user:secret@127.0.0.1:1/live", new SourceOptions { StreamTimeout = TimeSpan.FromSeconds(2) }));
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
-        Assert.StartsWith("source=rtsp://***@127.0.0.1:1/live:", e.Message);
-        Assert.DoesNotContain("secret", e.Message);
-    }
-
-    [SkippableFact]
     public void A_sink_that_cannot_write_names_the_file_and_an_unfinished_one_leaves_nothing()
     {
         Requires.Video();
@@ -107,5 +96,81 @@ public class VideoSourceTests
             Assert.Throws<ArgumentException>(() => sink.Write(RgbImage.Filled(32, 32, 0, 0, 0)));
         }
         Assert.Empty(Directory.GetFiles(dir));
+    }
+}
+
+/// <summary>Network streams through the system's FFmpeg, served by a local HTTP server (no network needed).</summary>
+public class StreamSourceTests
+{
+    static void RequireFfmpeg() =>
+        Requires.Available(FfmpegStreamSource.IsAvailable, $"{FfmpegStreamSource.InstallHint} (.ci/run installs ffmpeg)");
+
+    static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    [SkippableFact]
+    public void An_http_stream_is_read_frame_by_frame_as_a_live_source()
+    {
+        Requires.Video();
+        RequireFfmpeg();
+        var dir = TestPaths.NewTempDir("strix-stream");
+        var clip = new ShapesClip(new ShapesClipOptions { Frames = 15 });
+        var file = Path.Combine(dir, "clip.avi");
+        using (var sink = new VideoSink(file, 25, 320, 240)) { foreach (var f in clip.Frames()) sink.Write(f); sink.Complete(); }
+        var bytes = File.ReadAllBytes(file);
+        int port = FreePort();
+        using var http = new System.Net.HttpListener();
+        http.Prefixes.Add($"http://127.0.0.1:{port}/");
+        http.Start();
+        var serving = Task.Run(async () =>
+        {
+            while (http.IsListening)
+            {
+                System.Net.HttpListenerContext ctx;
+                try { ctx = await http.GetContextAsync(); } catch (Exception) { return; }
+                ctx.Response.ContentType = "video/x-msvideo";
+                ctx.Response.ContentLength64 = bytes.Length;
+                try { await ctx.Response.OutputStream.WriteAsync(bytes); ctx.Response.Close(); } catch (Exception) { }
+            }
+        });
+        var url = $"http://127.0.0.1:{port}/clip.avi";
+        var warnings = new List<string>();
+        using (var src = FrameSources.Open(url, new SourceOptions { StreamTimeout = TimeSpan.FromSeconds(5), Warn = warnings.Add }))
+        {
+            Assert.True(src.IsLive);
+            Assert.Equal(25, src.Fps, 3);
+            var frames = FramePrefetcher.Prefetch(src, streamBuffer: true).ToList();
+            Assert.Equal(Enumerable.Range(0, 15), frames.Select(f => f.Index));
+            Assert.All(frames, f => Assert.Equal((320, 240), (f.Image.Width, f.Image.Height)));
+            double diff = frames[7].Image.Pixels.Zip(clip.Render(7).Pixels, (a, b) => Math.Abs(a - b)).Average();
+            Assert.True(diff < 8, $"mean |Δ| {diff:F2}");
+        }
+        Assert.Contains("the stream ended after 15 frames", Assert.Single(warnings));
+        http.Stop();
+    }
+
+    [SkippableFact]
+    public void A_server_that_never_answers_fails_within_the_timeout_and_a_refused_one_names_the_url()
+    {
+        Requires.Video();
+        RequireFfmpeg();
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();  // accepts connections (the kernel's backlog) and never replies
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var sw = Stopwatch.StartNew();
+        var e = Assert.Throws<IOException>(() => FrameSources.Open($"http://127.0.0.1:{port}/live", new SourceOptions { StreamTimeout = TimeSpan.FromSeconds(2) }));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"took {sw.Elapsed}");
+        Assert.StartsWith($"source=http://127.0.0.1:{port}/live:", e.Message);
+        silent.Stop();
+
+        e = Assert.Throws<IOException>(() => FrameSources.Open($"rtsp://user:secret@127.0.0.1:{FreePort()}/cam", new SourceOptions { StreamTimeout = TimeSpan.FromSeconds(2) }));
+        Assert.Contains("rtsp://***@127.0.0.1:", e.Message);
+        Assert.DoesNotContain("secret", e.Message);
     }
 }
