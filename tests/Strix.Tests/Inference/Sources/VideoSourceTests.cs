@@ -85,6 +85,17 @@ public class VideoSourceTests
     }
 
     [SkippableFact]
+    public void A_camera_that_is_not_there_is_a_clear_error()
+    {
+        Requires.Video();
+        Skip.If(File.Exists("/dev/video57"), "this machine has a /dev/video57");
+        var sw = Stopwatch.StartNew();
+        var e = Assert.Throws<IOException>(() => FrameSources.Open("57"));
+        Assert.Equal("source=57: camera 57 cannot be opened (no such device, or it is busy)", e.Message);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [SkippableFact]
     public void A_sink_that_cannot_write_names_the_file_and_an_unfinished_one_leaves_nothing()
     {
         Requires.Video();
