@@ -21,8 +21,8 @@ internal static class PredictionLoop
         var entries = FrameSources.Expand(source);
         if (entries.Count == 0)
             throw new FileNotFoundException($"source={source}: no images or videos found (extensions: {string.Join(", ", ImageIO.ImageExtensions.Concat(FrameSources.VideoExtensions))})");
-        bool anyVideo = entries.Any(e => !ImageIO.IsImageFile(e));
-        if (anyVideo) OpenCv.EnsureAvailable();
+        // Video files and cameras need OpenCV; say so before the model loads (streams may go through FFmpeg alone).
+        if (entries.Any(e => FrameSources.IsVideoFile(e) || FrameSources.IsCameraIndex(e, out _))) OpenCv.EnsureAvailable();
         var tracker = track is null ? null : TrackerConfig.Load(track.Tracker);
 
         using var yolo = Yolo.Load(c.Model, c.Device, Console.WriteLine);
