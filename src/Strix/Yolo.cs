@@ -88,14 +88,8 @@ public sealed class Yolo : IDisposable
     /// </summary>
     public IEnumerable<Results> Track(string source, PredictOptions? options = null, TrackerConfig? tracker = null, bool persist = false)
     {
-        var tracking = new ResultsTracker(new ByteTracker(tracker));
-        string? current = null;
-        foreach (var r in Predictor(options ?? new PredictOptions { Conf = 0.1 }).Stream(source))
-        {
-            if (!persist && r.Path != current) tracking.Reset();
-            current = r.Path;
-            yield return tracking.Track(r);
-        }
+        var tracking = new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
+        return Predictor(options ?? PredictOptions.ForTracking).Stream(source).Select(tracking.Track);
     }
 
     ResultsTracker? _frameTracker;
@@ -107,7 +101,7 @@ public sealed class Yolo : IDisposable
     public Results Track(RgbImage frame, bool persist = false, PredictOptions? options = null, TrackerConfig? tracker = null)
     {
         if (_frameTracker is null || !persist) _frameTracker = new ResultsTracker(new ByteTracker(tracker));
-        return _frameTracker.Track(Predictor(options ?? new PredictOptions { Conf = 0.1 }).Predict(new[] { frame }).Single());
+        return _frameTracker.Track(Predictor(options ?? PredictOptions.ForTracking).Predict(new[] { frame }).Single());
     }
 
     public void Dispose() => _backend.Dispose();

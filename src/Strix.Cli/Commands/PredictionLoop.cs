@@ -32,7 +32,8 @@ internal static class PredictionLoop
         int failed = 0;
         predictor.OnError = (p, e) => { failed++; Console.Error.WriteLine($"WARNING ⚠️ {e.Message}"); };
 
-        var tracking = tracker is null ? null : new ResultsTracker(new ByteTracker(tracker));
+        bool persist = track?.Persist ?? false;
+        var tracking = tracker is null ? null : new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
         var region = track?.Region is { } text ? ObjectCounter.ParseRegion(text) : null;
         var counter = region is null ? null : new ObjectCounter(region);
         Func<Results, RgbImage>? draw = tracking is null ? null
@@ -43,14 +44,14 @@ internal static class PredictionLoop
         int imageNo = 0, videoNo = 0, done = 0;
         string? current = null;
         double pre = 0, inf = 0, post = 0;
-        foreach (var raw in predictor.Stream(source))
+        foreach (var raw in predictor.Stream(entries))
         {
             var r = raw;
             bool newSource = r.Path != current;
             if (newSource)
             {
                 if (r.FrameIndex is not null) videoNo++; else imageNo++;
-                if (tracking is not null && !(track?.Persist ?? false)) { tracking.Reset(); counter?.Reset(); }
+                if (!persist) counter?.Reset();
                 current = r.Path;
             }
             if (tracking is not null) r = tracking.Track(r);

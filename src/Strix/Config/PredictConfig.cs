@@ -64,7 +64,7 @@ public record PredictConfig : ConfigRecord
 /// </summary>
 public sealed record TrackConfig : PredictConfig
 {
-    public TrackConfig() { Conf = 0.1; Name = "track"; }
+    public TrackConfig() { Conf = PredictOptions.ForTracking.Conf; Name = "track"; }
 
     protected override string Command => "track";
 

@@ -3,6 +3,12 @@ namespace Strix.Inference;
 /// <summary>Prediction settings, with Ultralytics' names and defaults.</summary>
 public sealed record PredictOptions
 {
+    /// <summary>
+    /// The defaults for tracking: confidence 0.1 (Ultralytics' <c>track</c>), so the tracker's second association
+    /// sees the low-score detections it uses.
+    /// </summary>
+    public static PredictOptions ForTracking => new() { Conf = 0.1 };
+
     /// <summary>Minimum confidence of a reported detection.</summary>
     public double Conf { get; init; } = 0.25;
     /// <summary>NMS IoU threshold.</summary>

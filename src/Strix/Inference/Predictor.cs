@@ -56,14 +56,18 @@ public sealed class Predictor
     /// source that cannot be opened is reported through <see cref="OnError"/> and skipped when it is one of
     /// several; a single source that cannot be opened throws.
     /// </summary>
-    public IEnumerable<Results> Stream(string source, SourceOptions? sourceOptions = null)
+    public IEnumerable<Results> Stream(string source, SourceOptions? sourceOptions = null) =>
+        Stream(FrameSources.Expand(source), sourceOptions);
+
+    /// <summary>The same, over sources already listed by <see cref="FrameSources.Expand"/>.</summary>
+    public IEnumerable<Results> Stream(IReadOnlyList<string> entries, SourceOptions? sourceOptions = null)
     {
-        var entries = FrameSources.Expand(source);
         var opts = (sourceOptions ?? new SourceOptions()) with { VidStride = Options.VidStride };
         var images = new List<string>();
         foreach (var entry in entries)
         {
-            if (!FrameSources.IsVideoFile(entry) && !FrameSources.IsStreamUrl(entry) && !FrameSources.IsCameraIndex(entry, out _))
+            // Expand lists images, video files, cameras and streams only: whatever is not an image is a video source.
+            if (ImageIO.IsImageFile(entry))
             {
                 images.Add(entry);
                 continue;

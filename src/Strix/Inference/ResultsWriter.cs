@@ -48,9 +48,6 @@ public sealed class ResultsWriter : IDisposable
         if (save.SaveTxt) Directory.CreateDirectory(Path.Combine(_dir, "labels"));
     }
 
-    /// <summary>Saved videos so far (final paths).</summary>
-    public List<string> Videos { get; } = new();
-
     /// <summary>Writes one image's or frame's outputs.</summary>
     public void Write(Results r)
     {
@@ -97,7 +94,6 @@ public sealed class ResultsWriter : IDisposable
     {
         if (_video is null) return;
         _video.Complete();
-        Videos.Add(_video.OutputPath);
         _video.Dispose();
         _video = null;
     }

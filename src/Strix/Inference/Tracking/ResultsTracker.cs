@@ -7,8 +7,8 @@ namespace Strix.Inference.Tracking;
 /// <summary>
 /// Applies a tracker to a stream of <see cref="Results"/>: the detections it confirms come back with their
 /// track ids and filtered boxes (unconfirmed ones are left out, as Ultralytics does), and the recent centres of
-/// each track are kept so the drawn video can show short trails. One per video; <see cref="Reset"/> between videos
-/// unless ids should persist.
+/// each track are kept so the drawn video can show short trails. Results from a new source (another video or
+/// image) start the tracker afresh unless <see cref="Persist"/>.
 /// </summary>
 public sealed class ResultsTracker
 {
@@ -23,12 +23,21 @@ public sealed class ResultsTracker
 
     public IObjectTracker Tracker { get; }
 
+    /// <summary>Keep tracks and ids across sources (Ultralytics' <c>persist</c>); otherwise each new source resets.</summary>
+    public bool Persist { get; init; }
+
+    string? _source;
+    bool _started;
+
     /// <summary>Recent box centres per live track id, oldest first.</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<SKPoint>> Trails => _trails.ToDictionary(k => k.Key, k => (IReadOnlyList<SKPoint>)k.Value);
 
     /// <summary>Tracks one frame's results.</summary>
     public Results Track(Results frame)
     {
+        if (_started && !Persist && frame.Path != _source) Reset();
+        _started = true;
+        _source = frame.Path;
         var tracked = Tracker.Update(frame.Detections, frame.OrigImage);
         var detections = tracked.Select(t =>
         {

@@ -69,6 +69,9 @@ public class CameraMotionTests
             }
             return ids.Count - worldBoxes.Length;
         }
+        Assert.True(new ByteTracker(TrackerConfig.BotSort).CompensatesCameraMotion);
+        Assert.False(new ByteTracker(TrackerConfig.BotSort with { GmcMethod = "none" }).CompensatesCameraMotion);
+        Assert.False(new ByteTracker(TrackerConfig.ByteTrack).CompensatesCameraMotion);
         Assert.Equal(0, Switches(TrackerConfig.BotSort));
         Assert.Equal(3, Switches(TrackerConfig.BotSort with { GmcMethod = "none" }));
     }

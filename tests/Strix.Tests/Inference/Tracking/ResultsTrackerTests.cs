@@ -36,6 +36,21 @@ public class ResultsTrackerTests
     }
 
     [Fact]
+    public void A_new_source_restarts_the_ids_unless_persist()
+    {
+        Results Other(Results r) => new Results("other.mp4", r.OrigHeight, r.OrigWidth, Names, r.Detections, default, r.OrigImage).AtFrame(0, TimeSpan.Zero, 25);
+        foreach (var persist in new[] { false, true })
+        {
+            var t = new ResultsTracker(new ByteTracker()) { Persist = persist };
+            t.Track(Frame(0, (10, 0.9f, 0), (150, 0.8f, 1)));
+            // Frame 1 of a new video; born on its first frame, the tracks are reported at once when the tracker restarted.
+            var r = t.Track(Other(Frame(0, (60, 0.9f, 0)))).Ids;
+            if (persist) Assert.Null(r);                 // carried-over tracker: a newcomer waits for confirmation
+            else Assert.Equal(new[] { 1 }, r);
+        }
+    }
+
+    [Fact]
     public void A_crop_is_the_box_enlarged_as_ultralytics_and_clipped_to_the_image()
     {
         var img = new RgbImage(50, 40, Enumerable.Range(0, 50 * 40 * 3).Select(i => (byte)(i % 251)).ToArray());
