@@ -107,6 +107,7 @@ public static class OnnxExporter
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="o"/> cannot be exported for <paramref name="model"/>.</summary>
     public static void Validate(DetectionModel model, OnnxExportOptions o)
     {
+        model.RequireDetectionHead("ONNX export");
         ValidateOpset(o.Opset);
         int s = model.MaxStride;
         if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)

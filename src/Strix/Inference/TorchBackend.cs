@@ -12,6 +12,7 @@ public sealed class TorchBackend : IDetectionBackend
 
     public TorchBackend(DetectionModel model, IReadOnlyList<string> names, int imageSize = 640, Device? device = null, bool ownsModel = false)
     {
+        model.RequireDetectionHead("prediction");
         if (names.Count != model.NumClasses)
             throw new ArgumentException($"{names.Count} class names given for a model with {model.NumClasses} classes");
         Model = model; Names = names; ImageSize = imageSize; _ownsModel = ownsModel;

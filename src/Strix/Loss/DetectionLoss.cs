@@ -50,7 +50,13 @@ public sealed class DetectionLoss
 
     /// <summary>The loss for a model's head: its class count, strides and reg_max.</summary>
     public DetectionLoss(DetectionModel model, double box = 7.5, double cls = 0.5, double dfl = 1.5)
-        : this(model.NumClasses, model.Strides, model.Head.RegMax, box, cls, dfl) { }
+        : this(model.NumClasses, model.Strides, DetectionHead(model).RegMax, box, cls, dfl) { }
+
+    static Nn.Detect DetectionHead(DetectionModel model)
+    {
+        model.RequireDetectionHead("training");
+        return model.Head;
+    }
 
     /// <summary>
     /// Loss of one batch.

@@ -38,6 +38,18 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>The Detect head (the last layer). A computed property, so it is not registered twice.</summary>
     public Detect Head => (Detect)model[^1];
     public float[] Strides => Head.Strides;
+    /// <summary>The task the head was built for: <c>segment</c> for a <see cref="Segment"/> head, else <c>detect</c>.</summary>
+    public string Task => Head is Segment ? "segment" : "detect";
+
+    /// <summary>
+    /// Throws <see cref="NotSupportedException"/> for a segmentation model, so a detection-only path (its loss,
+    /// validator, exporter, predictor) refuses it by name instead of misreading the mask outputs as classes.
+    /// </summary>
+    public void RequireDetectionHead(string what)
+    {
+        if (Head is Segment)
+            throw new NotSupportedException($"{Name} is a segmentation model; Strix builds, counts and imports segmentation models, but {what} works on detection models only for now (use e.g. {Name.Replace("-seg", "")})");
+    }
     /// <summary>Largest stride: input sizes must be a multiple of it.</summary>
     public int MaxStride => (int)Strides.Max();
 
@@ -136,9 +148,23 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>Decoded predictions [B, 4+nc, anchors]: pixel xywh and per-class scores (Ultralytics' layout).</summary>
     public Tensor Predict(Tensor x)
     {
+        RequireDetectionHead(nameof(Predict));
         using var scope = NewDisposeScope();
         var raw = forward(x);
         return Head.Decode(raw).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A segmentation model's decoded outputs, Ultralytics' output0 and output1: [B, 4 + nc + nm, anchors] (pixel xywh,
+    /// class scores, mask coefficients) and the prototypes [B, nm, H/4, W/4].
+    /// </summary>
+    public (Tensor Predictions, Tensor Prototypes) PredictMasks(Tensor x)
+    {
+        var head = Head as Segment ?? throw new NotSupportedException($"{Name} is a detection model; {nameof(PredictMasks)} needs a segmentation model (e.g. {Name}-seg)");
+        using var scope = NewDisposeScope();
+        var (p, protos) = head.DecodeMasks(forward(x));
+        p.MoveToOuterDisposeScope(); protos.MoveToOuterDisposeScope();
+        return (p, protos);
     }
 
     /// <summary>Folds every Conv's batch norm into its convolution (inference only; irreversible).</summary>

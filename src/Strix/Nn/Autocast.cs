@@ -56,6 +56,17 @@ public static class Autocast
         return y.MoveToOuterDisposeScope();
     }
 
+    /// <summary><paramref name="conv"/>(x) for a transposed convolution (mask prototypes' upsampling), as <see cref="Conv2d"/>.</summary>
+    public static Tensor ConvTranspose2d(ConvTranspose2d conv, Tensor x)
+    {
+        var dt = _dtype.Value;
+        if (dt is null || !x.is_floating_point()) return conv.call(x);
+        using var scope = NewDisposeScope();
+        var y = nn.functional.conv_transpose2d(Cast(x, dt.Value), conv.weight!.to(dt.Value), conv.bias?.to(dt.Value),
+            strides: conv.stride, padding: conv.padding, output_padding: conv.output_padding, groups: conv.groups, dilation: conv.dilation);
+        return y.MoveToOuterDisposeScope();
+    }
+
     /// <summary><paramref name="linear"/>(x): in the autocast dtype when enabled (result in that dtype), else the plain call.</summary>
     public static Tensor Linear(Linear linear, Tensor x)
     {

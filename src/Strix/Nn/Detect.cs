@@ -14,7 +14,7 @@ namespace Strix.Nn;
 /// <see cref="Decode"/> turns them into Ultralytics' inference layout [B, 4+nc, anchors]:
 /// pixel xywh boxes followed by sigmoid class scores.
 /// </summary>
-public sealed class Detect : Module<Tensor[], Tensor[]>
+public class Detect : Module<Tensor[], Tensor[]>
 {
     public const int DefaultRegMax = 16;
 
@@ -36,7 +36,11 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
     public int ClassHidden { get; }
 
     /// <summary>A head for nc classes over levels of ch channels at the given strides (null: 8, 16, 32); legacy picks YOLOv8's class branch.</summary>
-    public Detect(int nc, int[] ch, float[]? strides = null, bool legacy = true, int regMax = DefaultRegMax) : base(nameof(Detect))
+    public Detect(int nc, int[] ch, float[]? strides = null, bool legacy = true, int regMax = DefaultRegMax)
+        : this(nameof(Detect), nc, ch, strides, legacy, regMax) { }
+
+    /// <summary>For heads that extend Detect (<see cref="Segment"/>); they register their components themselves.</summary>
+    protected Detect(string name, int nc, int[] ch, float[]? strides, bool legacy, int regMax) : base(name)
     {
         strides ??= new float[] { 8, 16, 32 };
         if (strides.Length != ch.Length) throw new ArgumentException($"Detect: {ch.Length} input levels but {strides.Length} strides");
@@ -56,7 +60,7 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
             : Sequential(Sequential(new DWConv(x, x, 3), new Conv(x, c3, 1)),
                          Sequential(new DWConv(c3, c3, 3), new Conv(c3, c3, 1)), Conv2d(c3, nc, 1))).ToArray());
         dfl = new DFL(regMax);
-        RegisterComponents();
+        if (GetType() == typeof(Detect)) RegisterComponents();
     }
 
     /// <summary>Per level: [B, 4·reg_max + nc, H, W] (box logits first, then class logits).</summary>
@@ -73,7 +77,7 @@ public sealed class Detect : Module<Tensor[], Tensor[]>
     }
 
     /// <summary>The hidden stages, then the 1×1 prediction conv (through <see cref="Autocast"/>); the maps come out in fp32.</summary>
-    static Tensor Branch(Sequential branch, Tensor x)
+    protected static Tensor Branch(Sequential branch, Tensor x)
     {
         using var h1 = Stage(branch[0], x);
         using var h2 = Stage(branch[1], h1);

@@ -14,14 +14,15 @@ public sealed record BuiltLayer(LayerSpec Row, Module Module, string Arguments, 
 /// <c>from</c> layers; an output width (args[0]) is scaled by width, capped at max_channels and rounded up to a
 /// multiple of 8 (unless it equals nc); repeats are scaled by depth (round half to even, at least 1) and passed
 /// into the CSP blocks as their n (other modules are stacked n times); C3k2 uses C3k blocks on the m, l and x
-/// scales; Detect gets the widths of its inputs, and YOLO11's head layout when the file uses C3k2.
+/// scales; Detect and Segment get the widths of their inputs, and YOLO11's head layout when the file uses C3k2;
+/// Segment's prototype width is scaled like an output width.
 /// </summary>
 public static class LayerFactory
 {
     /// <summary>The module names a model file may use.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect",
+        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment",
     };
 
     static readonly HashSet<string> Csp = new() { "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA" };
@@ -39,7 +40,7 @@ public static class LayerFactory
 
         if (!Known.Contains(row.Module))
             throw new InvalidDataException($"{at}: unknown module '{row.Module}' (Strix builds {string.Join(", ", Known)})");
-        if (from.Length != 1 && row.Module is not ("Concat" or "Detect"))
+        if (from.Length != 1 && row.Module is not ("Concat" or "Detect" or "Segment"))
             throw new InvalidDataException($"{at}: takes one input, 'from' lists {from.Length}");
 
         try
@@ -68,14 +69,24 @@ public static class LayerFactory
                     return new BuiltLayer(row, up, Format(row.Args), InCh(from[0]), InStride(from[0]) / factor);
                 }
                 case "Detect":
+                case "Segment":
                 {
                     One(repeats, at);
                     var ch = from.Select(InCh).ToArray();
                     var strides = from.Select(f => (float)InStride(f)).ToArray();
                     if (strides.Any(s => s < 1 || s != Math.Floor(s)))
                         throw new InvalidDataException($"{at}: inputs have strides {string.Join(", ", strides)}; each must be a whole number of pixels");
-                    var head = new Detect(nc, ch, strides, legacy: !spec.HasModernHead);
-                    return new BuiltLayer(row, head, Format(new object?[] { (long)nc, ch.Select(c => (object?)(long)c).ToList() }), 0, 0);
+                    var chList = ch.Select(c => (object?)(long)c).ToList();
+                    if (row.Module == "Detect")
+                        return new BuiltLayer(row, new Detect(nc, ch, strides, legacy: !spec.HasModernHead), Format(new object?[] { (long)nc, chList }), 0, 0);
+                    // Segment [nc, nm, npr]: the prototype width npr is scaled like an output width.
+                    int nm = (int)a.Int(1, Segment.DefaultMasks);
+                    if (nm is < 1 or > 256) throw new InvalidDataException($"{at}: {nm} mask coefficients is outside 1–256");
+                    long npr = a.Int(2, Segment.DefaultPrototypeChannels);
+                    if (npr is < 1 or > MaxChannels) throw new InvalidDataException($"{at}: {npr} prototype channels is outside 1–{MaxChannels}");
+                    int prototypes = scale.Channels((int)npr);
+                    var seg = new Segment(nc, nm, prototypes, ch, strides, legacy: !spec.HasModernHead);
+                    return new BuiltLayer(row, seg, Format(new object?[] { (long)nc, (long)nm, (long)prototypes, chList }), 0, 0);
                 }
             }
 

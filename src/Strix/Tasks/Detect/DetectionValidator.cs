@@ -69,6 +69,7 @@ public sealed class DetectionValidator
     /// </summary>
     public void Step(DetectionModel model, Batch batch, int batchIndex, Func<Tensor[], Batch, Tensor>? loss = null)
     {
+        model.RequireDetectionHead("validation");
         if (model.NumClasses != Names.Count)
             throw new ArgumentException($"model has {model.NumClasses} classes, the validator {Names.Count}");
         using var scope = NewDisposeScope();
