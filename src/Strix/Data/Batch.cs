@@ -18,6 +18,13 @@ public sealed class Batch : IDisposable
     public Tensor Cls = null!;
     /// <summary>float32 <c>[N,4]</c>: normalised centre <c>x y w h</c> relative to the batch image W, H.</summary>
     public Tensor Bboxes = null!;
+    /// <summary>
+    /// Segmentation targets at 1/mask_ratio, or null: with overlap int32 <c>[B, H/r, W/r]</c> holding, per pixel, 1 + the
+    /// index within its image of the object on top (0 = none); without overlap uint8 <c>[N, H/r, W/r]</c>, one 0/1 mask per box.
+    /// </summary>
+    public Tensor? Masks;
+    /// <summary>Segmentation: per box (in batch order) its polygon, normalised to the batch image; null without polygons.</summary>
+    public float[][]? Segments;
     public string[] Files = Array.Empty<string>();
     /// <summary>Image size before any resize.</summary>
     public (int Height, int Width)[] OriginalShapes = Array.Empty<(int, int)>();
@@ -90,6 +97,8 @@ public sealed class Batch : IDisposable
         return new Batch
         {
             Images = images,
+            Masks = CollateMasks(samples),
+            Segments = samples.All(s => s.Segments is not null) ? samples.SelectMany(s => s.Segments!).ToArray() : null,
             BatchIdx = tensor(idx, new long[] { n }),
             Cls = tensor(cls, new long[] { n }),
             Bboxes = tensor(boxes, new long[] { n, 4 }),
@@ -101,15 +110,45 @@ public sealed class Batch : IDisposable
         };
     }
 
+    static Tensor? CollateMasks(IReadOnlyList<Sample> samples)
+    {
+        if (samples.All(s => s.Masks is null)) return null;
+        var first = samples[0].Masks ?? throw new InvalidOperationException($"{samples[0].File}: sample has no masks, others in its batch do");
+        int mh = first.Height, mw = first.Width, plane = mh * mw;
+        foreach (var s in samples)
+            if (s.Masks is not { } m || m.Height != mh || m.Width != mw || m.Overlap != first.Overlap)
+                throw new InvalidOperationException($"{s.File}: its masks do not match the batch's ({mw}x{mh}, overlap {first.Overlap})");
+        if (first.Overlap)
+        {
+            var index = new int[samples.Count * plane];
+            for (int i = 0; i < samples.Count; i++)
+            {
+                var src = samples[i].Masks!.Index!;
+                for (int k = 0; k < plane; k++) index[i * plane + k] = src[k];
+            }
+            return tensor(index, new long[] { samples.Count, mh, mw });
+        }
+        int n = samples.Sum(s => s.Masks!.Count);
+        var binary = new byte[(long)n * plane];
+        long o = 0;
+        foreach (var s in samples)
+        {
+            var src = s.Masks!.Binary!;
+            Buffer.BlockCopy(src, 0, binary, (int)o, src.Length);
+            o += src.Length;
+        }
+        return tensor(binary, new long[] { n, mh, mw });
+    }
+
     /// <summary>A copy of this batch on <paramref name="device"/> (new tensors, the same per-image records); the caller disposes it.</summary>
     public Batch To(Device device) => new()
     {
         Images = Images.to(device), BatchIdx = BatchIdx.to(device), Cls = Cls.to(device), Bboxes = Bboxes.to(device),
-        Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
+        Masks = Masks?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
     };
 
     public void Dispose()
     {
-        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose();
+        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose();
     }
 }

@@ -59,6 +59,15 @@ public sealed record DataLoaderOptions
     /// </summary>
     public int Rank { get; init; } = 0;
     public int WorldSize { get; init; } = 1;
+    /// <summary>
+    /// Segmentation: carry each object's polygon through augmentation and rasterise target masks
+    /// (<see cref="Sample.Masks"/>). Images whose label file has no polygons get boxes without masks.
+    /// </summary>
+    public bool Segments { get; init; } = false;
+    /// <summary><c>mask_ratio</c>: target masks are 1/ratio of the image size (4: the prototypes' stride).</summary>
+    public int MaskRatio { get; init; } = 4;
+    /// <summary><c>overlap_mask</c>: one index plane per image (objects sorted by area) instead of one plane per object.</summary>
+    public bool OverlapMask { get; init; } = true;
 
     /// <summary>Options Ultralytics uses for a training loader (<paramref name="workers"/> −1 = <see cref="DefaultWorkers"/>).</summary>
     public static DataLoaderOptions ForTraining(int imgsz = 640, int batch = 16, int workers = -1, int seed = 0, AugmentationOptions? hyp = null, int epochs = 0) => new()
@@ -85,6 +94,7 @@ public sealed record DataLoaderOptions
         if (Prefetch < 1) throw new ArgumentException($"prefetch={Prefetch} must be ≥ 1");
         if (!(Fraction > 0 && Fraction <= 1)) throw new ArgumentException($"fraction={Fraction} must be in (0, 1]");
         if (Pad < 0) throw new ArgumentException($"pad={Pad} must be ≥ 0");
+        if (MaskRatio < 1 || ImgSize % MaskRatio != 0) throw new ArgumentException($"mask_ratio={MaskRatio} must be a positive divisor of imgsz={ImgSize}");
         if (WorldSize < 1 || Rank < 0 || Rank >= WorldSize) throw new ArgumentException($"rank {Rank} of world size {WorldSize} is not a valid data shard");
         Hyp.Validate();
     }

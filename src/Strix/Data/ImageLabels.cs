@@ -18,11 +18,12 @@ public enum ImageStatus : byte
 public sealed class ImageLabels
 {
     public ImageLabels(string imageFile, string labelFile, int width, int height, float[] cls, float[] boxes,
-        ImageStatus status, string? message, bool labelMissing)
+        ImageStatus status, string? message, bool labelMissing, float[][]? segments = null)
     {
         if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
+        if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
         ImageFile = imageFile; LabelFile = labelFile; Width = width; Height = height; Cls = cls; Boxes = boxes;
-        Status = status; Message = message; LabelMissing = labelMissing;
+        Status = status; Message = message; LabelMissing = labelMissing; Segments = segments;
     }
 
     public string ImageFile { get; }
@@ -35,6 +36,12 @@ public sealed class ImageLabels
     public float[] Cls { get; }
     /// <summary>Normalised <c>x y w h</c> (centre) per box, 4 numbers each.</summary>
     public float[] Boxes { get; }
+    /// <summary>
+    /// Per object its polygon, normalised <c>x1 y1 x2 y2 …</c> (clipped to 0–1), when every row of the label file is a
+    /// polygon (segmentation labels); null for box labels, and for files mixing boxes and polygons (Ultralytics' rule:
+    /// the boxes are kept, the polygons dropped, with a warning).
+    /// </summary>
+    public float[][]? Segments { get; }
     public ImageStatus Status { get; }
     /// <summary>The warning for this file (duplicates removed, corrupt reason), or null.</summary>
     public string? Message { get; }

@@ -2,14 +2,16 @@ namespace Strix.Data;
 
 /// <summary>
 /// Boxes travelling with an image through augmentation: class ids and pixel <c>x1 y1 x2 y2</c>
-/// corners in the current image's coordinates.
+/// corners in the current image's coordinates, and for segmentation each object's polygon
+/// (<see cref="Segments"/>, pixel <c>x y</c> pairs in the same coordinates), moved by every step that moves the boxes.
 /// </summary>
 public sealed class Instances
 {
-    public Instances(float[] cls, float[] xyxy)
+    public Instances(float[] cls, float[] xyxy, float[][]? segments = null)
     {
         if (xyxy.Length != cls.Length * 4) throw new ArgumentException("xyxy must hold 4 numbers per class entry");
-        Cls = cls; Xyxy = xyxy;
+        if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
+        Cls = cls; Xyxy = xyxy; Segments = segments;
     }
 
     public static Instances Empty => new(Array.Empty<float>(), Array.Empty<float>());
@@ -18,10 +20,26 @@ public sealed class Instances
     public float[] Cls { get; }
     /// <summary>Pixel corners, 4 per box.</summary>
     public float[] Xyxy { get; }
+    /// <summary>Per object its polygon as pixel <c>x1 y1 x2 y2 …</c>; null when the labels are boxes only.</summary>
+    public float[][]? Segments { get; }
     public int Count => Cls.Length;
 
+    /// <summary>
+    /// Points each polygon is resampled to when it enters augmentation (as Ultralytics does): evenly spaced points keep the
+    /// outline's shape under warping and clipping, and the box taken from the points that stay inside the image is tight.
+    /// </summary>
+    public const int SegmentPoints = 1000;
+
     /// <summary>From normalised centre boxes on an image of <paramref name="w"/>×<paramref name="h"/>, shifted by (padW, padH).</summary>
-    public static Instances FromNormalizedXywh(float[] cls, float[] xywh, float w, float h, float padW = 0, float padH = 0)
+    public static Instances FromNormalizedXywh(float[] cls, float[] xywh, float w, float h, float padW = 0, float padH = 0) =>
+        FromNormalized(cls, xywh, null, w, h, padW, padH);
+
+    /// <summary>
+    /// As <see cref="FromNormalizedXywh"/>, with normalised polygons (null: boxes only) scaled to pixels and resampled to
+    /// <paramref name="segmentPoints"/> points each (0 keeps the vertices as written).
+    /// </summary>
+    public static Instances FromNormalized(float[] cls, float[] xywh, float[][]? segments, float w, float h,
+        float padW = 0, float padH = 0, int segmentPoints = 0)
     {
         var b = new float[xywh.Length];
         for (int i = 0; i < xywh.Length; i += 4)
@@ -30,7 +48,19 @@ public sealed class Instances
             b[i] = cx - bw / 2 + padW; b[i + 1] = cy - bh / 2 + padH;
             b[i + 2] = cx + bw / 2 + padW; b[i + 3] = cy + bh / 2 + padH;
         }
-        return new Instances((float[])cls.Clone(), b);
+        float[][]? segs = null;
+        if (segments is not null)
+        {
+            segs = new float[segments.Length][];
+            for (int k = 0; k < segments.Length; k++)
+            {
+                var src = segmentPoints > 0 ? Polygons.Resample(segments[k], segmentPoints) : segments[k];
+                var d = new float[src.Length];
+                for (int i = 0; i < d.Length; i += 2) { d[i] = src[i] * w + padW; d[i + 1] = src[i + 1] * h + padH; }
+                segs[k] = d;
+            }
+        }
+        return new Instances((float[])cls.Clone(), b, segs);
     }
 
     /// <summary>Normalised centre boxes relative to an image of <paramref name="w"/>×<paramref name="h"/>.</summary>
@@ -47,7 +77,7 @@ public sealed class Instances
         return r;
     }
 
-    /// <summary>Scales then shifts every box: <c>x·sx + dx</c>, <c>y·sy + dy</c>.</summary>
+    /// <summary>Scales then shifts every box and polygon: <c>x·sx + dx</c>, <c>y·sy + dy</c>.</summary>
     public Instances Affine(float sx, float sy, float dx, float dy)
     {
         var b = new float[Xyxy.Length];
@@ -56,10 +86,16 @@ public sealed class Instances
             b[i] = Xyxy[i] * sx + dx; b[i + 1] = Xyxy[i + 1] * sy + dy;
             b[i + 2] = Xyxy[i + 2] * sx + dx; b[i + 3] = Xyxy[i + 3] * sy + dy;
         }
-        return new Instances(Cls, b);
+        var segs = Segments?.Select(s =>
+        {
+            var d = new float[s.Length];
+            for (int i = 0; i < d.Length; i += 2) { d[i] = s[i] * sx + dx; d[i + 1] = s[i + 1] * sy + dy; }
+            return d;
+        }).ToArray();
+        return new Instances(Cls, b, segs);
     }
 
-    /// <summary>Clips every box to [0, w]×[0, h] in place.</summary>
+    /// <summary>Clips every box and every polygon vertex to [0, w]×[0, h] in place.</summary>
     public void Clip(float w, float h)
     {
         for (int i = 0; i < Xyxy.Length; i += 4)
@@ -67,28 +103,39 @@ public sealed class Instances
             Xyxy[i] = Math.Clamp(Xyxy[i], 0, w); Xyxy[i + 2] = Math.Clamp(Xyxy[i + 2], 0, w);
             Xyxy[i + 1] = Math.Clamp(Xyxy[i + 1], 0, h); Xyxy[i + 3] = Math.Clamp(Xyxy[i + 3], 0, h);
         }
+        if (Segments is null) return;
+        foreach (var s in Segments)
+            for (int i = 0; i < s.Length; i += 2) { s[i] = Math.Clamp(s[i], 0, w); s[i + 1] = Math.Clamp(s[i + 1], 0, h); }
     }
 
-    /// <summary>The boxes for which <paramref name="keep"/> is true.</summary>
+    /// <summary>The boxes (and polygons) for which <paramref name="keep"/> is true.</summary>
     public Instances Where(Func<int, bool> keep)
     {
         var cls = new List<float>(Count);
         var b = new List<float>(Xyxy.Length);
+        var segs = Segments is null ? null : new List<float[]>(Count);
         for (int i = 0; i < Count; i++)
         {
             if (!keep(i)) continue;
             cls.Add(Cls[i]);
             for (int k = 0; k < 4; k++) b.Add(Xyxy[4 * i + k]);
+            segs?.Add(Segments![i]);
         }
-        return new Instances(cls.ToArray(), b.ToArray());
+        return new Instances(cls.ToArray(), b.ToArray(), segs?.ToArray());
     }
 
     /// <summary>Drops boxes with no width or height (after clipping, e.g. outside a mosaic tile).</summary>
     public Instances RemoveZeroArea() => Where(i => Xyxy[4 * i + 2] > Xyxy[4 * i] && Xyxy[4 * i + 3] > Xyxy[4 * i + 1]);
 
+    /// <summary>
+    /// All parts' objects in one. Polygons survive only when every part with objects has them (a tile without polygons would leave
+    /// objects without masks, so then all polygons are dropped and the boxes kept, as for a mixed label file).
+    /// </summary>
     public static Instances Concat(IEnumerable<Instances> parts)
     {
         var list = parts.ToList();
-        return new Instances(list.SelectMany(p => p.Cls).ToArray(), list.SelectMany(p => p.Xyxy).ToArray());
+        bool polygons = list.Any(p => p.Segments is not null) && list.All(p => p.Segments is not null || p.Count == 0);
+        var segs = polygons ? list.SelectMany(p => p.Segments ?? Array.Empty<float[]>()).ToArray() : null;
+        return new Instances(list.SelectMany(p => p.Cls).ToArray(), list.SelectMany(p => p.Xyxy).ToArray(), segs);
     }
 }

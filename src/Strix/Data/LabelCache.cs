@@ -15,7 +15,7 @@ namespace Strix.Data;
 public static class LabelCache
 {
     /// <summary>Bumped whenever the check rules or the file layout change.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
     static readonly byte[] Magic = "STRIXLBL"u8.ToArray();
     static readonly ConcurrentDictionary<string, ImageLabels[]> Memory = new();
 
@@ -117,6 +117,12 @@ public static class LabelCache
                 w.Write(l.Cls.Length);
                 foreach (var c in l.Cls) w.Write(c);
                 foreach (var b in l.Boxes) w.Write(b);
+                w.Write(l.Segments is not null);
+                foreach (var seg in l.Segments ?? Array.Empty<float[]>())
+                {
+                    w.Write(seg.Length);
+                    foreach (var v in seg) w.Write(v);
+                }
             }
         }
         var payload = ms.ToArray();
@@ -156,7 +162,19 @@ public static class LabelCache
                 var boxes = new float[4 * k];
                 for (int j = 0; j < k; j++) cls[j] = r.ReadSingle();
                 for (int j = 0; j < 4 * k; j++) boxes[j] = r.ReadSingle();
-                result[i] = new ImageLabels(img, LabelChecker.LabelPathFor(img), w, h, cls, boxes, status, msg.Length == 0 ? null : msg, missing);
+                float[][]? segments = null;
+                if (r.ReadBoolean())
+                {
+                    segments = new float[k][];
+                    for (int j = 0; j < k; j++)
+                    {
+                        int len = r.ReadInt32();
+                        if (len < 6 || len % 2 != 0 || len > 10_000_000) return (null, "cache file is damaged (bad polygon size)");
+                        segments[j] = new float[len];
+                        for (int q = 0; q < len; q++) segments[j][q] = r.ReadSingle();
+                    }
+                }
+                result[i] = new ImageLabels(img, LabelChecker.LabelPathFor(img), w, h, cls, boxes, status, msg.Length == 0 ? null : msg, missing, segments);
             }
             return (result, "");
         }

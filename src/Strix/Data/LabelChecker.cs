@@ -62,22 +62,32 @@ public static class LabelChecker
 
         var cls = new List<float>();
         var boxes = new List<float>();
+        var polygons = new List<float[]>();
         var seen = new HashSet<(float, float, float, float, float)>();
-        int duplicates = 0, lineNo = 0;
+        int duplicates = 0, lineNo = 0, boxRows = 0;
         foreach (var rawLine in text.Split('\n'))
         {
             lineNo++;
             var line = rawLine.Trim();
             if (line.Length == 0) continue;
-            var err = ParseRow(line, nc, out float c, out float x, out float y, out float bw, out float bh);
+            var err = ParseRow(line, nc, out float c, out float x, out float y, out float bw, out float bh, out var polygon);
             if (err is not null) return Corrupt(imageFile, labelFile, $"{labelFile} line {lineNo}: {err}");
             if (!seen.Add((c, x, y, bw, bh))) { duplicates++; continue; }
             cls.Add(c);
             boxes.Add(x); boxes.Add(y); boxes.Add(bw); boxes.Add(bh);
+            if (polygon is null) boxRows++;
+            polygons.Add(polygon!);
         }
-        string? message = duplicates > 0 ? $"{imageFile}: {duplicates} duplicate label{(duplicates == 1 ? "" : "s")} removed" : null;
+        var notes = new List<string>();
+        if (duplicates > 0) notes.Add($"{duplicates} duplicate label{(duplicates == 1 ? "" : "s")} removed");
+        int polygonRows = cls.Count - boxRows;
+        float[][]? segments = polygonRows > 0 && boxRows == 0 ? polygons.ToArray() : null;
+        if (polygonRows > 0 && boxRows > 0)
+            notes.Add($"{labelFile} mixes {boxRows} box row{(boxRows == 1 ? "" : "s")} and {polygonRows} polygon row{(polygonRows == 1 ? "" : "s")}; " +
+                      "all its objects are kept as boxes and its polygons are not used for masks");
+        string? message = notes.Count > 0 ? $"{imageFile}: {string.Join("; ", notes)}" : null;
         var status = cls.Count > 0 ? ImageStatus.Labelled : ImageStatus.Background;
-        return new ImageLabels(imageFile, labelFile, w, h, cls.ToArray(), boxes.ToArray(), status, message, labelMissing: false);
+        return new ImageLabels(imageFile, labelFile, w, h, cls.ToArray(), boxes.ToArray(), status, message, labelMissing: false, segments);
     }
 
     static ImageLabels Corrupt(string imageFile, string labelFile, string reason) =>
@@ -88,13 +98,20 @@ public static class LabelChecker
     /// Parses one label row: <c>class x y w h</c>, or a polygon <c>class x1 y1 x2 y2 …</c> (≥ 3 points,
     /// as in segmentation datasets) whose enclosing box is used. Returns an error message or null.
     /// </summary>
-    internal static string? ParseRow(string line, int nc, out float c, out float x, out float y, out float w, out float h)
+    internal static string? ParseRow(string line, int nc, out float c, out float x, out float y, out float w, out float h) =>
+        ParseRow(line, nc, out c, out x, out y, out w, out h, out _);
+
+    /// <summary>As above; <paramref name="points"/> receives a polygon's vertices (normalised, clipped to 0–1), null for a box row.</summary>
+    internal static string? ParseRow(string line, int nc, out float c, out float x, out float y, out float w, out float h, out float[]? points)
     {
         c = x = y = w = h = 0;
+        points = null;
         var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         bool polygon = parts.Length >= 7 && parts.Length % 2 == 1;
         if (parts.Length != 5 && !polygon)
-            return $"{parts.Length} values in a row; expected 5 (class x_center y_center width height)";
+            return parts.Length > 5 && parts.Length % 2 == 0
+                ? $"{parts.Length} values in a row: a polygon row is a class and x y pairs, so its count must be odd (a coordinate is missing)"
+                : $"{parts.Length} values in a row; expected 5 (class x_center y_center width height) or a class and at least 3 polygon points (x1 y1 x2 y2 x3 y3 …)";
         var v = new float[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
@@ -115,6 +132,8 @@ public static class LabelChecker
                 x1 = MathF.Min(x1, v[i]); x2 = MathF.Max(x2, v[i]);
                 y1 = MathF.Min(y1, v[i + 1]); y2 = MathF.Max(y2, v[i + 1]);
             }
+            points = new float[v.Length - 1];
+            for (int i = 1; i < v.Length; i++) points[i - 1] = Math.Clamp(v[i], 0f, 1f);
         }
         else
         {

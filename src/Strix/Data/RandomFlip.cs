@@ -1,10 +1,10 @@
 using Strix.Runtime;
 namespace Strix.Data;
 
-/// <summary>Horizontal and vertical flips of an image and its boxes (in place).</summary>
+/// <summary>Horizontal and vertical flips of an image and its boxes and polygons (in place).</summary>
 public static class RandomFlip
 {
-    /// <summary>Mirrors left-right: pixel columns reversed, box x → width − x.</summary>
+    /// <summary>Mirrors left-right: pixel columns reversed, box and polygon x → width − x.</summary>
     public static unsafe void Horizontal(RgbImage img, Instances labels)
     {
         int w = img.Width, h = img.Height, stride = w * 3;
@@ -23,9 +23,11 @@ public static class RandomFlip
         }
         var x = labels.Xyxy;
         for (int i = 0; i < x.Length; i += 4) (x[i], x[i + 2]) = (w - x[i + 2], w - x[i]);
+        foreach (var s in labels.Segments ?? Array.Empty<float[]>())
+            for (int i = 0; i < s.Length; i += 2) s[i] = w - s[i];
     }
 
-    /// <summary>Mirrors up-down: rows reversed, box y → height − y.</summary>
+    /// <summary>Mirrors up-down: rows reversed, box and polygon y → height − y.</summary>
     public static void Vertical(RgbImage img, Instances labels)
     {
         int w = img.Width, h = img.Height, stride = w * 3;
@@ -39,6 +41,8 @@ public static class RandomFlip
         }
         var x = labels.Xyxy;
         for (int i = 0; i < x.Length; i += 4) (x[i + 1], x[i + 3]) = (h - x[i + 3], h - x[i + 1]);
+        foreach (var s in labels.Segments ?? Array.Empty<float[]>())
+            for (int i = 1; i < s.Length; i += 2) s[i] = h - s[i];
     }
 
     /// <summary>Flips with Ultralytics' probabilities (<c>flipud</c> first, then <c>fliplr</c>).</summary>

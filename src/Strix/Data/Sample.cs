@@ -4,11 +4,15 @@ namespace Strix.Data;
 public sealed class Sample
 {
     public Sample(RgbImage image, float[] cls, float[] boxes, string file, (int Height, int Width) originalShape,
-        (int Height, int Width) resizedShape, (double RatioW, double RatioH, double PadW, double PadH) ratioPad)
+        (int Height, int Width) resizedShape, (double RatioW, double RatioH, double PadW, double PadH) ratioPad,
+        float[][]? segments = null, InstanceMasks? masks = null)
     {
         if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
+        if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
+        if (masks is not null && masks.Count != cls.Length) throw new ArgumentException($"masks describe {masks.Count} objects, the sample has {cls.Length}");
         Image = image; Cls = cls; Boxes = boxes; File = file;
         OriginalShape = originalShape; ResizedShape = resizedShape; RatioPad = ratioPad;
+        Segments = segments; Masks = masks;
     }
 
     /// <summary>The augmented (or letterboxed) image.</summary>
@@ -18,6 +22,10 @@ public sealed class Sample
     /// <summary>Normalised centre <c>x y w h</c> per box, relative to <see cref="Image"/>.</summary>
     public float[] Boxes { get; }
     public string File { get; }
+    /// <summary>Segmentation: per object its polygon, normalised <c>x y</c> pairs relative to <see cref="Image"/>; null for boxes only.</summary>
+    public float[][]? Segments { get; }
+    /// <summary>Segmentation: the target masks at 1/mask_ratio (objects in the order of <see cref="Cls"/>); null when not segmenting.</summary>
+    public InstanceMasks? Masks { get; }
     /// <summary>Size of the image file (after EXIF orientation).</summary>
     public (int Height, int Width) OriginalShape { get; }
     /// <summary>Size after the initial resize to long side imgsz, before letterbox padding or mosaic.</summary>

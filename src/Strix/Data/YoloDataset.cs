@@ -133,11 +133,57 @@ public sealed class YoloDataset
         var li = LoadImage(index);
         var (th, tw) = BatchShape(index) ?? (Options.ImgSize, Options.ImgSize);
         var lb = Letterbox.Apply(li.Image, th, tw, auto: false, scaleUp: false, center: true, stride: Options.Stride);
-        var inst = Instances.FromNormalizedXywh(li.Labels.Cls, li.Labels.Boxes, li.Image.Width, li.Image.Height)
-            .Affine((float)lb.RatioW, (float)lb.RatioH, (float)lb.PadW, (float)lb.PadH);
+        var inst = ToInstances(li).Affine((float)lb.RatioW, (float)lb.RatioH, (float)lb.PadW, (float)lb.PadH);
         double rw = lb.RatioW * li.Resized.Width / li.Original.Width, rh = lb.RatioH * li.Resized.Height / li.Original.Height;
-        return new Sample(lb.Image, inst.Cls, inst.ToNormalizedXywh(lb.Image.Width, lb.Image.Height), li.Labels.ImageFile,
-            li.Original, li.Resized, (rw, rh, lb.PadW, lb.PadH));
+        return MakeSample(lb.Image, inst, li.Labels.ImageFile, li.Original, li.Resized, (rw, rh, lb.PadW, lb.PadH));
+    }
+
+    /// <summary>The labels of a loaded image in its pixels; with <see cref="DataLoaderOptions.Segments"/>, the polygons resampled.</summary>
+    Instances ToInstances(LoadedImage li)
+    {
+        var l = li.Labels;
+        // An image without objects has no polygons to drop: give it an empty list, so a mosaic with it keeps the others'.
+        var segments = Options.Segments ? l.Segments ?? (l.Count == 0 ? Array.Empty<float[]>() : null) : null;
+        return Instances.FromNormalized(l.Cls, l.Boxes, segments, li.Image.Width, li.Image.Height, segmentPoints: Instances.SegmentPoints);
+    }
+
+    /// <summary>
+    /// The sample for an (augmented) image and its labels: normalised boxes, and for segmentation the polygons and the
+    /// target masks, the objects reordered as the overlap mask numbers them.
+    /// </summary>
+    Sample MakeSample(RgbImage img, Instances inst, string file, (int, int) original, (int, int) resized, (double, double, double, double) ratioPad)
+    {
+        InstanceMasks? masks = null;
+        if (Options.Segments)
+        {
+            // Objects from a label file without polygons keep their boxes and get empty masks.
+            var withPolygons = inst.Segments is not null ? inst : new Instances(inst.Cls, inst.Xyxy, inst.Cls.Select(_ => Array.Empty<float>()).ToArray());
+            var (m, order) = InstanceMasks.Rasterize(withPolygons, img.Width, img.Height, Options.MaskRatio, Options.OverlapMask);
+            masks = m;
+            inst = Reorder(withPolygons, order);
+        }
+        float w = img.Width, h = img.Height;
+        var segments = inst.Segments?.Select(p =>
+        {
+            var n = new float[p.Length];
+            for (int i = 0; i < n.Length; i += 2) { n[i] = p[i] / w; n[i + 1] = p[i + 1] / h; }
+            return n;
+        }).ToArray();
+        return new Sample(img, inst.Cls, inst.ToNormalizedXywh(w, h), file, original, resized, ratioPad, segments, masks);
+    }
+
+    static Instances Reorder(Instances inst, int[] order)
+    {
+        var cls = new float[order.Length];
+        var xyxy = new float[order.Length * 4];
+        var segs = inst.Segments is null ? null : new float[order.Length][];
+        for (int k = 0; k < order.Length; k++)
+        {
+            cls[k] = inst.Cls[order[k]];
+            Array.Copy(inst.Xyxy, 4 * order[k], xyxy, 4 * k, 4);
+            if (segs is not null) segs[k] = inst.Segments![order[k]];
+        }
+        return new Instances(cls, xyxy, segs);
     }
 
     Sample LoadAugmented(int index, int epoch)
@@ -157,8 +203,7 @@ public sealed class YoloDataset
 
         var item = _items[index];
         var resized = ImageCache.ResizedSize(item.Width, item.Height, Options.ImgSize);
-        return new Sample(img, inst.Cls, inst.ToNormalizedXywh(img.Width, img.Height), item.ImageFile,
-            (item.Height, item.Width), (resized.Height, resized.Width),
+        return MakeSample(img, inst, item.ImageFile, (item.Height, item.Width), (resized.Height, resized.Width),
             ((double)resized.Width / item.Width, (double)resized.Height / item.Height, 0, 0));
     }
 
@@ -215,7 +260,7 @@ public sealed class YoloDataset
             for (int k = 0; k < 4; k++)
             {
                 var li = LoadImage(k == 0 ? index : Partner(index, epoch, rng));
-                tiles[k] = (li.Image, Instances.FromNormalizedXywh(li.Labels.Cls, li.Labels.Boxes, li.Image.Width, li.Image.Height));
+                tiles[k] = (li.Image, ToInstances(li));
             }
             var (canvas, labels) = Mosaic.Combine(tiles, s, rng);
             return RandomPerspective.Apply(canvas, labels, hyp, rng, borderH: -s / 2, borderW: -s / 2);
@@ -223,8 +268,7 @@ public sealed class YoloDataset
         var one = LoadImage(index);
         var (th, tw) = BatchShape(index) ?? (s, s);
         var lb = Letterbox.Apply(one.Image, th, tw, auto: false, scaleUp: true, center: true, stride: Options.Stride);
-        var inst = Instances.FromNormalizedXywh(one.Labels.Cls, one.Labels.Boxes, one.Image.Width, one.Image.Height)
-            .Affine((float)lb.RatioW, (float)lb.RatioH, (float)lb.PadW, (float)lb.PadH);
+        var inst = ToInstances(one).Affine((float)lb.RatioW, (float)lb.RatioH, (float)lb.PadW, (float)lb.PadH);
         // Letterbox may return the cached image itself: never let later in-place steps touch the cache.
         var img = ReferenceEquals(lb.Image, one.Image) ? lb.Image.Clone() : lb.Image;
         var (warped, kept) = RandomPerspective.Apply(img, inst, hyp, rng);
