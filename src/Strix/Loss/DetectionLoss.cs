@@ -72,6 +72,20 @@ public sealed class DetectionLoss
     /// </returns>
     public (Tensor Loss, Tensor Items) Compute(Tensor[] preds, Tensor batchIdx, Tensor cls, Tensor bboxesXywhNorm, Tensor? imgszOverride = null)
     {
+        using var scope = NewDisposeScope();
+        var parts = ComputeParts(preds, batchIdx, cls, bboxesXywhNorm, imgszOverride);
+        var items = stack(new[] { ((Held)parts.Box * Box).T, ((Held)parts.Cls * Cls).T, ((Held)parts.Dfl * Dfl).T });
+        var loss = ((Held)items.sum() * preds[0].shape[0]).T;
+        return (loss.MoveToOuterDisposeScope(), items.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The three detection terms before their gains, with the assignment they came from (for the mask loss).</summary>
+    /// <remarks>Every tensor is moved to the caller's dispose scope.</remarks>
+    internal sealed record Parts(Tensor Box, Tensor Cls, Tensor Dfl, Assignment Assignment, Tensor ImgszHw);
+
+    /// <summary>Assignment and the unscaled box, class and DFL losses; see <see cref="Compute"/> for the arguments.</summary>
+    internal Parts ComputeParts(Tensor[] preds, Tensor batchIdx, Tensor cls, Tensor bboxesXywhNorm, Tensor? imgszOverride)
+    {
         if (preds is null || preds.Length != Strides.Length)
             throw new ArgumentException($"expected {Strides.Length} prediction levels, got {preds?.Length ?? 0}", nameof(preds));
         long no = 4 * RegMax + NumClasses;
@@ -106,7 +120,6 @@ public sealed class DetectionLoss
                 predBboxes.detach() * strideTensor,
                 anchorPoints * strideTensor,
                 gtLabels, gtBboxes, maskGt);
-        using var assigned = assignment;
 
         var targetScores = assignment.TargetScores;
         var targetScoresSum = targetScores.sum().clamp_min(Scalars.One);
@@ -117,10 +130,10 @@ public sealed class DetectionLoss
         var targetBboxes = assignment.TargetBboxes / strideTensor;
         var (lossBox, lossDfl) = BboxLoss.Compute(predDist, predBboxes, anchorPoints, targetBboxes,
                                                   targetScores, targetScoresSum, assignment.FgMask);
-
-        var items = stack(new[] { ((Held)lossBox * Box).T, ((Held)lossCls * Cls).T, ((Held)lossDfl * Dfl).T });
-        var loss = ((Held)items.sum() * bs).T;
-        return (loss.MoveToOuterDisposeScope(), items.detach().MoveToOuterDisposeScope());
+        foreach (var t in new[] { lossBox, lossCls, lossDfl, imgsz, assignment.TargetLabels, assignment.TargetBboxes,
+                                  assignment.TargetScores, assignment.FgMask, assignment.TargetGtIdx })
+            t.MoveToOuterDisposeScope();
+        return new Parts(lossBox, lossCls, lossDfl, assignment, imgsz);
     }
 
     /// <summary>
