@@ -159,11 +159,11 @@ public static partial class UltralyticsImporter
         visiting.Remove(m);
     }
 
-    /// <summary>Refuses models of other tasks by their class name.</summary>
+    /// <summary>Refuses models of tasks Strix does not build (pose, classify, OBB, RT-DETR, World) by their class name.</summary>
     static void CheckTask(PickleObject root, string path)
     {
-        if (root.Type.Name is "SegmentationModel" or "PoseModel" or "ClassificationModel" or "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
-            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection models");
+        if (root.Type.Name is "PoseModel" or "ClassificationModel" or "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
+            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection and segmentation models");
     }
 
     /// <summary>The class names of the module tree's layers (<c>model.model</c>).</summary>

@@ -141,9 +141,9 @@ public class UltralyticsImporterTests(ITestOutputHelper output)
         var e3 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(stripped));
         Assert.Contains("ultralytics.nn.tasks.DetectionModel has no 'model' layer sequence", e3.Message);
 
-        // A segmentation model object: refused by class name before anything else.
-        var seg = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nSegmentationModel\n)\u0081}b."));
-        var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(seg));
-        Assert.Contains("ultralytics.nn.tasks.SegmentationModel is not supported", e2.Message);
+        // A pose model object: refused by class name before anything else (segmentation models import).
+        var pose = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nPoseModel\n)\u0081}b."));
+        var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(pose));
+        Assert.Contains("ultralytics.nn.tasks.PoseModel is not supported", e2.Message);
     }
 }
