@@ -98,10 +98,18 @@ public sealed record TrackingMetrics
             var freeH = Enumerable.Range(0, hyps.Count).Where(j => !hypTaken[j]).ToList();
             if (freeG.Count > 0 && freeH.Count > 0)
             {
+                // The free pairs that maximise the summed IoU of valid pairs (TrackEval's CLEAR matching): a pair below the
+                // threshold scores 0, so it is never preferred, and is dropped after the assignment.
                 var cost = new double[freeG.Count, freeH.Count];
                 for (int a = 0; a < freeG.Count; a++)
-                    for (int b = 0; b < freeH.Count; b++) cost[a, b] = 1 - iou[freeG[a], freeH[b]];
-                foreach (var (a, b) in LinearAssignment.Solve(cost, 1 - iouThreshold).Matches) pairs.Add((freeG[a], freeH[b]));
+                    for (int b = 0; b < freeH.Count; b++)
+                    {
+                        double v = iou[freeG[a], freeH[b]];
+                        cost[a, b] = v >= iouThreshold ? -v : 0;
+                    }
+                var rowToCol = LinearAssignment.Solve(cost);
+                for (int a = 0; a < rowToCol.Length; a++)
+                    if (rowToCol[a] >= 0 && cost[a, rowToCol[a]] < 0) pairs.Add((freeG[a], freeH[rowToCol[a]]));
             }
             foreach (var (i, j) in pairs)
             {

@@ -78,8 +78,8 @@ public sealed class Predictor
             try { video = FrameSources.Open(entry, opts); }
             catch (Exception e) when (entries.Count > 1 && e is IOException or InvalidDataException or UnauthorizedAccessException) { OnError(entry, e); }
             if (video is null) continue;
-            using (video)
-                foreach (var r in Predict(FramePrefetcher.Prefetch(video, Options.StreamBuffer))) yield return r;
+            // The prefetcher disposes the source once its decoder thread has stopped (a native read may outlast any wait).
+            foreach (var r in Predict(FramePrefetcher.Prefetch(video, Options.StreamBuffer, ownsSource: true))) yield return r;
         }
         foreach (var r in Predict(images)) yield return r;
     }

@@ -1,3 +1,4 @@
+using Strix.Eval;
 using Strix.Models;
 using Strix.Nn;
 using Strix.Runtime;
@@ -96,8 +97,6 @@ public sealed class SegmentationLoss
         using var protoScale = tensor(new float[] { mw, mh, mw, mh }, device: proto.device);
         var boxesProto = boxesNorm * protoScale;
 
-        var ys = HeldScalarMath.Arange(mh, ScalarType.Float32, proto.device).view(1, mh, 1);
-        var xs = HeldScalarMath.Arange(mw, ScalarType.Float32, proto.device).view(1, 1, mw);
         var owner = Overlap ? Array.Empty<long>() : batchIdx.reshape(-1).to(ScalarType.Int64).cpu().data<long>().ToArray();
         var sums = new List<Tensor>();
         for (long i = 0; i < bs; i++)
@@ -118,19 +117,9 @@ public sealed class SegmentationLoss
             var logits = coef.matmul(proto[i].view(NumMasks, -1)).view(-1, mh, mw);    // [F, h, w]
             var bce = F.binary_cross_entropy_with_logits(logits, gt, reduction: nn.Reduction.None);
             var box = boxesProto[i].index_select(0, fgI.nonzero().view(-1));           // [F, 4]
-            var inside = CropMask(box, xs, ys);
-            var perObject = (bce * inside).mean(new long[] { 1, 2 }) / area[i].masked_select(fgI);
+            var perObject = MaskOps.Crop(bce, box).mean(new long[] { 1, 2 }) / area[i].masked_select(fgI);
             sums.Add(perObject.sum());
         }
         return ((Held)stack(sums).sum() / (double)nFg).T.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>1 inside each box (pixel columns x1 ≤ x &lt; x2, rows y1 ≤ y &lt; y2), 0 outside: [F, h, w].</summary>
-    internal static Tensor CropMask(Tensor boxes, Tensor xs, Tensor ys)
-    {
-        using var scope = NewDisposeScope();
-        var x1 = boxes[.., 0].view(-1, 1, 1); var y1 = boxes[.., 1].view(-1, 1, 1);
-        var x2 = boxes[.., 2].view(-1, 1, 1); var y2 = boxes[.., 3].view(-1, 1, 1);
-        return xs.ge(x1).logical_and(xs.lt(x2)).logical_and(ys.ge(y1)).logical_and(ys.lt(y2)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }

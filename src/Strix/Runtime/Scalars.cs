@@ -17,6 +17,7 @@ public static class Scalars
 {
     public static readonly Scalar Zero = 0.ToScalar();
     public static readonly Scalar One = 1.ToScalar();
+    public static readonly Scalar Half = 0.5.ToScalar();
     public static readonly Scalar MinusOne = (-1).ToScalar();
     /// <summary>255: uint8 pixels ÷ this → 0–1 floats.</summary>
     public static readonly Scalar PixelMax = 255.0.ToScalar();

@@ -8,6 +8,20 @@ public class TrackingMetricsTests
     static IReadOnlyList<IdentifiedBox> F(params IdentifiedBox[] b) => b;
 
     [Fact]
+    public void Clear_matching_maximises_the_summed_iou_not_the_margin_over_the_threshold()
+    {
+        // g1–h1 IoU 0.9, g1–h2 and g2–h1 0.55, g2–h2 0.22: two matches (1.1) beat the single best pair (0.9), as in TrackEval.
+        double d9 = 10.0 / 19, d55 = 4.5 / 1.55;
+        var gt = new[] { F(B(1, 0), B(2, d9 + d55)) };
+        var hyp = new[] { F(B(7, d9), B(8, -d55)) };
+        var m = TrackingMetrics.Compute(gt, hyp);
+        Assert.Equal(2, m.Matches);
+        Assert.Equal(0, m.Misses);
+        Assert.Equal(0, m.FalsePositives);
+        Assert.Equal(0.55, m.Motp, 6);
+    }
+
+    [Fact]
     public void Perfect_tracking_scores_one()
     {
         var gt = Enumerable.Range(0, 5).Select(f => F(B(1, f * 5), B(2, 100 + f * 5))).ToList();

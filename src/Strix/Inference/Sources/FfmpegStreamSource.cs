@@ -101,7 +101,9 @@ public sealed class FfmpegStreamSource : IFrameSource
         _read = true;
         _ffmpeg = Process.Start(Tool("ffmpeg", new[] { "-hide_banner", "-loglevel", "error", "-nostdin" }
             .Concat(InputOptions(Name, _timeout))
-            .Concat(new[] { "-i", Name, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1" })))
+            // Frames are cut from the pipe at the probed size: keep them at that size even when the stream carries rotation
+            // metadata (ffmpeg would swap width and height) or changes resolution mid-stream (scaled back to the probed size).
+            .Concat(new[] { "-noautorotate", "-i", Name, "-map", "0:v:0", "-s", $"{Width}x{Height}", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1" })))
             ?? throw new IOException("cannot start ffmpeg");
         var errors = _ffmpeg.StandardError.ReadToEndAsync();
         var pipe = _ffmpeg.StandardOutput.BaseStream;

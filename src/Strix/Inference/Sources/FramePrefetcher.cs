@@ -13,10 +13,18 @@ public static class FramePrefetcher
     public const int QueueLength = 30;
 
     /// <summary>Enumerates <paramref name="source"/>'s frames, decoded on a background thread.</summary>
-    /// <param name="source">The source (not disposed here).</param>
+    /// <param name="source">The source.</param>
     /// <param name="streamBuffer">For live sources: queue frames instead of dropping all but the newest.</param>
     /// <param name="queueLength">How far ahead the decoder may run.</param>
-    public static IEnumerable<SourceFrame> Prefetch(IFrameSource source, bool streamBuffer = false, int queueLength = QueueLength)
+    /// <param name="ownsSource">
+    /// Dispose <paramref name="source"/> when the enumeration ends, but never while the decoder thread may still be inside a
+    /// read: a camera or stream read can block in native code past any wait, and disposing the capture under it would free
+    /// memory that read is using. If the decoder has not stopped within <paramref name="decoderWait"/> (10 s by default),
+    /// the source is disposed when it does.
+    /// </param>
+    /// <param name="decoderWait">How long the end of the enumeration waits for the decoder to stop.</param>
+    public static IEnumerable<SourceFrame> Prefetch(IFrameSource source, bool streamBuffer = false, int queueLength = QueueLength,
+        bool ownsSource = false, TimeSpan? decoderWait = null)
     {
         bool dropOld = source.IsLive && !streamBuffer;
         var channel = Channel.CreateBounded<SourceFrame>(new BoundedChannelOptions(dropOld ? 1 : Math.Max(1, queueLength))
@@ -24,7 +32,7 @@ public static class FramePrefetcher
             FullMode = dropOld ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             SingleReader = true, SingleWriter = true,
         });
-        using var cts = new CancellationTokenSource();
+        var cts = new CancellationTokenSource();
         var decoder = Task.Factory.StartNew(() =>
         {
             try
@@ -56,7 +64,15 @@ public static class FramePrefetcher
         finally
         {
             cts.Cancel();
-            try { decoder.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+            bool stopped;
+            try { stopped = decoder.Wait(decoderWait ?? TimeSpan.FromSeconds(10)); } catch (AggregateException) { stopped = true; }
+            void Release()
+            {
+                if (ownsSource) source.Dispose();
+                cts.Dispose();
+            }
+            if (stopped) Release();
+            else decoder.ContinueWith(_ => Release(), TaskScheduler.Default);
         }
     }
 }

@@ -52,6 +52,40 @@ public class FrameSourcesTests
         Assert.Equal(Enumerable.Range(0, 200), buffered);
     }
 
+    /// <summary>A live source whose second read blocks without looking at the token, as a native camera read does.</summary>
+    sealed class Stalling : IFrameSource
+    {
+        public volatile bool InRead, DisposedDuringRead, Disposed;
+        public string Name => "stall";
+        public bool IsLive => true;
+        public bool IsVideo => true;
+        public double Fps => 30;
+        public int? FrameCount => null;
+        public IEnumerable<SourceFrame> ReadFrames(CancellationToken cancel = default)
+        {
+            yield return new SourceFrame(Name, 0, TimeSpan.Zero, RgbImage.Filled(4, 4, 0, 0, 0), true);
+            InRead = true;
+            Thread.Sleep(600);
+            InRead = false;
+            yield return new SourceFrame(Name, 1, TimeSpan.Zero, RgbImage.Filled(4, 4, 0, 0, 0), true);
+        }
+        public void Dispose() { DisposedDuringRead |= InRead; Disposed = true; }
+    }
+
+    [Fact]
+    public void Stopping_early_never_disposes_the_source_under_a_blocked_read()
+    {
+        var src = new Stalling();
+        foreach (var f in FramePrefetcher.Prefetch(src, ownsSource: true, decoderWait: TimeSpan.FromMilliseconds(50)))
+        {
+            SpinWait.SpinUntil(() => src.InRead, 2000);
+            break; // the consumer stops while the decoder is inside its read
+        }
+        Assert.False(src.Disposed);                       // not yet: the read is still running
+        Assert.True(SpinWait.SpinUntil(() => src.Disposed, 5000), "the source was never disposed");
+        Assert.False(src.DisposedDuringRead);
+    }
+
     [Fact]
     public void A_decoder_error_surfaces_after_the_frames_it_delivered()
     {

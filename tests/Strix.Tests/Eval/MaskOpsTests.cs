@@ -1,0 +1,58 @@
+using Strix.Eval;
+using static TorchSharp.torch;
+
+namespace Strix.Tests.Eval;
+
+public class MaskOpsTests
+{
+    [Fact]
+    public void The_crop_keeps_the_pixels_inside_the_box()
+    {
+        using var masks = ones(1, 3, 4);
+        using var boxes = tensor(new float[] { 1, 0, 3, 2 }, new long[] { 1, 4 });
+        using var m = MaskOps.Crop(masks, boxes);
+        Assert.Equal(new float[] { 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0 }, m.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Mask_iou_of_hand_built_masks()
+    {
+        // a: left half of a 4×4 (8 px); b: top half (8 px), overlap 4 → 4 / 12; c: empty.
+        var a = zeros(4, 4, dtype: ScalarType.Bool); a[.., ..2] = tensor(true);
+        var b = zeros(4, 4, dtype: ScalarType.Bool); b[..2, ..] = tensor(true);
+        var c = zeros(4, 4, dtype: ScalarType.Bool);
+        using var ab = stack(new[] { a, c });
+        using var bb = stack(new[] { b, a, c });
+        using var iou = MaskOps.Iou(ab, bb);
+        var v = iou.data<float>().ToArray();
+        Assert.Equal(new[] { 1f / 3, 1f, 0f, 0f, 0f, 0f }, v.Select(x => MathF.Round(x, 6)).ToArray(), new RoundedComparer());
+        a.Dispose(); b.Dispose(); c.Dispose();
+    }
+
+    sealed class RoundedComparer : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) < 1e-5;
+        public int GetHashCode(float obj) => 0;
+    }
+
+    [Fact]
+    public void Processed_masks_are_the_prototype_inside_the_box_at_the_input_size()
+    {
+        // One prototype that is +10 everywhere (sigmoid ≈ 1) and coefficient 1: the mask is the box, which at 4×
+        // upsampling covers input pixels 8–23 × 4–15. Bilinear upsampling gives the edge pixels 0.625 (kept) and the four
+        // corner pixels 0.625² = 0.39 (dropped), as Ultralytics' process_mask does: 16·12 − 4 pixels.
+        using var protos = full(1, 8, 8, 10f);
+        using var coef = ones(1, 1);
+        using var boxes = tensor(new float[] { 8, 4, 24, 16 }, new long[] { 1, 4 });
+        using var m = MaskOps.Process(protos, coef, boxes, 32, 32);
+        Assert.Equal(new long[] { 1, 32, 32 }, m.shape);
+        Assert.Equal(16 * 12 - 4, m.sum().item<long>());
+        Assert.True(m[0, 4, 9].item<bool>() && m[0, 5, 8].item<bool>() && m[0, 15, 22].item<bool>());
+        Assert.False(m[0, 4, 8].item<bool>() || m[0, 15, 23].item<bool>());
+        Assert.False(m[0, 3, 8].item<bool>() || m[0, 4, 7].item<bool>() || m[0, 16, 23].item<bool>() || m[0, 15, 24].item<bool>());
+        // A negative coefficient gives nothing.
+        using var neg = full(1, 1, -1f);
+        using var none = MaskOps.Process(protos, neg, boxes, 32, 32);
+        Assert.Equal(0, none.sum().item<long>());
+    }
+}
