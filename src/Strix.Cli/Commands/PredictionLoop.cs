@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Globalization;
 using Strix.Config;
 using Strix.Data;
@@ -44,8 +45,20 @@ internal static class PredictionLoop
         int imageNo = 0, videoNo = 0, done = 0;
         string? current = null;
         double pre = 0, inf = 0, post = 0;
+        // Ctrl+C (or SIGTERM) is how a camera or stream run ends: stop after the current frame, so the video is finished
+        // and renamed into place and the counts are printed; a second signal aborts at once.
+        int stops = 0;
+        void OnStop(PosixSignalContext c)
+        {
+            if (Interlocked.Increment(ref stops) > 1) return;
+            c.Cancel = true;
+            Console.Error.WriteLine("Stopping after this frame; press Ctrl+C again to abort");
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
         foreach (var raw in predictor.Stream(entries))
         {
+            if (Volatile.Read(ref stops) > 0) break;
             var r = raw;
             bool newSource = r.Path != current;
             if (newSource)
