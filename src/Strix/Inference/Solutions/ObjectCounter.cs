@@ -6,15 +6,15 @@ namespace Strix.Inference.Solutions;
 public sealed record ClassCount(int ClassId, string Name, int In, int Out);
 
 /// <summary>
-/// Counts tracked objects crossing a line, or entering and leaving a polygon zone, once per track and
-/// direction, per class (Ultralytics' <c>solutions.ObjectCounter</c>). The point followed is the box centre,
-/// compared between the frames a track is seen in, so a crossing is counted even when the object was
-/// hidden at the moment it crossed.
+/// Counts tracked objects crossing a line, or entering and leaving a polygon zone, once per track, per class
+/// (Ultralytics' <c>solutions.ObjectCounter</c>: a track's first crossing counts, so a box jittering on the line or
+/// an object turning back is not counted twice). The point followed is the box centre, compared between the frames a
+/// track is seen in, so a crossing is counted even when the object was hidden at the moment it crossed.
 /// </summary>
 /// <remarks>
-/// Line: going from the right of the directed line (start → end, as one walking along it on the screen sees it)
-/// to its left is "in", the other way "out": for a line drawn from top to bottom, left to right is "in". The
-/// movement must go through the segment itself, not its extension.
+/// Line: the direction follows Ultralytics' rule, by the line's axis whichever way it was drawn: over a mostly
+/// vertical line moving right is "in", over a mostly horizontal one moving down is "in". The movement must go
+/// through the segment itself, not its extension.
 /// Zone: from outside to inside is "in", inside to outside is "out"; a track first seen inside is not counted
 /// until it leaves.
 /// </remarks>
@@ -22,7 +22,7 @@ public sealed class ObjectCounter
 {
     readonly (double X, double Y)[] _region;
     readonly Dictionary<int, (double X, double Y)> _last = new();
-    readonly HashSet<(int Track, bool In)> _counted = new();
+    readonly HashSet<int> _counted = new();
     readonly Dictionary<int, (int In, int Out)> _byClass = new();
 
     /// <param name="region">Two points (a line) or three or more (a polygon zone), in image pixels.</param>
@@ -68,7 +68,7 @@ public sealed class ObjectCounter
             if (_last.TryGetValue(id, out var prev))
             {
                 bool? dir = IsLine ? CrossesLine(prev, (x, y)) : CrossesZone(prev, (x, y));
-                if (dir is bool isIn && _counted.Add((id, isIn)))
+                if (dir is bool isIn && _counted.Add(id))
                 {
                     var c = _byClass.GetValueOrDefault(cls);
                     _byClass[cls] = isIn ? (c.In + 1, c.Out) : (c.In, c.Out + 1);
@@ -100,8 +100,9 @@ public sealed class ObjectCounter
         // The movement must also straddle the counting segment's own line (it passes through the segment).
         double t0 = Side(from, to, a), t1 = Side(from, to, b);
         if (t0 != 0 && t1 != 0 && (t0 > 0) == (t1 > 0)) return null;
-        // With y pointing down, Side > 0 is the walker's right: right → left (now negative) is "in".
-        return s1 < 0;
+        // Ultralytics' rule: over a mostly vertical line moving right is "in", over a mostly horizontal one moving down.
+        bool vertical = Math.Abs(b.X - a.X) < Math.Abs(b.Y - a.Y);
+        return vertical ? to.X > from.X : to.Y > from.Y;
     }
 
     bool? CrossesZone((double X, double Y) from, (double X, double Y) to)

@@ -7,31 +7,45 @@ public class ObjectCounterTests
     static readonly string[] Names = { "a", "b" };
 
     [Fact]
-    public void A_line_counts_each_track_once_per_direction_and_only_through_the_segment()
+    public void A_line_counts_each_track_once_and_only_through_the_segment()
     {
-        // Vertical line x = 100 from y = 0 down to y = 100: left → right is "in".
+        // Vertical line x = 100 from y = 0 down to y = 100: moving right is "in" (Ultralytics' rule).
         var c = new ObjectCounter(new[] { (100.0, 0.0), (100.0, 100.0) });
         c.Update(new[] { (1, 0, 90.0, 50.0), (2, 1, 110.0, 50.0), (3, 0, 90.0, 150.0) });
         var events = c.Update(new[] { (1, 0, 105.0, 52.0), (2, 1, 95.0, 50.0), (3, 0, 110.0, 150.0) });
         Assert.Equal(new[] { (1, true), (2, false) }, events);   // track 3 passed below the segment's end
-        c.Update(new[] { (1, 0, 95.0, 52.0) });                 // back out: counted as out once
-        c.Update(new[] { (1, 0, 105.0, 52.0) });                 // in again: already counted in
-        Assert.Equal(new[] { new ClassCount(0, "a", 1, 1), new ClassCount(1, "b", 0, 1) }, c.Counts(Names));
-        Assert.Equal((1, 2), (c.InCount, c.OutCount));
+        Assert.Empty(c.Update(new[] { (1, 0, 95.0, 52.0) }));    // back out: a track counts once
+        Assert.Empty(c.Update(new[] { (1, 0, 105.0, 52.0) }));
+        Assert.Equal(new[] { new ClassCount(0, "a", 1, 0), new ClassCount(1, "b", 0, 1) }, c.Counts(Names));
+        Assert.Equal((1, 1), (c.InCount, c.OutCount));
+    }
+
+    [Theory]
+    [InlineData(0.0, 50.0, 100.0, 50.0)]   // horizontal, drawn left → right
+    [InlineData(100.0, 50.0, 0.0, 50.0)]   // the same line drawn right → left
+    public void Over_a_horizontal_line_moving_down_is_in_whichever_way_it_was_drawn(double x1, double y1, double x2, double y2)
+    {
+        var down = new ObjectCounter(new[] { (x1, y1), (x2, y2) });
+        down.Update(new[] { (1, 0, 50.0, 40.0) });
+        Assert.Equal(new[] { (1, true) }, down.Update(new[] { (1, 0, 50.0, 60.0) }));
+        var up = new ObjectCounter(new[] { (x1, y1), (x2, y2) });
+        up.Update(new[] { (1, 0, 50.0, 60.0) });
+        Assert.Equal(new[] { (1, false) }, up.Update(new[] { (1, 0, 50.0, 40.0) }));
     }
 
     [Fact]
     public void A_point_exactly_on_the_line_waits_for_the_side_it_ends_on()
     {
-        var c = new ObjectCounter(new[] { (0.0, 50.0), (100.0, 50.0) });  // horizontal, drawn left → right
+        var c = new ObjectCounter(new[] { (0.0, 50.0), (100.0, 50.0) });
         c.Update(new[] { (1, 0, 50.0, 40.0) });
         Assert.Empty(c.Update(new[] { (1, 0, 50.0, 50.0) }));
-        // …and counts once it is off the line on the other side (40 → 50 → 60: down, i.e. "out").
-        Assert.Equal(new[] { (1, false) }, c.Update(new[] { (1, 0, 50.0, 60.0) }));
-        // Walking along a left→right line, "right" is screen-down: down → up is "in".
+        // …and counts once it is off the line on the other side (40 → 50 → 60: down, i.e. "in").
+        Assert.Equal(new[] { (1, true) }, c.Update(new[] { (1, 0, 50.0, 60.0) }));
+        // On the line and back to where it came from: no crossing.
         var d = new ObjectCounter(new[] { (0.0, 50.0), (100.0, 50.0) });
-        d.Update(new[] { (1, 0, 50.0, 60.0) });
-        Assert.Equal(new[] { (1, true) }, d.Update(new[] { (1, 0, 50.0, 40.0) }));
+        d.Update(new[] { (1, 0, 50.0, 40.0) });
+        d.Update(new[] { (1, 0, 50.0, 50.0) });
+        Assert.Empty(d.Update(new[] { (1, 0, 50.0, 45.0) }));
     }
 
     [Fact]
