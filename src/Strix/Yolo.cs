@@ -88,8 +88,8 @@ public sealed class Yolo : IDisposable
     /// </summary>
     public IEnumerable<Results> Track(string source, PredictOptions? options = null, TrackerConfig? tracker = null, bool persist = false)
     {
-        var tracking = new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
-        return Predictor(options ?? PredictOptions.ForTracking).Stream(source).Select(tracking.Track);
+        using var tracking = new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
+        foreach (var r in Predictor(options ?? PredictOptions.ForTracking).Stream(source)) yield return tracking.Track(r);
     }
 
     ResultsTracker? _frameTracker;
@@ -100,9 +100,17 @@ public sealed class Yolo : IDisposable
     /// </summary>
     public Results Track(RgbImage frame, bool persist = false, PredictOptions? options = null, TrackerConfig? tracker = null)
     {
-        if (_frameTracker is null || !persist) _frameTracker = new ResultsTracker(new ByteTracker(tracker));
+        if (_frameTracker is null || !persist)
+        {
+            _frameTracker?.Dispose();
+            _frameTracker = new ResultsTracker(new ByteTracker(tracker));
+        }
         return _frameTracker.Track(Predictor(options ?? PredictOptions.ForTracking).Predict(new[] { frame }).Single());
     }
 
-    public void Dispose() => _backend.Dispose();
+    public void Dispose()
+    {
+        _frameTracker?.Dispose();
+        _backend.Dispose();
+    }
 }

@@ -34,7 +34,7 @@ internal static class PredictionLoop
         predictor.OnError = (p, e) => { failed++; Console.Error.WriteLine($"WARNING ⚠️ {e.Message}"); };
 
         bool persist = track?.Persist ?? false;
-        var tracking = tracker is null ? null : new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
+        using var tracking = tracker is null ? null : new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
         var region = track?.Region is { } text ? ObjectCounter.ParseRegion(text) : null;
         var counter = region is null ? null : new ObjectCounter(region);
         Func<Results, RgbImage>? draw = tracking is null ? null

@@ -35,6 +35,9 @@ public static class MaskOps
     /// </summary>
     /// <param name="prototypes">[nm, h, w] of one image.</param>
     /// <param name="coefficients">[N, nm].</param>
+    /// <param name="boxes">[N, 4] xyxy in input pixels.</param>
+    /// <param name="height">Input height in pixels.</param>
+    /// <param name="width">Input width in pixels.</param>
     public static Tensor Process(Tensor prototypes, Tensor coefficients, Tensor boxes, int height, int width)
     {
         using var scope = NewDisposeScope();

@@ -8,7 +8,7 @@ namespace Strix.Inference.Tracking;
 public readonly record struct TrackedObject(int TrackId, BoundingBox Box, float Confidence, int ClassId, int DetectionIndex);
 
 /// <summary>Follows detections across the frames of one video; <see cref="Reset"/> starts afresh.</summary>
-public interface IObjectTracker
+public interface IObjectTracker : IDisposable
 {
     /// <summary>
     /// Takes one frame's detections (in order) and returns the confirmed tracks seen in it. The frame itself is
@@ -29,6 +29,9 @@ public interface IObjectTracker
 /// </summary>
 public sealed class ByteTracker : IObjectTracker
 {
+    /// <summary>Releases the camera-motion estimator's last frame (native OpenCV memory).</summary>
+    public void Dispose() => _gmc?.Dispose();
+
     readonly TrackerConfig _cfg;
     readonly KalmanBoxFilter _kf;
     readonly int _maxTimeLost;

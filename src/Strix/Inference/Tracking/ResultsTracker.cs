@@ -10,8 +10,11 @@ namespace Strix.Inference.Tracking;
 /// each track are kept so the drawn video can show short trails. Results from a new source (another video or
 /// image) start the tracker afresh unless <see cref="Persist"/>.
 /// </summary>
-public sealed class ResultsTracker
+public sealed class ResultsTracker : IDisposable
 {
+    /// <summary>Disposes the tracker it wraps.</summary>
+    public void Dispose() => Tracker.Dispose();
+
     readonly Dictionary<int, List<SKPoint>> _trails = new();
     readonly int _trailLength;
 
