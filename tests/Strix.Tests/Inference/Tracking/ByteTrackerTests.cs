@@ -42,7 +42,10 @@ public class ByteTrackerTests
         t.Update(new[] { Det(56, 50), Det(304, 300), Det(150, 400) });
         t.Update(new[] { Det(58, 50), Det(306, 300) });
         var later = t.Update(new[] { Det(60, 50), Det(308, 300), Det(150, 400) });
-        Assert.Equal(2, later.Count);
+        Assert.Equal(new[] { 1, 2 }, later.Select(o => o.TrackId).OrderBy(i => i));
+        // Confirmed on its second frame, the newcomer gets a fresh id: 3 went to the dropped one (ids are taken at birth, as Ultralytics).
+        var confirmed = t.Update(new[] { Det(62, 50), Det(310, 300), Det(152, 400) });
+        Assert.Equal(new[] { 1, 2, 4 }, confirmed.Select(o => o.TrackId).OrderBy(i => i));
     }
 
     [Fact]
