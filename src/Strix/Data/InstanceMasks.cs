@@ -41,13 +41,8 @@ public sealed class InstanceMasks
             return (new InstanceMasks(data, null, n, mh, mw), identity);
         }
         // Areas of the rasterised masks (what the loss will see), then paint largest first so smaller ones end on top.
-        var scratch = new byte[plane];
         var area = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            area[i] = Polygons.Fill(segs[i], ratio, scratch, mw, mh, 1);
-            Array.Clear(scratch);
-        }
+        for (int i = 0; i < n; i++) area[i] = Polygons.PixelCount(segs[i], ratio, mw, mh);
         var order = identity.OrderByDescending(i => area[i]).ThenBy(i => i).ToArray();
         if (n > ushort.MaxValue) throw new InvalidDataException($"{n} objects in one image; an overlap mask holds at most {ushort.MaxValue}");
         var index = new ushort[plane];

@@ -55,9 +55,7 @@ public sealed class Instances
             for (int k = 0; k < segments.Length; k++)
             {
                 var src = segmentPoints > 0 ? Polygons.Resample(segments[k], segmentPoints) : segments[k];
-                var d = new float[src.Length];
-                for (int i = 0; i < d.Length; i += 2) { d[i] = src[i] * w + padW; d[i + 1] = src[i + 1] * h + padH; }
-                segs[k] = d;
+                segs[k] = ScaleShift(src, w, h, padW, padH);
             }
         }
         return new Instances((float[])cls.Clone(), b, segs);
@@ -86,13 +84,16 @@ public sealed class Instances
             b[i] = Xyxy[i] * sx + dx; b[i + 1] = Xyxy[i + 1] * sy + dy;
             b[i + 2] = Xyxy[i + 2] * sx + dx; b[i + 3] = Xyxy[i + 3] * sy + dy;
         }
-        var segs = Segments?.Select(s =>
-        {
-            var d = new float[s.Length];
-            for (int i = 0; i < d.Length; i += 2) { d[i] = s[i] * sx + dx; d[i + 1] = s[i + 1] * sy + dy; }
-            return d;
-        }).ToArray();
+        var segs = Segments?.Select(s => ScaleShift(s, sx, sy, dx, dy)).ToArray();
         return new Instances(Cls, b, segs);
+    }
+
+    /// <summary>A polygon's points as <c>x·sx + dx</c>, <c>y·sy + dy</c> (a new array).</summary>
+    static float[] ScaleShift(float[] xy, float sx, float sy, float dx, float dy)
+    {
+        var d = new float[xy.Length];
+        for (int i = 0; i < d.Length; i += 2) { d[i] = xy[i] * sx + dx; d[i + 1] = xy[i + 1] * sy + dy; }
+        return d;
     }
 
     /// <summary>Clips every box and every polygon vertex to [0, w]×[0, h] in place.</summary>
@@ -109,19 +110,21 @@ public sealed class Instances
     }
 
     /// <summary>The boxes (and polygons) for which <paramref name="keep"/> is true.</summary>
-    public Instances Where(Func<int, bool> keep)
+    public Instances Where(Func<int, bool> keep) => Select(Enumerable.Range(0, Count).Where(keep).ToArray());
+
+    /// <summary>The objects at <paramref name="indices"/>, in that order (a subset, or a reordering).</summary>
+    public Instances Select(IReadOnlyList<int> indices)
     {
-        var cls = new List<float>(Count);
-        var b = new List<float>(Xyxy.Length);
-        var segs = Segments is null ? null : new List<float[]>(Count);
-        for (int i = 0; i < Count; i++)
+        var cls = new float[indices.Count];
+        var xyxy = new float[indices.Count * 4];
+        var segs = Segments is null ? null : new float[indices.Count][];
+        for (int k = 0; k < indices.Count; k++)
         {
-            if (!keep(i)) continue;
-            cls.Add(Cls[i]);
-            for (int k = 0; k < 4; k++) b.Add(Xyxy[4 * i + k]);
-            segs?.Add(Segments![i]);
+            cls[k] = Cls[indices[k]];
+            Array.Copy(Xyxy, 4 * indices[k], xyxy, 4 * k, 4);
+            if (segs is not null) segs[k] = Segments![indices[k]];
         }
-        return new Instances(cls.ToArray(), b.ToArray(), segs?.ToArray());
+        return new Instances(cls, xyxy, segs);
     }
 
     /// <summary>Drops boxes with no width or height (after clipping, e.g. outside a mosaic tile).</summary>

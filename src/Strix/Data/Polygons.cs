@@ -65,6 +65,9 @@ public static class Polygons
     public static int Fill(float[] xy, double ratio, byte[] mask, int width, int height, byte value, int offset = 0) =>
         Runs(xy, ratio, width, height, (start, length) => Array.Fill(mask, value, offset + start, length));
 
+    /// <summary>The pixels <see cref="Fill(float[], double, byte[], int, int, byte, int)"/> would set, without a mask to set them in.</summary>
+    public static int PixelCount(float[] xy, double ratio, int width, int height) => Runs(xy, ratio, width, height, (_, _) => { });
+
     /// <summary>As the byte overload, for index masks that may hold more than 255 objects.</summary>
     public static int Fill(float[] xy, double ratio, ushort[] mask, int width, int height, ushort value, int offset = 0) =>
         Runs(xy, ratio, width, height, (start, length) => Array.Fill(mask, value, offset + start, length));

@@ -160,7 +160,7 @@ public sealed class YoloDataset
             var withPolygons = inst.Segments is not null ? inst : new Instances(inst.Cls, inst.Xyxy, inst.Cls.Select(_ => Array.Empty<float>()).ToArray());
             var (m, order) = InstanceMasks.Rasterize(withPolygons, img.Width, img.Height, Options.MaskRatio, Options.OverlapMask);
             masks = m;
-            inst = Reorder(withPolygons, order);
+            inst = withPolygons.Select(order);
         }
         float w = img.Width, h = img.Height;
         var segments = inst.Segments?.Select(p =>
@@ -170,20 +170,6 @@ public sealed class YoloDataset
             return n;
         }).ToArray();
         return new Sample(img, inst.Cls, inst.ToNormalizedXywh(w, h), file, original, resized, ratioPad, segments, masks);
-    }
-
-    static Instances Reorder(Instances inst, int[] order)
-    {
-        var cls = new float[order.Length];
-        var xyxy = new float[order.Length * 4];
-        var segs = inst.Segments is null ? null : new float[order.Length][];
-        for (int k = 0; k < order.Length; k++)
-        {
-            cls[k] = inst.Cls[order[k]];
-            Array.Copy(inst.Xyxy, 4 * order[k], xyxy, 4 * k, 4);
-            if (segs is not null) segs[k] = inst.Segments![order[k]];
-        }
-        return new Instances(cls, xyxy, segs);
     }
 
     Sample LoadAugmented(int index, int epoch)

@@ -101,9 +101,9 @@ public sealed class SegmentationLoss
         var sums = new List<Tensor>();
         for (long i = 0; i < bs; i++)
         {
-            var fgI = fg[i];
-            if (!fgI.any().item<bool>()) continue;
-            var gtIdx = a.TargetGtIdx[i].masked_select(fgI);                          // [F] index into the image's targets
+            var fgRows = fg[i].nonzero().view(-1);                                      // [F] this image's foreground anchors
+            if (fgRows.numel() == 0) continue;
+            var gtIdx = a.TargetGtIdx[i].index_select(0, fgRows);                      // [F] index into the image's targets
             Tensor gt;
             if (Overlap)
                 gt = target[i].unsqueeze(0).eq(((Held)gtIdx.to(ScalarType.Float32) + 1).T.view(-1, 1, 1)).to(ScalarType.Float32);
@@ -113,11 +113,11 @@ public sealed class SegmentationLoss
                 var own = target.index_select(0, tensor(rows, device: proto.device)); // this image's planes, in target order
                 gt = own.index_select(0, gtIdx);
             }
-            var coef = predMasks[i].index_select(0, fgI.nonzero().view(-1));          // [F, nm]
+            var coef = predMasks[i].index_select(0, fgRows);                           // [F, nm]
             var logits = coef.matmul(proto[i].view(NumMasks, -1)).view(-1, mh, mw);    // [F, h, w]
             var bce = F.binary_cross_entropy_with_logits(logits, gt, reduction: nn.Reduction.None);
-            var box = boxesProto[i].index_select(0, fgI.nonzero().view(-1));           // [F, 4]
-            var perObject = MaskOps.Crop(bce, box).mean(new long[] { 1, 2 }) / area[i].masked_select(fgI);
+            var box = boxesProto[i].index_select(0, fgRows);                           // [F, 4]
+            var perObject = MaskOps.Crop(bce, box).mean(new long[] { 1, 2 }) / area[i].index_select(0, fgRows);
             sums.Add(perObject.sum());
         }
         return ((Held)stack(sums).sum() / (double)nFg).T.MoveToOuterDisposeScope();
