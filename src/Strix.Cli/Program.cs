@@ -16,9 +16,23 @@ var commands = new ICommand[]
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
 {
     Console.WriteLine("strix — train, validate, export and run YOLO detectors in .NET\n");
-    Console.WriteLine("usage: strix COMMAND key=value ...\n");
+    Console.WriteLine("usage: strix COMMAND key=value ...   (or strix TASK COMMAND …, e.g. strix segment train)\n");
     foreach (var c in commands) Console.WriteLine($"  {c.Name,-10} {c.Summary}");
     return args.Length == 0 ? 1 : 0;
+}
+
+// Ultralytics' task-first form: `strix segment train …` is `strix train task=segment …`.
+if (Strix.Tasks.YoloTasks.IsTask(args[0]))
+{
+    if (args.Length < 2)
+    {
+        Console.Error.WriteLine($"strix {args[0]}: name a command after the task, e.g. strix {args[0]} train");
+        return 2;
+    }
+    // Training needs the task (its default data and model follow it); the other commands read it from the model.
+    args = args[1].Equals("train", StringComparison.OrdinalIgnoreCase)
+        ? new[] { args[1], $"task={args[0].ToLowerInvariant()}" }.Concat(args.Skip(2)).ToArray()
+        : args.Skip(1).ToArray();
 }
 
 var command = commands.FirstOrDefault(c => c.Name.Equals(args[0], StringComparison.OrdinalIgnoreCase));

@@ -58,7 +58,8 @@ public sealed class Yolo : IDisposable
     public Predictor Predictor(PredictOptions? options = null)
     {
         options ??= new PredictOptions();
-        return new(_backend, new DetectionPostprocessor(options), options);
+        IPostprocessor post = _backend.Task == "segment" ? new Tasks.Segment.SegmentationPostprocessor(options) : new DetectionPostprocessor(options);
+        return new(_backend, post, options);
     }
 
     /// <summary>Predicts on a file, a folder of images, or a glob pattern. Unreadable files are reported and skipped.</summary>

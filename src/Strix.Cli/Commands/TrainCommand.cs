@@ -24,16 +24,25 @@ public sealed class TrainCommand : ICommand
         new("data", "shapes"), new("model", "yolov8n"), new("epochs", "20"), new("imgsz", "160"), new("batch", "16"), new("nbs", "16"),
     };
 
+    /// <summary>What a bare <c>strix segment train</c> runs: yolov8n-seg on the built-in shapes-seg.</summary>
+    public static readonly KeyValuePair<string, string>[] SegmentQuickStart =
+    {
+        new("task", "segment"), new("data", "shapes-seg"), new("model", "yolov8n-seg"), new("epochs", "20"), new("imgsz", "160"),
+        new("batch", "16"), new("nbs", "16"),
+    };
+
     public string Name => "train";
-    public string Summary => "train a detector (data=shapes model=yolov8n epochs=100 imgsz=640 …; resume model=…/last.safetensors)";
+    public string Summary => "train a detector or segmenter (data=shapes model=yolov8n epochs=100 imgsz=640 …; task=segment; resume model=…/last.safetensors)";
 
     public int Run(IReadOnlyList<string> args)
     {
         TrainConfig targs;
-        if (args.Count == 0)
+        var quick = args.Count == 0 ? QuickStart
+            : args.Count == 1 && args[0].Equals("task=segment", StringComparison.OrdinalIgnoreCase) ? SegmentQuickStart : null;
+        if (quick is not null)
         {
-            Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", QuickStart.Select(kv => $"{kv.Key}={kv.Value}"))}");
-            targs = ConfigRecords.Parse<TrainConfig>(QuickStart);
+            Console.WriteLine($"strix train: no arguments, running the quick start: {string.Join(" ", quick.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            targs = ConfigRecords.Parse<TrainConfig>(quick);
         }
         else targs = ConfigRecords.Parse<TrainConfig>(args);
         return DistributedLaunch.Run(strategy =>

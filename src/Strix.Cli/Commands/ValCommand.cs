@@ -13,7 +13,8 @@ namespace Strix.Cli.Commands;
 
 /// <summary>
 /// <c>strix val model=best.safetensors data=coco128.yaml</c>: validates a model on a dataset split and
-/// writes the table, plots and (save_json) predictions.json to runs/detect/val*. For COCO datasets
+/// writes the table, plots and (save_json) predictions.json to runs/detect/val* (a segmentation model: box and mask
+/// metrics, runs/segment/val*). For COCO datasets
 /// whose annotations json is beside the images (annotations/instances_*{split folder}.json),
 /// predictions.json is also scored with the pycocotools definition. <c>.onnx</c> models run in ONNX Runtime.
 /// </summary>
@@ -34,10 +35,11 @@ public sealed class ValCommand : ICommand
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
         // The run folder (runs/detect/valN) is made once the model has loaded and fits the data, so a wrong model= leaves none behind.
-        ValidatorOptions Options() => new()
+        ValidatorOptions Options(string task = "detect") => new()
         {
             Conf = c.Conf, Iou = c.Iou, MaxDet = c.MaxDet, SingleCls = singleCls, Plots = c.Plots, SaveJson = c.SaveJson,
-            SaveDir = RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false), Verbose = c.Verbose, CocoAnnotations = anno,
+            SaveDir = RunDirectory.Create(c.IsGiven("project") ? c.Project : Path.Combine("runs", task), c.Name, c.ExistOk, withWeights: false),
+            Verbose = c.Verbose, CocoAnnotations = anno,
         };
         void Warn(string m) => Console.WriteLine($"WARNING ⚠️ {m}");
 
@@ -68,10 +70,14 @@ public sealed class ValCommand : ICommand
         model.eval();
         if (c.Fuse && !model.IsFused) model.Fuse(); // off by default: unfused, the numbers are exactly training's
 
-        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride };
+        // A segmentation model is measured on masks too: the loader rasterises the polygons (Ultralytics' defaults, overlap at ¼).
+        bool segment = model.Task == "segment";
+        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride, Segments = segment };
         using var loader = DataLoader.Create(config, split, loaderOptions, Warn);
         Console.WriteLine($"val: {loader.Dataset.Count} images in {loader.Count} batches of {batch} at imgsz={imgsz} on {device} ({modelArg})");
-        var result = LastResult = new DetectionValidator(singleCls ? loaded.Metadata.Names : config.Names, Options()).Run(model, loader);
+        var names = singleCls ? loaded.Metadata.Names : config.Names;
+        var validator = segment ? new Strix.Tasks.Segment.SegmentationValidator(names, Options(model.Task)) : new DetectionValidator(names, Options(model.Task));
+        var result = LastResult = validator.Run(model, loader);
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 

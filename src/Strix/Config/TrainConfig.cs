@@ -17,8 +17,8 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
 {
     protected override string Command => "train";
 
-    /// <summary>The task trained (today: detect).</summary>
-    [Arg("task", "task: detect (the registered tasks)")] public string Task { get; init; } = "detect";
+    /// <summary>The task trained: detect or segment; when not given, segment for a -seg model= name.</summary>
+    [Arg("task", "task: detect or segment (default: segment for a -seg model, else detect)")] public string Task { get; init; } = "detect";
     [Arg("mode", "mode")] public string Mode { get; init; } = "train";
     [Arg("model", "scale name (yolov8n…x) or weights (.safetensors, .pt, .onnx)")] public string Model { get; init; } = "yolov8n";
     [Arg("data", "data.yaml, or 'shapes' for the built-in dataset")] public string Data { get; init; } = "shapes";
@@ -63,6 +63,8 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     [Arg("box", "box loss gain")] public double Box { get; init; } = 7.5;
     [Arg("cls", "class loss gain")] public double Cls { get; init; } = 0.5;
     [Arg("dfl", "distribution focal loss gain")] public double Dfl { get; init; } = 1.5;
+    [Arg("overlap_mask", "segment: one mask plane per image, smaller objects on top (false: a plane per object)")] public bool OverlapMask { get; init; } = true;
+    [Arg("mask_ratio", "segment: target masks at 1/mask_ratio of the input size")] public int MaskRatio { get; init; } = 4;
     [Arg("nbs", "nominal batch size")] public int Nbs { get; init; } = 64;
     [Arg("hsv_h", "hue augmentation (fraction)")] public double HsvH { get; init; } = AugmentationArgs.Defaults.HsvH;
     [Arg("hsv_s", "saturation augmentation (fraction)")] public double HsvS { get; init; } = AugmentationArgs.Defaults.HsvS;
@@ -116,7 +118,8 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
 
     public override void Validate()
     {
-        ArgChecks.Required("task", Task, "detect");
+        ArgChecks.Required("task", Task, "detect or segment");
+        ArgChecks.AtLeast("mask_ratio", MaskRatio, 1);
         ArgChecks.Required("model", Model, "a scale such as yolov8n or a weights file");
         ArgChecks.Required("data", Data, "a data.yaml path or 'shapes'");
         ArgChecks.AtLeast("epochs", Epochs, 1);

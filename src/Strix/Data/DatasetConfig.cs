@@ -60,8 +60,8 @@ public sealed class DatasetConfig
     /// </summary>
     public static DatasetConfig Resolve(string data, Action<string>? log = null)
     {
-        if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("data: no dataset given (data=path/to/data.yaml or data=shapes)");
-        var config = !File.Exists(data) && ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(log: log)) : Load(data);
+        if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("data: no dataset given (data=path/to/data.yaml, data=shapes or data=shapes-seg)");
+        var config = !File.Exists(data) && ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(options: ShapesDataset.OptionsFor(data), log: log)) : Load(data);
         foreach (var w in config.Warnings) log?.Invoke($"WARNING ⚠️ {w}");
         return config;
     }

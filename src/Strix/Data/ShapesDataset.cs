@@ -13,11 +13,18 @@ public sealed record ShapesOptions
     public int Val { get; init; } = 200;
     /// <summary>Long side of the generated images.</summary>
     public int ImageSize { get; init; } = 320;
+    /// <summary>
+    /// The segmentation variant (<c>shapes-seg</c>): labels are the shapes' outlines as polygons, shapes never overlap
+    /// (so every outline is exactly the object's visible pixels) and have no outline stroke.
+    /// </summary>
+    public bool Segments { get; init; }
 
-    /// <summary>The folder name: <c>shapes-v1</c> for the defaults, with the options appended otherwise.</summary>
-    public string FolderName => this == new ShapesOptions()
-        ? $"shapes-v{ShapesDataset.FormatVersion}"
-        : $"shapes-v{ShapesDataset.FormatVersion}-s{Seed}-t{Train}-v{Val}-i{ImageSize}";
+    string Kind => Segments ? "shapes-seg" : "shapes";
+
+    /// <summary>The folder name: <c>shapes-v1</c> (<c>shapes-seg-v1</c>) for the defaults, with the options appended otherwise.</summary>
+    public string FolderName => this == new ShapesOptions { Segments = Segments }
+        ? $"{Kind}-v{ShapesDataset.FormatVersion}"
+        : $"{Kind}-v{ShapesDataset.FormatVersion}-s{Seed}-t{Train}-v{Val}-i{ImageSize}";
 }
 
 /// <summary>
@@ -42,9 +49,13 @@ public static class ShapesDataset
     /// <summary>An occluded shape keeps at least this fraction of its pixels visible.</summary>
     public const double MinVisibleFraction = 0.6;
 
-    /// <summary>True for <c>shapes</c> / <c>shapes.yaml</c> (case-insensitive).</summary>
+    /// <summary>True for <c>shapes</c> / <c>shapes.yaml</c> and <c>shapes-seg</c> / <c>shapes-seg.yaml</c> (case-insensitive).</summary>
     public static bool IsBuiltInName(string data) =>
-        data.Trim().ToLowerInvariant() is "shapes" or "shapes.yaml";
+        data.Trim().ToLowerInvariant() is "shapes" or "shapes.yaml" or "shapes-seg" or "shapes-seg.yaml";
+
+    /// <summary>The options a built-in name stands for (<c>shapes-seg</c>: the segmentation variant).</summary>
+    public static ShapesOptions OptionsFor(string data) =>
+        new() { Segments = data.Trim().ToLowerInvariant().StartsWith("shapes-seg", StringComparison.Ordinal) };
 
     /// <summary><c>$STRIX_DATASETS</c>, else <c>~/.cache/strix/datasets</c>.</summary>
     public static string DatasetsDir
@@ -71,7 +82,7 @@ public static class ShapesDataset
         Directory.CreateDirectory(root);
         var tmp = Path.Combine(root, $".{options.FolderName}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        log?.Invoke($"Generating the built-in 'shapes' dataset ({options.Train} train + {options.Val} val images) into {final} …");
+        log?.Invoke($"Generating the built-in '{(options.Segments ? "shapes-seg" : "shapes")}' dataset ({options.Train} train + {options.Val} val images) into {final} …");
         try
         {
             Generate(tmp, options);
@@ -83,7 +94,7 @@ public static class ShapesDataset
         {
             if (Directory.Exists(tmp)) try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
         }
-        log?.Invoke($"Generated 'shapes' in {sw.Elapsed.TotalSeconds:0.0} s");
+        log?.Invoke($"Generated '{(options.Segments ? "shapes-seg" : "shapes")}' in {sw.Elapsed.TotalSeconds:0.0} s");
         return yaml;
     }
 
@@ -100,13 +111,13 @@ public static class ShapesDataset
         Parallel.ForEach(jobs, job =>
         {
             var (split, splitId, i) = job;
-            var (jpeg, labels) = RenderScene(options.Seed, splitId, i, options.ImageSize);
+            var (jpeg, labels) = RenderScene(options.Seed, splitId, i, options.ImageSize, options.Segments);
             var name = $"{split}_{i:D5}";
             File.WriteAllBytes(Path.Combine(dir, "images", split, name + ".jpg"), jpeg);
             File.WriteAllText(Path.Combine(dir, "labels", split, name + ".txt"), labels);
         });
         var yaml = new StringBuilder();
-        yaml.AppendLine($"# Strix built-in synthetic dataset 'shapes' v{FormatVersion} (seed {options.Seed}); regenerate by deleting this folder.");
+        yaml.AppendLine($"# Strix built-in synthetic dataset '{(options.Segments ? "shapes-seg" : "shapes")}' v{FormatVersion} (seed {options.Seed}); regenerate by deleting this folder.");
         yaml.AppendLine("path: .");
         yaml.AppendLine("train: images/train");
         yaml.AppendLine("val: images/val");
@@ -115,10 +126,10 @@ public static class ShapesDataset
         File.WriteAllText(Path.Combine(dir, "data.yaml"), yaml.ToString());
     }
 
-    /// <summary>One scene: JPEG bytes and YOLO label text. Pure function of its arguments.</summary>
-    public static (byte[] Jpeg, string Labels) RenderScene(int seed, int split, int index, int size)
+    /// <summary>One scene: JPEG bytes and YOLO label text (boxes, or polygons with <paramref name="segments"/>). Pure function of its arguments.</summary>
+    public static (byte[] Jpeg, string Labels) RenderScene(int seed, int split, int index, int size, bool segments = false)
     {
-        var rng = new StrixRandom(seed, split, index, RandomStreams.Shapes);
+        var rng = new StrixRandom(seed, split, index, segments ? RandomStreams.ShapesSeg : RandomStreams.Shapes);
         double aspect = rng.NextDouble();
         int w = size, h = size;
         if (aspect < 0.2) h = size * 3 / 4; else if (aspect < 0.4) w = size * 3 / 4;
@@ -140,9 +151,9 @@ public static class ShapesDataset
             {
                 for (int attempt = 0; attempt < 30; attempt++)
                 {
-                    var shape = RandomShape(rng, w, h, size);
+                    var shape = RandomShape(rng, w, h, size, segments);
                     if (shape is null) continue;
-                    if (!TryPlace(shape, owner, w, h, placed)) continue;
+                    if (!TryPlace(shape, owner, w, h, placed, segments ? 1.0 : MinVisibleFraction)) continue;
                     DrawShape(canvas, bmp, shape, rng);
                     placed.Add(shape);
                     break;
@@ -161,6 +172,14 @@ public static class ShapesDataset
         var sb = new StringBuilder();
         foreach (var s in placed)
         {
+            if (segments)
+            {
+                sb.Append(s.Class.ToString(CultureInfo.InvariantCulture));
+                foreach (var p in s.Polygon)
+                    sb.Append(string.Create(CultureInfo.InvariantCulture, $" {Math.Clamp(p.X / w, 0, 1):0.######} {Math.Clamp(p.Y / h, 0, 1):0.######}"));
+                sb.AppendLine();
+                continue;
+            }
             float x1 = Math.Max(0, s.X1), y1 = Math.Max(0, s.Y1), x2 = Math.Min(w, s.X2), y2 = Math.Min(h, s.Y2);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"{s.Class} {(x1 + x2) / 2 / w:0.######} {(y1 + y2) / 2 / h:0.######} {(x2 - x1) / w:0.######} {(y2 - y1) / h:0.######}"));
@@ -180,7 +199,7 @@ public static class ShapesDataset
         public int Id;
     }
 
-    static PlacedShape? RandomShape(StrixRandom rng, int w, int h, int size)
+    static PlacedShape? RandomShape(StrixRandom rng, int w, int h, int size, bool segments)
     {
         int cls = rng.NextInt(ClassNames.Length);
         float scale = size / 320f;
@@ -188,6 +207,7 @@ public static class ShapesDataset
         float r = (float)(rng.Chance(0.2) ? rng.Uniform(12, 20) : rng.Uniform(20, 72)) * scale;
         float rot = (float)rng.Uniform(0, 2 * Math.PI);
         float stroke = rng.Chance(0.35) ? (float)rng.Uniform(1.5, 3.5) * scale : 0;
+        if (segments) stroke = 0; // the outline is then the shape's exact edge
         SKPoint[] poly = cls switch
         {
             0 => Regular(64, r, 0),
@@ -239,7 +259,7 @@ public static class ShapesDataset
     static SKPoint Polar(float r, float angle) => new(r * MathF.Cos(angle - MathF.PI / 2), r * MathF.Sin(angle - MathF.PI / 2));
 
     /// <summary>Claims the new shape's pixels unless that would hide too much of an earlier shape.</summary>
-    static bool TryPlace(PlacedShape s, short[] owner, int w, int h, List<PlacedShape> placed)
+    static bool TryPlace(PlacedShape s, short[] owner, int w, int h, List<PlacedShape> placed, double minVisible)
     {
         int x0 = Math.Max(0, (int)MathF.Floor(s.X1)), x1 = Math.Min(w - 1, (int)MathF.Ceiling(s.X2));
         int y0 = Math.Max(0, (int)MathF.Floor(s.Y1)), y1 = Math.Min(h - 1, (int)MathF.Ceiling(s.Y2));
@@ -255,7 +275,7 @@ public static class ShapesDataset
             }
         if (mine.Count < 16) return false;
         for (int k = 0; k < placed.Count; k++)
-            if (covered[k] > 0 && placed[k].Visible - covered[k] < MinVisibleFraction * placed[k].Area) return false;
+            if (covered[k] > 0 && placed[k].Visible - covered[k] < minVisible * placed[k].Area) return false;
         for (int k = 0; k < placed.Count; k++) placed[k].Visible -= covered[k];
         s.Id = placed.Count;
         s.Area = s.Visible = mine.Count;

@@ -10,14 +10,15 @@ public sealed record CocoDetection(string ImageId, int CategoryId, double X, dou
 
 /// <summary>
 /// COCO results files (<c>predictions.json</c>): a flat array of
-/// <c>{"image_id", "category_id", "bbox": [x, y, w, h], "score"}</c>, the format pycocotools'
+/// <c>{"image_id", "category_id", "bbox": [x, y, w, h], "score"}</c> (segmentation results add
+/// <c>"segmentation": {"size": [h, w], "counts": "…"}</c>, a <see cref="CocoRle"/>), the format pycocotools'
 /// <c>loadRes</c> reads. Image ids are the numeric file stem (<c>000000000009.jpg</c> → 9) or, for
 /// other names, the stem as a string; boxes are rounded to 3 decimals and scores to 5, as Ultralytics writes them.
 /// </summary>
 public sealed class CocoPredictionsWriter
 {
     readonly IReadOnlyList<int> _categoryIds;
-    readonly List<(object ImageId, int Category, double X, double Y, double W, double H, double Score)> _items = new();
+    readonly List<(object ImageId, int Category, double X, double Y, double W, double H, double Score, CocoRle? Segmentation)> _items = new();
 
     /// <param name="categoryIds">Category id written for each class id (see <see cref="CocoCategories.CategoryIdsFor"/>).</param>
     public CocoPredictionsWriter(IReadOnlyList<int> categoryIds) => _categoryIds = categoryIds;
@@ -27,11 +28,16 @@ public sealed class CocoPredictionsWriter
 
     public int Count => _items.Count;
 
-    /// <summary>Adds one image's detections, row-major [n,6] (x1, y1, x2, y2 in original pixels, conf, cls).</summary>
-    public void Add(string imagePath, ReadOnlySpan<float> predictions)
+    /// <summary>
+    /// Adds one image's detections, row-major [n,6] (x1, y1, x2, y2 in original pixels, conf, cls), with each one's
+    /// mask on the original image when given (segmentation results).
+    /// </summary>
+    public void Add(string imagePath, ReadOnlySpan<float> predictions, IReadOnlyList<CocoRle>? segmentations = null)
     {
         const int W = DetectionMatcher.PredictionWidth;
         if (predictions.Length % W != 0) throw new ArgumentException($"predictions must be rows of {W} floats", nameof(predictions));
+        if (segmentations is not null && segmentations.Count != predictions.Length / W)
+            throw new ArgumentException($"{segmentations.Count} masks for {predictions.Length / W} detections", nameof(segmentations));
         object id = ImageIdOf(imagePath);
         for (int i = 0; i < predictions.Length / W; i++)
         {
@@ -39,7 +45,7 @@ public sealed class CocoPredictionsWriter
             int cls = DetectionMatcher.ClassOf(p[5]);
             if (cls >= _categoryIds.Count) throw new ArgumentException($"class {cls} has no category id ({_categoryIds.Count} classes)");
             float w = p[2] - p[0], h = p[3] - p[1];
-            _items.Add((id, _categoryIds[cls], R(p[0], 3), R(p[1], 3), R(w, 3), R(h, 3), R(p[4], 5)));
+            _items.Add((id, _categoryIds[cls], R(p[0], 3), R(p[1], 3), R(w, 3), R(h, 3), R(p[4], 5), segmentations?[i]));
         }
     }
 
@@ -61,6 +67,15 @@ public sealed class CocoPredictionsWriter
             w.WriteNumberValue(it.X); w.WriteNumberValue(it.Y); w.WriteNumberValue(it.W); w.WriteNumberValue(it.H);
             w.WriteEndArray();
             w.WriteNumber("score", it.Score);
+            if (it.Segmentation is { } rle)
+            {
+                w.WriteStartObject("segmentation");
+                w.WriteStartArray("size");
+                w.WriteNumberValue(rle.Height); w.WriteNumberValue(rle.Width);
+                w.WriteEndArray();
+                w.WriteString("counts", rle.Counts);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -65,6 +65,43 @@ public static class DetectionMatcher
                 if (iou >= minT) pairs.Add(new Pair(iou, i, j, rank[i]));
             }
         }
+        return Resolve(pairs, correct, n, m, rank, thresholds);
+    }
+
+    /// <summary>
+    /// <see cref="Match(ReadOnlySpan{float},ReadOnlySpan{float},ReadOnlySpan{int},IReadOnlyList{float})"/> with the
+    /// overlaps given: <paramref name="iou"/> row-major [n, m] between each prediction and each ground truth (mask IoU
+    /// for segmentation, where the boxes' own IoU is not the measure). The same rule decides the matches.
+    /// </summary>
+    public static bool[] MatchIou(ReadOnlySpan<float> predictions, ReadOnlySpan<float> iou, ReadOnlySpan<int> gtClasses,
+        IReadOnlyList<float>? thresholds = null)
+    {
+        thresholds ??= IouThresholds;
+        int t = thresholds.Count;
+        if (predictions.Length % PredictionWidth != 0)
+            throw new ArgumentException($"predictions must be rows of {PredictionWidth} floats (xyxy, conf, cls); got {predictions.Length} floats", nameof(predictions));
+        int n = predictions.Length / PredictionWidth, m = gtClasses.Length;
+        if (iou.Length != n * m) throw new ArgumentException($"iou must be [{n},{m}], has {iou.Length} values", nameof(iou));
+        for (int k = 1; k < t; k++)
+            if (!(thresholds[k] >= thresholds[k - 1])) throw new ArgumentException("IoU thresholds must be ascending", nameof(thresholds));
+        var correct = new bool[n * t];
+        if (n == 0 || m == 0 || t == 0) return correct;
+        var rank = ConfidenceRank(predictions, n);
+        float minT = thresholds[0];
+        var pairs = new List<Pair>(Math.Min(n * m, 4096));
+        for (int i = 0; i < n; i++)
+        {
+            int cls = ClassOf(predictions[i * PredictionWidth + 5]);
+            for (int j = 0; j < m; j++)
+                if (gtClasses[j] == cls && iou[i * m + j] >= minT) pairs.Add(new Pair(iou[i * m + j], i, j, rank[i]));
+        }
+        return Resolve(pairs, correct, n, m, rank, thresholds);
+    }
+
+    /// <summary>Candidate pairs → true-positive flags, one threshold at a time (highest first: the candidate prefix only grows).</summary>
+    static bool[] Resolve(List<Pair> pairs, bool[] correct, int n, int m, int[] rank, IReadOnlyList<float> thresholds)
+    {
+        int t = thresholds.Count;
         if (pairs.Count == 0) return correct;
         pairs.Sort(); // IoU descending, then confidence rank, then ground truth
 

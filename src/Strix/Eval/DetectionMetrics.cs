@@ -21,8 +21,10 @@ public sealed class DetectionMetrics
     readonly List<(int Predictions, int Targets)> _perImage = new(); // record boundaries, for merging shards
 
     /// <param name="names">Class names by id; their count is the number of classes.</param>
-    public DetectionMetrics(IReadOnlyList<string> names)
+    /// <param name="kind">The results' <see cref="DetectionResults.Kind"/>: B (boxes) or M (masks).</param>
+    public DetectionMetrics(IReadOnlyList<string> names, string kind = "B")
     {
+        Kind = kind;
         if (names.Count == 0) throw new ArgumentException("need at least one class name", nameof(names));
         Names = names.ToArray();
         _imagesPerClass = new int[names.Count];
@@ -30,6 +32,8 @@ public sealed class DetectionMetrics
     }
 
     public IReadOnlyList<string> Names { get; }
+    /// <summary>B (boxes) or M (masks), as in Ultralytics' result keys.</summary>
+    public string Kind { get; }
     public int NumClasses => Names.Count;
     /// <summary>Images seen (with or without ground truth or predictions).</summary>
     public int Images { get; private set; }
@@ -45,7 +49,20 @@ public sealed class DetectionMetrics
     /// </summary>
     public void Update(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses)
     {
-        var tp = DetectionMatcher.Match(predictions, gtBoxes, gtClasses);
+        AddMatched(DetectionMatcher.Match(predictions, gtBoxes, gtClasses), predictions, gtClasses);
+    }
+
+    /// <summary>
+    /// Adds one image whose prediction–ground-truth overlaps were measured elsewhere: predictions row-major [n,6],
+    /// <paramref name="iou"/> row-major [n, m] (mask IoU for segmentation) and <paramref name="gtClasses"/> [m].
+    /// </summary>
+    public void UpdateIou(ReadOnlySpan<float> predictions, ReadOnlySpan<float> iou, ReadOnlySpan<int> gtClasses)
+    {
+        AddMatched(DetectionMatcher.MatchIou(predictions, iou, gtClasses), predictions, gtClasses);
+    }
+
+    void AddMatched(bool[] tp, ReadOnlySpan<float> predictions, ReadOnlySpan<int> gtClasses)
+    {
         int n = predictions.Length / DetectionMatcher.PredictionWidth;
         var conf = new float[n];
         var cls = new int[n];
@@ -147,7 +164,7 @@ public sealed class DetectionMetrics
     public DetectionResults Compute()
     {
         var ap = AveragePrecision.PerClass(_tp.Span, T, _conf.Span, _predCls.Span, _targetCls.Span);
-        return new DetectionResults(Names, ap, Images, _imagesPerClass.ToArray(), _instancesPerClass.ToArray());
+        return new DetectionResults(Names, ap, Images, _imagesPerClass.ToArray(), _instancesPerClass.ToArray()) { Kind = Kind };
     }
 
     /// <summary>A growable array that hands out spans (List&lt;T&gt; without the per-item overhead).</summary>

@@ -75,13 +75,16 @@ public sealed class DetectionResults
         return r < 0 ? null : (Precision[r], Recall[r], Ap50[r], Ap5095[r]);
     }
 
+    /// <summary>What was matched: <c>B</c> for boxes, <c>M</c> for masks (the letter in Ultralytics' result keys).</summary>
+    public string Kind { get; init; } = "B";
+
     /// <summary>The numbers under Ultralytics' result keys (for results.csv and loggers).</summary>
     public IReadOnlyDictionary<string, double> ToDictionary() => new Dictionary<string, double>
     {
-        ["metrics/precision(B)"] = MeanPrecision,
-        ["metrics/recall(B)"] = MeanRecall,
-        ["metrics/mAP50(B)"] = Map50,
-        ["metrics/mAP50-95(B)"] = Map,
+        [$"metrics/precision({Kind})"] = MeanPrecision,
+        [$"metrics/recall({Kind})"] = MeanRecall,
+        [$"metrics/mAP50({Kind})"] = Map50,
+        [$"metrics/mAP50-95({Kind})"] = Map,
         ["fitness"] = Fitness,
     };
 }

@@ -30,6 +30,35 @@ public static class MetricsTable
         return sb.ToString();
     }
 
+    const string SegFormat = "{0,22}{1,11}{2,11}{3,11}{4,11}{5,11}{6,11}{7,11}{8,11}{9,11}{10,11}";
+
+    /// <summary>
+    /// Segmentation's table: <c>Class Images Instances Box(P R mAP50 mAP50-95) Mask(P R mAP50 mAP50-95)</c>, boxes and
+    /// masks side by side on each row.
+    /// </summary>
+    public static string Format(DetectionResults boxes, DetectionResults masks, bool perClass = true)
+    {
+        var sb = new StringBuilder();
+        sb.Append(string.Format(CultureInfo.InvariantCulture, SegFormat, "Class", "Images", "Instances",
+            "Box(P", "R", "mAP50", "mAP50-95)", "Mask(P", "R", "mAP50", "mAP50-95)")).Append('\n');
+        sb.Append(SegRow("all", boxes.Images, boxes.Instances, (boxes.MeanPrecision, boxes.MeanRecall, boxes.Map50, boxes.Map),
+            (masks.MeanPrecision, masks.MeanRecall, masks.Map50, masks.Map))).Append('\n');
+        if (perClass)
+            for (int row = 0; row < boxes.ClassIndex.Count; row++)
+            {
+                int c = boxes.ClassIndex[row];
+                var m = masks.ForClass(c) ?? (0, 0, 0, 0);
+                sb.Append(SegRow(boxes.Names[c], boxes.ImagesPerClass[c], boxes.InstancesPerClass[c],
+                    (boxes.Precision[row], boxes.Recall[row], boxes.Ap50[row], boxes.Ap5095[row]), m)).Append('\n');
+            }
+        return sb.ToString();
+    }
+
+    static string SegRow(string name, int images, int instances, (double P, double R, double Ap50, double Ap5095) b,
+        (double P, double R, double Ap50, double Ap5095) m) =>
+        string.Format(CultureInfo.InvariantCulture, SegFormat, name, images, instances,
+            G3(b.P), G3(b.R), G3(b.Ap50), G3(b.Ap5095), G3(m.P), G3(m.R), G3(m.Ap50), G3(m.Ap5095));
+
     static string Row(string name, int images, int instances, double p, double r, double ap50, double ap) =>
         string.Format(CultureInfo.InvariantCulture, RowFormat, name, images, instances, G3(p), G3(r), G3(ap50), G3(ap));
 

@@ -21,6 +21,11 @@ public sealed record NmsOptions
     public int MaxDet { get; init; } = 300;
     /// <summary>Most candidates entering the greedy pass, highest scores first.</summary>
     public int MaxCandidates { get; init; } = 30000;
+    /// <summary>
+    /// How many rows after the four box rows are class scores; the rows after them (a segmentation model's mask
+    /// coefficients) are carried into each kept detection's row after its class. Null: every row is a class.
+    /// </summary>
+    public int? NumClasses { get; init; }
 }
 
 /// <summary>
@@ -33,7 +38,8 @@ public static class Nms
 {
     /// <summary>
     /// [B, 4+nc, A] (xywh, class scores) → per image a [n, 6] tensor (x1, y1, x2, y2, conf, cls),
-    /// sorted by confidence, on the input's device.
+    /// sorted by confidence, on the input's device. With <see cref="NmsOptions.NumClasses"/> the input is
+    /// [B, 4+nc+extra, A] and each row of the result [n, 6+extra] ends with its anchor's extra values.
     /// </summary>
     public static Tensor[] NonMaxSuppression(Tensor prediction, NmsOptions options)
     {
@@ -54,45 +60,47 @@ public static class Nms
         using var scope = NewDisposeScope();
         var device = pred.device;
         using var confThreshold = o.Conf.ToScalar();
-        var x = pred.transpose(0, 1).to(ScalarType.Float32); // [A, 4+nc]
-        long nc = x.shape[1] - 4;
+        var x = pred.transpose(0, 1).to(ScalarType.Float32); // [A, 4+nc+extra]
+        long nc = o.NumClasses ?? x.shape[1] - 4;
+        long extra = x.shape[1] - 4 - nc;
+        if (nc < 1 || extra < 0) throw new ArgumentException($"NMS: {x.shape[1]} rows per anchor cannot hold 4 box rows and {nc} classes");
         var boxes = BoxOps.XywhToXyxy(x[.., ..4]);
-        var scores = x[.., 4..];
-        Tensor candBoxes, candConf, candCls;
+        var scores = x[.., 4..(int)(4 + nc)];
+        Tensor candBoxes, candConf, candCls, candAnchor;
         if (o.MultiLabel && nc > 1)
         {
             var idx = (scores > confThreshold).nonzero();           // [k, 2] (anchor, class)
-            var a = idx[.., 0]; var c = idx[.., 1];
-            candBoxes = boxes.index_select(0, a);
-            candConf = scores[a, c];
+            candAnchor = idx[.., 0]; var c = idx[.., 1];
+            candConf = scores[candAnchor, c];
             candCls = c.to(ScalarType.Float32);
         }
         else
         {
             var (conf, cls) = scores.max(1);
-            var keep = (conf > confThreshold).nonzero().squeeze(1);
-            candBoxes = boxes.index_select(0, keep);
-            candConf = conf.index_select(0, keep);
-            candCls = cls.index_select(0, keep).to(ScalarType.Float32);
+            candAnchor = (conf > confThreshold).nonzero().squeeze(1);
+            candConf = conf.index_select(0, candAnchor);
+            candCls = cls.index_select(0, candAnchor).to(ScalarType.Float32);
         }
         if (o.Classes is { Length: > 0 })
         {
             var wanted = tensor(o.Classes.Select(c => (float)c).ToArray(), device: device);
             var keep = (candCls.unsqueeze(1) == wanted.unsqueeze(0)).any(1).nonzero().squeeze(1);
-            candBoxes = candBoxes.index_select(0, keep); candConf = candConf.index_select(0, keep); candCls = candCls.index_select(0, keep);
+            candAnchor = candAnchor.index_select(0, keep); candConf = candConf.index_select(0, keep); candCls = candCls.index_select(0, keep);
         }
         long n = candConf.shape[0];
-        if (n == 0) return zeros(0, 6, device: device).MoveToOuterDisposeScope();
+        if (n == 0) return zeros(0, 6 + extra, device: device).MoveToOuterDisposeScope();
         // Rank by score; cap the candidate count.
         var order = candConf.argsort(descending: true);
         if (n > o.MaxCandidates) order = order[..o.MaxCandidates];
-        candBoxes = candBoxes.index_select(0, order); candConf = candConf.index_select(0, order); candCls = candCls.index_select(0, order);
+        candAnchor = candAnchor.index_select(0, order); candConf = candConf.index_select(0, order); candCls = candCls.index_select(0, order);
+        candBoxes = boxes.index_select(0, candAnchor);
         n = candConf.shape[0];
 
         var keptIdx = GreedyByClass(candBoxes.cpu().data<float>().ToArray(), o.Agnostic ? null : candCls.cpu().data<float>().ToArray(), (int)n, (float)o.Iou, o.MaxDet);
         var keepT = tensor(keptIdx, dtype: ScalarType.Int64, device: device);
-        var det = cat(new[] { candBoxes.index_select(0, keepT), candConf.index_select(0, keepT).unsqueeze(1), candCls.index_select(0, keepT).unsqueeze(1) }, 1);
-        return det.MoveToOuterDisposeScope();
+        var columns = new List<Tensor> { candBoxes.index_select(0, keepT), candConf.index_select(0, keepT).unsqueeze(1), candCls.index_select(0, keepT).unsqueeze(1) };
+        if (extra > 0) columns.Add(x[.., (int)(4 + nc)..].index_select(0, candAnchor.index_select(0, keepT)));
+        return cat(columns, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>

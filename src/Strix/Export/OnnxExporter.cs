@@ -12,7 +12,9 @@ namespace Strix.Export;
 /// <summary>
 /// Writes a <see cref="DetectionModel"/> as an ONNX detector in Ultralytics' layout: input
 /// <c>images</c> [B,3,H,W] (RGB 0–1), output <c>output0</c> [B, 4+nc, anchors] (pixel xywh, class
-/// scores), Ultralytics' metadata keys — so tools that load Ultralytics exports load ours.
+/// scores), Ultralytics' metadata keys — so tools that load Ultralytics exports load ours. A segmentation
+/// model adds its 32 mask coefficients to <c>output0</c> ([B, 4+nc+32, anchors]) and the prototypes as
+/// <c>output1</c> [B, 32, H/4, W/4], as Ultralytics' -seg exports.
 /// Batch norm is folded on the fly from the module's weights; the caller's model is not changed.
 /// </summary>
 public static class OnnxExporter
@@ -28,21 +30,24 @@ public static class OnnxExporter
         var names = o.Names ?? ModelMetadata.DefaultNames(model.NumClasses);
         var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Name);
         int nc = model.NumClasses;
+        int nm = (model.Head as Segment)?.NumMasks ?? 0;
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
         if (o.Dynamic)
         {
             b.Input("images", new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" }));
-            b.Output("output0", new TensorShapeProto(new long[] { -1, 4 + nc, -1 }, new[] { "batch", null, "anchors" }));
+            b.Output("output0", new TensorShapeProto(new long[] { -1, 4 + nc + nm, -1 }, new[] { "batch", null, "anchors" }));
+            if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { -1, nm, -1, -1 }, new[] { "batch", null, "mask_height", "mask_width" }));
         }
         else
         {
             b.Input("images", new TensorShapeProto(new long[] { o.Batch, 3, o.Height, o.Width }));
-            b.Output("output0", new TensorShapeProto(new long[] { o.Batch, 4 + nc, anchors }));
+            b.Output("output0", new TensorShapeProto(new long[] { o.Batch, 4 + nc + nm, anchors }));
+            if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { o.Batch, nm, o.Height / 4, o.Width / 4 }));
         }
 
         var outputs = new string[model.Layers.Count];
         string cur = "images";
-        string? result = null;
+        (string Output0, string? Output1)? result = null;
         foreach (var layer in model.Layers)
         {
             var p = $"model.{layer.Index}";
@@ -56,8 +61,9 @@ public static class OnnxExporter
             }
             outputs[layer.Index] = cur;
         }
-        if (result is null) throw new InvalidOperationException("the model has no Detect head");
-        b.Rename(result, "output0");
+        if (result is not { } r) throw new InvalidOperationException("the model has no Detect head");
+        b.Rename(r.Output0, "output0");
+        if (r.Output1 is { } protos) b.Rename(protos, "output1");
 
         var version = ModelMetadata.CurrentStrixVersion;
         var m = new ModelProto
@@ -74,7 +80,7 @@ public static class OnnxExporter
         Meta("date", DateTime.Now.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture));
         Meta("version", version);
         Meta("stride", model.MaxStride.ToString(CultureInfo.InvariantCulture));
-        Meta("task", "detect");
+        Meta("task", model.Task);
         Meta("batch", o.Batch.ToString(CultureInfo.InvariantCulture));
         Meta("imgsz", PythonLiteral.IntList(new[] { o.Height, o.Width }));
         Meta("names", PythonLiteral.NamesDict(names));
@@ -107,7 +113,6 @@ public static class OnnxExporter
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="o"/> cannot be exported for <paramref name="model"/>.</summary>
     public static void Validate(DetectionModel model, OnnxExportOptions o)
     {
-        model.RequireDetectionHead("ONNX export");
         ValidateOpset(o.Opset);
         int s = model.MaxStride;
         if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)
@@ -271,7 +276,37 @@ public static class OnnxExporter
         return x;
     }
 
-    static string EmitDetect(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
+    /// <summary>The head: output0 (boxes, scores and, for Segment, mask coefficients) and Segment's prototypes.</summary>
+    static (string Output0, string? Output1) EmitDetect(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
+    {
+        var det = EmitBoxesAndScores(b, d, xs, p, o);
+        if (d is not Segment seg) return (det, null);
+        var coefs = new string[seg.NumLevels];
+        for (int i = 0; i < seg.NumLevels; i++)
+            coefs[i] = b.Reshape($"/{p}", EmitSequential(b, seg.cv4[i], xs[i], $"{p}.cv4.{i}"), 0, seg.NumMasks, -1);
+        var output0 = b.Concat($"/{p}", new[] { det, b.Concat($"/{p}", coefs, 2) }, 1);
+        return (output0, EmitProto(b, seg.proto, xs[0], $"{p}.proto"));
+    }
+
+    /// <summary>Proto: Conv, a 2×2 stride-2 ConvTranspose, Conv, Conv.</summary>
+    static string EmitProto(OnnxGraphBuilder b, Proto pr, string x, string p)
+    {
+        var h = EmitConv(b, pr.cv1, x, p + ".cv1");
+        var u = pr.upsample;
+        var pad = u.padding ?? new long[u.kernel_size.Length];
+        var inputs = new List<string> { h, b.Weight(p + ".upsample.weight", u.weight!.shape, TensorArrays.Floats(u.weight!)) };
+        if (u.bias is { } bias) inputs.Add(b.Weight(p + ".upsample.bias", bias.shape, TensorArrays.Floats(bias)));
+        var up = b.Node("ConvTranspose", $"/{p}/upsample", inputs.ToArray(),
+            AttributeProto.IntList("dilations", u.dilation),
+            AttributeProto.Int("group", u.groups),
+            AttributeProto.IntList("kernel_shape", u.kernel_size),
+            AttributeProto.IntList("output_padding", u.output_padding),
+            AttributeProto.IntList("pads", pad.Concat(pad).ToArray()),
+            AttributeProto.IntList("strides", u.stride));
+        return EmitConv(b, pr.cv3, EmitConv(b, pr.cv2, up, p + ".cv2"), p + ".cv3");
+    }
+
+    static string EmitBoxesAndScores(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
     {
         int nc = d.NumClasses, reg = d.RegMax, no = d.NumOutputs;
         var levels = new string[d.NumLevels];

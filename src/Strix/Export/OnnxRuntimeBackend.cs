@@ -24,8 +24,9 @@ public sealed record OnnxRuntimeOptions
 }
 
 /// <summary>
-/// Runs an ONNX detector in Ultralytics' layout (ours or one exported by Ultralytics) with ONNX
-/// Runtime on the CPU. Names, image size and stride come from the file's metadata (Ultralytics'
+/// Runs an ONNX detector or segmenter in Ultralytics' layout (ours or one exported by Ultralytics) with ONNX
+/// Runtime on the CPU. A segmentation export (metadata task 'segment', or a second output [B, nm, H/4, W/4]) gives
+/// both outputs through <see cref="ForwardOutputs"/>. Names, image size and stride come from the file's metadata (Ultralytics'
 /// keys); float16 models and fixed or dynamic input shapes are handled here, so the predictor
 /// and validator can treat it like the TorchSharp backend.
 /// </summary>
@@ -37,6 +38,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     readonly InferenceSession _session;
     readonly RunOptions _run = new();
     readonly string _inputName, _outputName;
+    readonly string? _protoName;
     readonly TensorElementType _inputType;
     readonly int? _fixedBatch, _fixedHeight, _fixedWidth;
 
@@ -55,6 +57,10 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     public Device Device => CPU;
     /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
+    /// <summary><c>detect</c> or <c>segment</c>.</summary>
+    public string Task => _protoName is null ? "detect" : "segment";
+    /// <summary>Mask coefficients per anchor (prototypes) of a segmentation export; 0 for detection.</summary>
+    public int NumMasks { get; }
 
     OnnxRuntimeBackend(string path, InferenceSession session)
     {
@@ -63,8 +69,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
         string Where() => $"ONNX model '{path}'";
 
-        if (Metadata.TryGetValue("task", out var task) && task != "detect")
-            throw new NotSupportedException($"{Where()} is a '{task}' model; only detection models are supported");
+        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment"))
+            throw new NotSupportedException($"{Where()} is a '{task}' model; detection and segmentation models are supported");
         if (session.InputMetadata.Count != 1)
             throw new InvalidDataException($"{Where()} has {session.InputMetadata.Count} inputs; a detector has one image input [B,3,H,W]");
         var (inName, inMeta) = session.InputMetadata.First();
@@ -86,7 +92,18 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         if (outMeta.Dimensions.Length != 3)
             throw new InvalidDataException($"{Where()}: output '{outName}' has shape [{string.Join(", ", outMeta.Dimensions)}]; expected [B, 4+nc, anchors] (Ultralytics' detect layout, exported without NMS)");
         _outputName = outName;
-        int? nc = outMeta.Dimensions[1] > 4 ? outMeta.Dimensions[1] - 4 : null;
+        // A segmentation export's second output holds the prototypes [B, nm, H/4, W/4]; output0 then ends with nm coefficients.
+        if (task == "segment" || session.OutputMetadata.Count == 2 && session.OutputMetadata.Last().Value.Dimensions.Length == 4)
+        {
+            if (session.OutputMetadata.Count != 2)
+                throw new InvalidDataException($"{Where()} is a segmentation model with {session.OutputMetadata.Count} outputs; expected output0 and the prototypes output1");
+            var (protoName, protoMeta) = session.OutputMetadata.Last();
+            if (protoMeta.Dimensions.Length != 4 || protoMeta.Dimensions[1] < 1)
+                throw new InvalidDataException($"{Where()}: output '{protoName}' has shape [{string.Join(", ", protoMeta.Dimensions)}]; expected the prototypes [B, nm, H/4, W/4]");
+            _protoName = protoName;
+            NumMasks = protoMeta.Dimensions[1];
+        }
+        int? nc = outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
 
         try
         {
@@ -133,8 +150,19 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         catch { session.Dispose(); throw; }
     }
 
-    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU.</summary>
+    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU (a detection export only).</summary>
     public Tensor Forward(Tensor images)
+    {
+        if (_protoName is not null)
+            throw new NotSupportedException($"ONNX model '{Path}' is a segmentation model: its outputs come from ForwardOutputs (predictions and prototypes)");
+        return RunAll(images, new[] { _outputName })[0];
+    }
+
+    /// <summary>Every output: [B, 4+nc(+nm), anchors], and for segmentation the prototypes [B, nm, H/4, W/4].</summary>
+    public Tensor[] ForwardOutputs(Tensor images) =>
+        RunAll(images, _protoName is null ? new[] { _outputName } : new[] { _outputName, _protoName });
+
+    Tensor[] RunAll(Tensor images, string[] outputNames)
     {
         if (images.dim() != 4 || images.shape[1] != 3)
             throw new ArgumentException($"images must be [B,3,H,W]; got [{string.Join(", ", images.shape)}]");
@@ -148,38 +176,42 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         var x = images.detach().to(CPU).to_type(ScalarType.Float32).contiguous();
         var data = x.data<float>().ToArray();
         long chunk = _fixedBatch ?? batch;
-        var outs = new List<Tensor>();
+        var outs = outputNames.Select(_ => new List<Tensor>()).ToArray();
         for (long start = 0; start < batch; start += chunk)
         {
             long n = Math.Min(chunk, batch - start);
             long per = 3 * h * w;
             var slice = new float[chunk * per]; // a fixed-batch model's last chunk is padded with zeros
             Array.Copy(data, start * per, slice, 0, n * per);
-            var y = Run(slice, new[] { chunk, 3, h, w });
-            outs.Add(n < chunk ? y.narrow(0, 0, n) : y);
+            var ys = Run(slice, new[] { chunk, 3, h, w }, outputNames);
+            for (int k = 0; k < ys.Length; k++) outs[k].Add(n < chunk ? ys[k].narrow(0, 0, n) : ys[k]);
         }
-        var result = outs.Count == 1 ? outs[0] : cat(outs, 0);
-        return result.MoveToOuterDisposeScope();
+        return outs.Select(o => (o.Count == 1 ? o[0] : cat(o, 0)).MoveToOuterDisposeScope()).ToArray();
     }
 
-    Tensor Run(float[] input, long[] shape)
+    Tensor[] Run(float[] input, long[] shape, string[] outputNames)
     {
         using var value = IsHalf
             ? OrtValue.CreateTensorValueFromMemory(ToFloat16(input), shape)
             : OrtValue.CreateTensorValueFromMemory(input, shape);
         IDisposableReadOnlyCollection<OrtValue> results;
-        try { results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName }); }
+        try { results = _session.Run(_run, new[] { _inputName }, new[] { value }, outputNames); }
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"ONNX model '{Path}' failed on a [{string.Join(", ", shape)}] input: {e.Message}", e); }
         using var _ = results;
-        var output = results[0];
-        var info = output.GetTensorTypeAndShape();
-        float[] values = info.ElementDataType switch
+        var tensors = new Tensor[outputNames.Length];
+        for (int k = 0; k < outputNames.Length; k++)
         {
-            TensorElementType.Float => output.GetTensorDataAsSpan<float>().ToArray(),
-            TensorElementType.Float16 => FromFloat16(output.GetTensorDataAsSpan<Float16>()),
-            var t => throw new InvalidDataException($"ONNX model '{Path}': output '{_outputName}' is {t}; expected float or float16"),
-        };
-        return tensor(values, info.Shape);
+            var output = results[k];
+            var info = output.GetTensorTypeAndShape();
+            float[] values = info.ElementDataType switch
+            {
+                TensorElementType.Float => output.GetTensorDataAsSpan<float>().ToArray(),
+                TensorElementType.Float16 => FromFloat16(output.GetTensorDataAsSpan<Float16>()),
+                var t => throw new InvalidDataException($"ONNX model '{Path}': output '{outputNames[k]}' is {t}; expected float or float16"),
+            };
+            tensors[k] = tensor(values, info.Shape);
+        }
+        return tensors;
     }
 
     static Float16[] ToFloat16(float[] src)

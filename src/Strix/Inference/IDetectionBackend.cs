@@ -20,4 +20,11 @@ public interface IDetectionBackend : IDisposable
     Device Device { get; }
     /// <summary>float32 [B,3,H,W] RGB in 0–1 → [B, 4+nc, anchors] (pixel xywh, class scores).</summary>
     Tensor Forward(Tensor images);
+    /// <summary>The model's task: <c>detect</c>, or <c>segment</c> when <see cref="ForwardOutputs"/> also gives the prototypes.</summary>
+    string Task => "detect";
+    /// <summary>
+    /// Every output for a float batch: detection's one, or segmentation's two — [B, 4+nc+nm, anchors] (pixel xywh, class
+    /// scores, mask coefficients) and the prototypes [B, nm, H/4, W/4].
+    /// </summary>
+    Tensor[] ForwardOutputs(Tensor images) => new[] { Forward(images) };
 }

@@ -9,7 +9,7 @@ namespace Strix.Inference;
 
 /// <summary>
 /// Letterbox → batched forward → the task's <see cref="IPostprocessor"/> (detection: NMS, boxes scaled
-/// back to each original image). Works on any <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
+/// back to each original image; segmentation, an <see cref="IMaskPostprocessor"/>, adds each detection's mask). Works on any <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
 /// decoded a batch at a time, so a folder of thousands never sits in memory at once.
 /// </summary>
 public sealed class Predictor
@@ -117,14 +117,31 @@ public sealed class Predictor
             throw new ArgumentException($"tensor input {w}x{h} must be a multiple of the stride {_backend.Stride}");
         var sw = Stopwatch.StartNew();
         using var input = images.to(ScalarType.Float32).to(_backend.Device);
-        using var raw = _backend.Forward(input);
+        var outputs = _backend.ForwardOutputs(input);
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
         int n = (int)images.shape[0];
-        var detections = _post.Postprocess(raw, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList(), _backend.Names);
+        var predictions = Postprocess(outputs, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList());
         double postMs = sw.Elapsed.TotalMilliseconds;
         var speed = new Speed(0, inferMs / Math.Max(1, n), postMs / Math.Max(1, n));
-        return detections.Select(d => new Results(null, h, w, _backend.Names, d, speed)).ToList();
+        return predictions.Select(p => new Results(null, h, w, _backend.Names, p.Detections, speed) { Masks = p.Masks }).ToList();
+    }
+
+    /// <summary>The task's post-processing of every output (and disposes them): masks when the model and postprocessor make them.</summary>
+    IReadOnlyList<ImagePredictions> Postprocess(Tensor[] outputs, IReadOnlyList<InputFrame> frames)
+    {
+        try
+        {
+            if (_post is IMaskPostprocessor masks)
+            {
+                if (outputs.Length < 2) throw new ArgumentException($"the {_post.GetType().Name} needs a segmentation model's two outputs; this {_backend.Task} model gives {outputs.Length}");
+                return masks.Postprocess(outputs, frames, _backend.Names);
+            }
+            if (outputs.Length > 1)
+                throw new ArgumentException($"a {_backend.Task} model's {outputs.Length} outputs need its task's postprocessor, not {_post.GetType().Name} (Yolo.Predictor picks it)");
+            return _post.Postprocess(outputs[0], frames, _backend.Names).Select(d => new ImagePredictions(d)).ToList();
+        }
+        finally { foreach (var o in outputs) o.Dispose(); }
     }
 
     List<Results> PredictBatch(List<(string? Path, RgbImage Image)> batch, double decodeMs)
@@ -140,16 +157,16 @@ public sealed class Predictor
         using var input = ToTensor(boxed.Select(l => l.Image).ToList(), _backend.Device);
         double preMs = sw.Elapsed.TotalMilliseconds + decodeMs;
         sw.Restart();
-        using var raw = _backend.Forward(input);
+        var outputs = _backend.ForwardOutputs(input);
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
         var frames = boxed.Select((lb, i) => new InputFrame(lb.RatioW, lb.RatioH, lb.PadW, lb.PadH, batch[i].Image.Width, batch[i].Image.Height)).ToList();
-        var detections = _post.Postprocess(raw, frames, _backend.Names);
+        var predictions = Postprocess(outputs, frames);
         double postMs = sw.Elapsed.TotalMilliseconds;
         int n = batch.Count;
         var speed = new Speed(preMs / n, inferMs / n, postMs / n);
-        return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, detections[i], speed,
-            Options.KeepImages ? b.Image : null)).ToList();
+        return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, predictions[i].Detections, speed,
+            Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks }).ToList();
     }
 
     /// <summary>Stacks equally sized RGB images into float [B,3,H,W] in 0–1 on <paramref name="device"/>.</summary>

@@ -33,6 +33,8 @@ public sealed class Results
     public Speed Speed { get; }
     /// <summary>The decoded source image (kept so results can be drawn).</summary>
     public RgbImage? OrigImage { get; }
+    /// <summary>A segmentation model's masks, one per detection in the same order, at the original size; null for detection.</summary>
+    public SegmentMasks? Masks { get; init; }
 
     public int Count => Detections.Count;
 
@@ -49,7 +51,7 @@ public sealed class Results
 
     /// <summary>These results as frame <paramref name="index"/> of a video, at <paramref name="timestamp"/>.</summary>
     public Results AtFrame(int index, TimeSpan timestamp, double frameRate, int? sourceFrames = null) =>
-        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames };
+        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks };
 
     /// <summary>For a video frame: the frames its file declares (null for live sources).</summary>
     public int? SourceFrames { get; init; }
@@ -70,9 +72,15 @@ public sealed class Results
         return new RgbImage(cw, ch, px);
     }
 
-    /// <summary>The same image and timing with other detections (a tracker's, a filter's).</summary>
-    public Results WithDetections(IReadOnlyList<Detection> detections) =>
-        new(Path, OrigHeight, OrigWidth, Names, detections, Speed, OrigImage) { FrameIndex = FrameIndex, Timestamp = Timestamp, FrameRate = FrameRate, SourceFrames = SourceFrames };
+    /// <summary>
+    /// The same image and timing with other detections (a tracker's, a filter's). Masks belong to the old detections, so
+    /// they go unless <paramref name="masks"/> gives the new ones' (e.g. <see cref="SegmentMasks.Select"/>).
+    /// </summary>
+    public Results WithDetections(IReadOnlyList<Detection> detections, SegmentMasks? masks = null)
+    {
+        if (masks is not null && masks.Count != detections.Count) throw new ArgumentException($"{masks.Count} masks for {detections.Count} detections", nameof(masks));
+        return new(Path, OrigHeight, OrigWidth, Names, detections, Speed, OrigImage) { FrameIndex = FrameIndex, Timestamp = Timestamp, FrameRate = FrameRate, SourceFrames = SourceFrames, Masks = masks };
+    }
 
     /// <summary>[n, 4] corners in pixels.</summary>
     public float[][] Xyxy => Detections.Select(d => new[] { d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2 }).ToArray();
@@ -85,14 +93,28 @@ public sealed class Results
     public float[] Conf => Detections.Select(d => d.Confidence).ToArray();
     public int[] Cls => Detections.Select(d => d.ClassId).ToArray();
 
-    /// <summary>YOLO-format label lines: <c>cls cx cy w h [conf] [track id]</c>, normalised (the id when tracking, as Ultralytics writes it).</summary>
+    /// <summary>
+    /// YOLO-format label lines: <c>cls cx cy w h [conf] [track id]</c>, normalised (the id when tracking, as Ultralytics
+    /// writes it); with masks, <c>cls x1 y1 x2 y2 … [conf]</c>, each mask's outline normalised — the segmentation label
+    /// format, so predictions can become training labels again (a detection whose mask is empty is left out).
+    /// </summary>
     public string ToTxt(bool saveConf = false)
     {
         var sb = new StringBuilder();
-        foreach (var d in Detections)
+        for (int i = 0; i < Detections.Count; i++)
         {
-            sb.Append(string.Create(CultureInfo.InvariantCulture,
-                $"{d.ClassId} {d.Box.CenterX / OrigWidth:0.######} {d.Box.CenterY / OrigHeight:0.######} {d.Box.Width / OrigWidth:0.######} {d.Box.Height / OrigHeight:0.######}"));
+            var d = Detections[i];
+            if (Masks is { } masks)
+            {
+                var poly = masks.Polygon(i);
+                if (poly.Length < 6) continue;
+                sb.Append(d.ClassId.ToString(CultureInfo.InvariantCulture));
+                for (int k = 0; k < poly.Length; k += 2)
+                    sb.Append(string.Create(CultureInfo.InvariantCulture, $" {poly[k] / OrigWidth:0.######} {poly[k + 1] / OrigHeight:0.######}"));
+            }
+            else
+                sb.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"{d.ClassId} {d.Box.CenterX / OrigWidth:0.######} {d.Box.CenterY / OrigHeight:0.######} {d.Box.Width / OrigWidth:0.######} {d.Box.Height / OrigHeight:0.######}"));
             if (saveConf) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {d.Confidence:0.######}"));
             if (d.TrackId is int id) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {id}"));
             sb.Append('\n');
@@ -108,11 +130,19 @@ public sealed class Results
             .Select(g => $"{g.Count()} {g.First().ClassName}{(g.Count() > 1 ? "s" : "")}"));
     }
 
-    /// <summary>The original image with boxes and labels drawn.</summary>
+    /// <summary>The original image with masks (translucent, in class colours), boxes and labels drawn.</summary>
     public RgbImage Plot(bool labels = true, bool conf = true)
     {
         if (OrigImage is null) throw new InvalidOperationException("these results hold no image to draw on");
-        return Annotator.Draw(OrigImage, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
+        var image = OrigImage;
+        if (Masks is { Count: > 0 } masks)
+        {
+            image = OrigImage.Clone();
+            // Weakest first, so the strongest detection's colour ends on top where masks overlap.
+            foreach (int i in Enumerable.Range(0, masks.Count).OrderBy(i => Detections[i].Confidence))
+                MaskOverlay.Blend(image, masks[i], Annotator.ColorFor(Detections[i].ClassId));
+        }
+        return Annotator.Draw(image, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
             !labels ? null : (d.TrackId is int id ? $"id:{id} " : "") + (conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName), d.Confidence)));
     }
 

@@ -12,7 +12,6 @@ public sealed class TorchBackend : IDetectionBackend
 
     public TorchBackend(DetectionModel model, IReadOnlyList<string> names, int imageSize = 640, Device? device = null, bool ownsModel = false)
     {
-        model.RequireDetectionHead("prediction");
         if (names.Count != model.NumClasses)
             throw new ArgumentException($"{names.Count} class names given for a model with {model.NumClasses} classes");
         Model = model; Names = names; ImageSize = imageSize; _ownsModel = ownsModel;
@@ -39,6 +38,18 @@ public sealed class TorchBackend : IDetectionBackend
         using var _ = no_grad();
         using var input = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
         return Model.Predict(input);
+    }
+
+    public string Task => Model.Task;
+
+    /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions.</summary>
+    public Tensor[] ForwardOutputs(Tensor images)
+    {
+        if (Model.Task != "segment") return new[] { Forward(images) };
+        using var _ = no_grad();
+        using var input = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
+        var (p, protos) = Model.PredictMasks(input);
+        return new[] { p, protos };
     }
 
     public void Dispose() { if (_ownsModel) Model.Dispose(); }

@@ -48,7 +48,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     public void RequireDetectionHead(string what)
     {
         if (Head is Segment)
-            throw new NotSupportedException($"{Name} is a segmentation model; Strix builds, counts and imports segmentation models, but {what} works on detection models only for now (use e.g. {Name.Replace("-seg", "")})");
+            throw new NotSupportedException($"{Name} is a segmentation model; {what} works on detection models only (use e.g. {Name.Replace("-seg", "")}, or the segment task's own path)");
     }
     /// <summary>Largest stride: input sizes must be a multiple of it.</summary>
     public int MaxStride => (int)Strides.Max();

@@ -8,6 +8,8 @@ namespace Strix.Plotting;
 public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidences = null)
 {
     public int Count => Classes.Length;
+    /// <summary>Per box, its mask (row-major 0/1 at the image's size) or null; null for none at all (detection).</summary>
+    public byte[]?[]? Masks { get; init; }
     public static ImageBoxes Empty { get; } = new(Array.Empty<float>(), Array.Empty<int>());
 }
 
@@ -18,6 +20,9 @@ public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidence
 /// </summary>
 public static class BatchGrid
 {
+    /// <summary>The default <c>confThreshold</c>: predictions at or below it are not drawn.</summary>
+    public const double DrawThreshold = 0.25;
+
     /// <param name="images">uint8 [B,3,H,W] RGB, the model input (any device).</param>
     /// <param name="boxes">Per image, in <paramref name="images"/>' pixel coordinates.</param>
     /// <param name="names">Class names for the labels.</param>
@@ -27,7 +32,7 @@ public static class BatchGrid
     /// <param name="maxImages">Most images in the grid.</param>
     /// <param name="maxSize">Longest side of the grid in pixels; tiles shrink to fit.</param>
     public static void Save(Tensor images, IReadOnlyList<ImageBoxes> boxes, IReadOnlyList<string> names, IReadOnlyList<string>? files,
-        string path, double confThreshold = 0.25, int maxImages = 16, int maxSize = 1920)
+        string path, double confThreshold = DrawThreshold, int maxImages = 16, int maxSize = 1920)
     {
         if (images.dim() != 4 || images.shape[1] != 3) throw new ArgumentException($"images must be [B,3,H,W], got [{string.Join(",", images.shape)}]");
         int b = (int)Math.Min(images.shape[0], maxImages), h = (int)images.shape[2], w = (int)images.shape[3];
@@ -54,6 +59,7 @@ public static class BatchGrid
                 var pixels = new byte[h * w * 3];
                 Buffer.BlockCopy(hwc, i * h * w * 3, pixels, 0, pixels.Length);
                 var img = new RgbImage(w, h, pixels);
+                PaintMasks(img, boxes[i], confThreshold);
                 if (scale < 1) img = ImageOps.ResizeBilinear(img, tw, th);
                 using var tile = ImageIO.ToBitmap(img);
                 Annotator.DrawOn(tile, Drawn(boxes[i], names, scale, confThreshold));
@@ -71,6 +77,16 @@ public static class BatchGrid
             }
         }
         ImageIO.Save(mosaic, path);
+    }
+
+    static void PaintMasks(RgbImage img, ImageBoxes b, double confThreshold)
+    {
+        if (b.Masks is null) return;
+        for (int j = 0; j < Math.Min(b.Count, b.Masks.Length); j++)
+        {
+            if (b.Masks[j] is not { } mask || (b.Confidences is not null && b.Confidences[j] <= confThreshold)) continue;
+            MaskOverlay.Blend(img, mask, Annotator.ColorFor(b.Classes[j]));
+        }
     }
 
     static IEnumerable<DrawnBox> Drawn(ImageBoxes b, IReadOnlyList<string> names, double scale, double confThreshold)

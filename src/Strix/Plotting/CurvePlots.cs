@@ -11,13 +11,16 @@ public static class CurvePlots
     const int MaxLegendClasses = 20;
     const int Width = 900, Height = 600;
 
-    /// <summary>Writes PR_curve.png, F1_curve.png, P_curve.png and R_curve.png into <paramref name="dir"/>; returns their paths.</summary>
-    public static IReadOnlyList<string> SaveAll(DetectionResults results, string dir)
+    /// <summary>
+    /// Writes PR_curve.png, F1_curve.png, P_curve.png and R_curve.png into <paramref name="dir"/>, their names after
+    /// <paramref name="prefix"/> (segmentation writes Box… and Mask…, as Ultralytics); returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> SaveAll(DetectionResults results, string dir, string prefix = "")
     {
         var files = new[]
         {
-            Path.Combine(dir, "PR_curve.png"), Path.Combine(dir, "F1_curve.png"),
-            Path.Combine(dir, "P_curve.png"), Path.Combine(dir, "R_curve.png"),
+            Path.Combine(dir, $"{prefix}PR_curve.png"), Path.Combine(dir, $"{prefix}F1_curve.png"),
+            Path.Combine(dir, $"{prefix}P_curve.png"), Path.Combine(dir, $"{prefix}R_curve.png"),
         };
         SavePrCurve(results, files[0]);
         SaveMetricCurve(results, MetricCurve.F1, files[1]);

@@ -149,4 +149,6 @@ public static class RandomStreams
     public const long EpochOrder = 7;
     /// <summary>The built-in shapes dataset's images.</summary>
     public const long Shapes = 0x5A;
+    /// <summary>The built-in shapes-seg dataset's images (its own scenes, not shapes' with other labels).</summary>
+    public const long ShapesSeg = 0x5B;
 }

@@ -1,4 +1,5 @@
 using Strix.Config;
+using Strix.Data;
 using Strix.Models;
 
 namespace Strix.Tasks;
@@ -15,6 +16,24 @@ public abstract class YoloTask
 
     /// <summary>The module training <paramref name="model"/> on <paramref name="trainImages"/> images under <paramref name="config"/>.</summary>
     public abstract TaskModule CreateModule(DetectionModel model, IReadOnlyList<string> names, TrainConfig config, int trainImages, TextWriter log);
+
+    /// <summary>The <c>data=</c> a run of this task uses when none is given (a built-in dataset).</summary>
+    public virtual string DefaultData => "shapes";
+
+    /// <summary>The <c>model=</c> a run of this task uses when none is given.</summary>
+    public virtual string DefaultModel => "yolov8n";
+
+    /// <summary>The data loaders' options for this task (segmentation asks for polygons and target masks).</summary>
+    public virtual DataLoaderOptions ConfigureLoader(DataLoaderOptions options, TrainConfig config) => options;
+
+    /// <summary><paramref name="config"/> with this task's name, and its default data and model where none were given.</summary>
+    public TrainConfig WithDefaults(TrainConfig config)
+    {
+        var set = new List<KeyValuePair<string, string?>> { new("task", Name) };
+        if (!config.IsGiven("data")) set.Add(new("data", DefaultData));
+        if (!config.IsGiven("model")) set.Add(new("model", DefaultModel));
+        return config.With(set);
+    }
 }
 
 /// <summary>The registered tasks, by <c>task=</c> name.</summary>
@@ -22,7 +41,28 @@ public static class YoloTasks
 {
     static readonly Dictionary<string, YoloTask> Registered = new(StringComparer.OrdinalIgnoreCase);
 
-    static YoloTasks() => Register(new Detect.DetectTask());
+    static YoloTasks()
+    {
+        Register(new Detect.DetectTask());
+        Register(new Segment.SegmentTask());
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a registered task (the CLI's <c>strix segment train …</c> form).</summary>
+    public static bool IsTask(string name)
+    {
+        lock (Registered) return Registered.ContainsKey(name);
+    }
+
+    /// <summary>
+    /// The task of a run: <c>task=</c> when given, otherwise guessed from the model's name as Ultralytics does
+    /// (<c>yolov8n-seg</c>, <c>…-seg.yaml</c>, <c>…-seg.pt</c> are segmentation).
+    /// </summary>
+    public static YoloTask For(TrainConfig config)
+    {
+        if (config.IsGiven("task")) return Get(config.Task);
+        var stem = Path.GetFileNameWithoutExtension(config.Model ?? "");
+        return Get(stem.EndsWith("-seg", StringComparison.OrdinalIgnoreCase) ? "segment" : config.Task);
+    }
 
     /// <summary>Adds (or replaces) a task.</summary>
     public static void Register(YoloTask task)

@@ -45,7 +45,6 @@ public static class YoloTraining
         var output = main ? log ?? Console.Out : TextWriter.Null; // rank 0 talks for the job
         var wall = Stopwatch.StartNew();
         var resumePath = ResumePath(args);
-        var task = YoloTasks.Get(args.Task);
         string? runDirFromCheckpoint = null;
         if (resumePath is not null)
         {
@@ -53,6 +52,8 @@ public static class YoloTraining
             var weightsDir = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
             runDirFromCheckpoint = Path.GetFileName(weightsDir) == "weights" ? Path.GetDirectoryName(weightsDir)! : weightsDir;
         }
+        var task = YoloTasks.For(args);
+        args = task.WithDefaults(args);
 
         bool fastDevRun = args.FastDevRun;
         var cfg = DatasetConfig.Resolve(args.Data, m => output.WriteLine(m));
@@ -64,6 +65,9 @@ public static class YoloTraining
         Seeding.SeedEverything(args.Seed, args.Deterministic);
         using var loaded = LoadModel(args, resumePath, names.Count, output);
         var model = loaded.Model;
+        if (model.Task != task.Name)
+            throw new ArgumentException($"task={task.Name} needs a {task.Name} model, and {args.Model} is a {model.Task} model" +
+                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : $" (e.g. model={model.Name.Replace("-seg", "")})"));
         model.train();
         Freeze(model, args.FrozenLayers(), output);
 
@@ -80,17 +84,17 @@ public static class YoloTraining
         if (batch % world != 0) output.WriteLine($"WARNING ⚠️ batch={batch} is not a multiple of {world} ranks: each rank trains on {rankBatch} images per step");
         var hyp = args.ToAugmentation();
         var cache = args.Cache;
-        var trainOptions = DataLoaderOptions.ForTraining(imgsz, rankBatch, workers, args.Seed, hyp, args.Epochs) with
+        var trainOptions = task.ConfigureLoader(DataLoaderOptions.ForTraining(imgsz, rankBatch, workers, args.Seed, hyp, args.Epochs) with
         {
             Fraction = args.Fraction, Cache = cache, Rect = args.Rect, Stride = stride,
             Rank = st.Rank, WorldSize = world,
-        };
+        }, args);
         // Validation batches are one process's (batch × 2, rect shapes per batch), dealt out whole to the
         // ranks; the module merges the statistics, so the metrics equal single-process validation exactly.
-        var valOptions = DataLoaderOptions.ForValidation(imgsz, batch * 2, workers) with
+        var valOptions = task.ConfigureLoader(DataLoaderOptions.ForValidation(imgsz, batch * 2, workers) with
         {
             Cache = cache, Stride = stride, Rank = st.Rank, WorldSize = world,
-        };
+        }, args);
         void Warn(string m) => output.WriteLine($"WARNING ⚠️ {m}");
         var valSplit = args.Split;
         DataLoader? trainMade = null, valMade = null;

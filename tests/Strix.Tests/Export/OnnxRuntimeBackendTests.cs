@@ -158,10 +158,17 @@ public class OnnxRuntimeBackendTests : IDisposable
         Assert.Contains("3 classes", e2.Message);
 
         proto.MetadataProps.RemoveAll(p => p.Key == "names");
+        proto.MetadataProps.Add(new StringStringEntryProto("task", "pose"));
+        var pose = Path.Combine(_dir, "pose.onnx");
+        proto.Save(pose);
+        Assert.Contains("'pose'", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(pose)).Message);
+
+        // A file claiming segmentation without the prototypes output.
+        proto.MetadataProps.RemoveAll(p => p.Key == "task");
         proto.MetadataProps.Add(new StringStringEntryProto("task", "segment"));
         var seg = Path.Combine(_dir, "seg.onnx");
         proto.Save(seg);
-        Assert.Contains("segment", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(seg)).Message);
+        Assert.Contains("segmentation model with 1 outputs", Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(seg)).Message);
     }
 
     /// <summary>Damaged or hostile files an edge user may be handed: each is one clear error naming the file, before any native work on its claims.</summary>

@@ -100,11 +100,16 @@ public class SegmentationModelTests
     public void DetectionOnlyPathsRefuseASegmentationModelByName()
     {
         using var m = DetectionModel.Create("yolov8n-seg", 2);
-        var e = Assert.Throws<NotSupportedException>(() => new TorchBackend(m, new[] { "a", "b" }, 64));
-        Assert.Contains("yolov8n-seg is a segmentation model", e.Message);
-        Assert.Contains("prediction", e.Message);
         using var x = zeros(1, 3, 64, 64);
-        Assert.Throws<NotSupportedException>(() => m.Predict(x));
+        var e = Assert.Throws<NotSupportedException>(() => m.Predict(x));
+        Assert.Contains("yolov8n-seg is a segmentation model", e.Message);
+        // The backend serves both outputs to the segment task's postprocessor.
+        using var backend = new TorchBackend(m, new[] { "a", "b" }, 64);
+        Assert.Equal("segment", backend.Task);
+        var outputs = backend.ForwardOutputs(x);
+        Assert.Equal(new long[] { 1, 4 + 2 + 32, 84 }, outputs[0].shape);
+        Assert.Equal(new long[] { 1, 32, 16, 16 }, outputs[1].shape);
+        foreach (var o in outputs) o.Dispose();
         using var d = DetectionModel.Create("yolov8n", 2);
         Assert.Throws<NotSupportedException>(() => d.PredictMasks(x));
     }

@@ -31,21 +31,23 @@ public sealed class DetectionPostprocessor(PredictOptions options) : IPostproces
         return result;
     }
 
-    /// <summary>[n,6] model-input detections → original-image detections (undo letterbox, clip).</summary>
-    static IReadOnlyList<Detection> ToDetections(Tensor det, InputFrame f, IReadOnlyList<string> names)
+    /// <summary>[n, 6(+extra)] model-input detections → original-image detections (undo letterbox, clip).</summary>
+    internal static IReadOnlyList<Detection> ToDetections(Tensor det, InputFrame f, IReadOnlyList<string> names)
     {
         if (det.shape[0] == 0) return Array.Empty<Detection>();
         var v = TensorArrays.Floats(det);
+        int w = (int)det.shape[1];
         var list = new List<Detection>((int)det.shape[0]);
         for (int k = 0; k < det.shape[0]; k++)
         {
-            float x1 = Math.Clamp((float)((v[6 * k] - f.PadW) / f.RatioW), 0, f.Width);
-            float y1 = Math.Clamp((float)((v[6 * k + 1] - f.PadH) / f.RatioH), 0, f.Height);
-            float x2 = Math.Clamp((float)((v[6 * k + 2] - f.PadW) / f.RatioW), 0, f.Width);
-            float y2 = Math.Clamp((float)((v[6 * k + 3] - f.PadH) / f.RatioH), 0, f.Height);
-            int cls = (int)v[6 * k + 5];
+            int o = w * k;
+            float x1 = Math.Clamp((float)((v[o] - f.PadW) / f.RatioW), 0, f.Width);
+            float y1 = Math.Clamp((float)((v[o + 1] - f.PadH) / f.RatioH), 0, f.Height);
+            float x2 = Math.Clamp((float)((v[o + 2] - f.PadW) / f.RatioW), 0, f.Width);
+            float y2 = Math.Clamp((float)((v[o + 3] - f.PadH) / f.RatioH), 0, f.Height);
+            int cls = (int)v[o + 5];
             string name = cls >= 0 && cls < names.Count ? names[cls] : cls.ToString();
-            list.Add(new Detection(new BoundingBox(x1, y1, x2, y2), v[6 * k + 4], cls, name));
+            list.Add(new Detection(new BoundingBox(x1, y1, x2, y2), v[o + 4], cls, name));
         }
         return list;
     }

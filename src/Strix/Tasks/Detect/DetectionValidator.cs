@@ -17,8 +17,9 @@ namespace Strix.Tasks.Detect;
 /// optional validation losses, and the plots and predictions.json. Use <see cref="Run(DetectionModel, IEnumerable{Batch}, Func{Tensor[], Batch, Tensor}?)"/>
 /// for a whole pass, or <see cref="Begin"/> / <see cref="Step(DetectionModel, Batch, int, Func{Tensor[], Batch, Tensor}?)"/> /
 /// <see cref="End"/> from a training loop's validation hooks (the model in memory, EMA weights and all).
+/// Other tasks extend it (segmentation adds masks to the same detections) through the protected hooks.
 /// </summary>
-public sealed class DetectionValidator
+public class DetectionValidator
 {
     DetectionEvaluator? _eval;
     double _preMs, _inferMs, _lossMs, _postMs;
@@ -46,12 +47,16 @@ public sealed class DetectionValidator
     /// <summary>The running evaluator (after <see cref="Begin"/>).</summary>
     public DetectionEvaluator Evaluator => _eval ?? throw new InvalidOperationException("call Begin() first");
 
-    bool WriteFiles => Options.SaveDir is not null;
+    /// <summary>Plots and json go to <see cref="ValidatorOptions.SaveDir"/>.</summary>
+    protected bool WriteFiles => Options.SaveDir is not null;
+
+    /// <summary>The evaluator writes predictions.json's box entries itself (a task adding to each entry writes its own).</summary>
+    protected virtual bool EvaluatorWritesJson => Options.SaveJson;
 
     /// <summary>Starts a pass: clears metrics, timers and losses.</summary>
-    public void Begin()
+    public virtual void Begin()
     {
-        _eval = new DetectionEvaluator(MetricNames, confusionMatrix: Options.Plots, saveJson: Options.SaveJson, singleClass: Options.SingleCls);
+        _eval = new DetectionEvaluator(MetricNames, confusionMatrix: Options.Plots, saveJson: Options.SaveJson && EvaluatorWritesJson, singleClass: Options.SingleCls);
         _preMs = _inferMs = _lossMs = _postMs = 0;
         _images = _batches = 0;
         _lossSums = null;
@@ -69,7 +74,7 @@ public sealed class DetectionValidator
     /// </summary>
     public void Step(DetectionModel model, Batch batch, int batchIndex, Func<Tensor[], Batch, Tensor>? loss = null)
     {
-        model.RequireDetectionHead("validation");
+        CheckModel(model);
         if (model.NumClasses != Names.Count)
             throw new ArgumentException($"model has {model.NumClasses} classes, the validator {Names.Count}");
         using var scope = NewDisposeScope();
@@ -79,7 +84,7 @@ public sealed class DetectionValidator
         var input = batch.ModelInput(device);
         Sync(device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         var raw = model.call(input);
-        var decoded = model.Head.Decode(raw);
+        var (decoded, extra) = Decode(model, raw);
         Sync(device); _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         if (loss is not null)
         {
@@ -90,8 +95,32 @@ public sealed class DetectionValidator
             for (int i = 0; i < v.Length; i++) _lossSums[i] += v[i];
             _lossMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         }
-        Postprocess(decoded, batch, batchIndex);
+        PostprocessWith(decoded, extra, batch, batchIndex);
     }
+
+    /// <summary>
+    /// One image after NMS, for a task that measures more than boxes: <see cref="ValidationImage.Detections"/> are the
+    /// kept rows with their extra values, in input pixels.
+    /// </summary>
+    protected virtual void OnImage(in ValidationImage image) { }
+
+    /// <summary>Statistics kept beside the box metrics (segmentation: the mask matches), merged across ranks with them.</summary>
+    protected virtual IReadOnlyList<DetectionMetrics> ExtraMetrics => Array.Empty<DetectionMetrics>();
+
+    /// <summary>Where predictions.json's entries are collected (the evaluator's box writer unless the task keeps its own).</summary>
+    protected virtual CocoPredictionsWriter? JsonWriter => Evaluator.Json;
+
+    /// <summary>Refuses a model this validator cannot measure (the detection validator: a model with another task's head).</summary>
+    protected virtual void CheckModel(DetectionModel model) => model.RequireDetectionHead("validation");
+
+    /// <summary>
+    /// The head's raw outputs → the predictions NMS reads, [B, 4+nc(+extra), A] in input pixels, and any further
+    /// per-image output the task's <see cref="OnImage"/> needs (segmentation's prototypes).
+    /// </summary>
+    protected virtual (Tensor Predictions, Tensor? Extra) Decode(DetectionModel model, Tensor[] raw) => (model.Head.Decode(raw), null);
+
+    /// <summary>Rows per anchor after the class scores that the task carries through NMS (mask coefficients); 0 for detection.</summary>
+    protected virtual bool CarriesExtraRows => false;
 
     /// <summary>Validates one batch through any backend (TorchSharp model, ONNX Runtime session).</summary>
     public void Step(IDetectionBackend backend, Batch batch, int batchIndex)
@@ -109,10 +138,14 @@ public sealed class DetectionValidator
     /// Feeds one batch of decoded predictions [B, 4+nc, anchors] (pixel xywh, class scores, model
     /// input coordinates) — for callers that ran the model themselves.
     /// </summary>
-    public void Postprocess(Tensor decoded, Batch batch, int batchIndex)
+    public void Postprocess(Tensor decoded, Batch batch, int batchIndex) => PostprocessWith(decoded, null, batch, batchIndex);
+
+    /// <summary>One batch of decoded predictions and the task's extra output (see <see cref="Decode"/>).</summary>
+    protected void PostprocessWith(Tensor decoded, Tensor? extra, Batch batch, int batchIndex)
     {
         var eval = Evaluator;
-        if (decoded.dim() != 3 || decoded.shape[0] != batch.Count || decoded.shape[1] != 4 + Names.Count)
+        if (decoded.dim() != 3 || decoded.shape[0] != batch.Count || decoded.shape[1] < 4 + Names.Count
+            || (!CarriesExtraRows && decoded.shape[1] != 4 + Names.Count))
             throw new ArgumentException($"predictions [{string.Join(",", decoded.shape)}] do not fit a batch of {batch.Count} with {Names.Count} classes");
         int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
         // Timed as "postprocess" like Ultralytics: NMS only; matching and plotting are bookkeeping.
@@ -120,6 +153,7 @@ public sealed class DetectionValidator
         var dets = Nms.NonMaxSuppression(decoded, new NmsOptions
         {
             Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, MultiLabel = true, Agnostic = Options.SingleCls,
+            NumClasses = Names.Count,
         });
         _postMs += sw.Elapsed.TotalMilliseconds;
         var idx = DetectionMatcher.ToClasses(batch.BatchIdx);
@@ -137,13 +171,15 @@ public sealed class DetectionValidator
                 var gtCls = sel.Select(k => cls[k]).ToArray();
                 var gtBoxes = new float[sel.Length * 4];
                 for (int j = 0; j < sel.Length; j++) Array.Copy(boxes, sel[j] * 4, gtBoxes, j * 4, 4);
-                var det = DetectionMatcher.ToFloats(dets[i], DetectionMatcher.PredictionWidth, "detections");
-                eval.Add(det, gtCls, gtBoxes, h, w, batch.OriginalShapes[i], batch.RatioPad[i], batch.Files[i]);
+                using var det6 = dets[i].narrow(1, 0, DetectionMatcher.PredictionWidth);
+                var det = DetectionMatcher.ToFloats(det6, DetectionMatcher.PredictionWidth, "detections");
+                var original = eval.Add(det, gtCls, gtBoxes, h, w, batch.OriginalShapes[i], batch.RatioPad[i], batch.Files[i]);
                 if (plot)
                 {
                     predBoxes![i] = ToImageBoxes(det);
                     labelBoxes![i] = LabelBoxes(gtCls, gtBoxes, h, w);
                 }
+                OnImage(new ValidationImage(i, dets[i], original, gtCls, sel, h, w, batch, extra, plot ? predBoxes : null, plot ? labelBoxes : null));
             }
         }
         finally
@@ -171,6 +207,8 @@ public sealed class DetectionValidator
     /// </summary>
     public byte[] ExportShard()
     {
+        var sets = new List<DetectionMetrics> { Evaluator.Metrics };
+        sets.AddRange(ExtraMetrics);
         // One layout on every rank, whether or not it had batches: [ranks with losses, one sum per loss name, confusion cells].
         int nl = Options.LossNames.Count;
         if (_lossSums is not null && _lossSums.Length != nl)
@@ -178,7 +216,7 @@ public sealed class DetectionValidator
         var sums = new List<double> { _lossSums is null ? 0 : 1 };
         sums.AddRange(_lossSums ?? new double[nl]);
         if (Evaluator.Confusion is { } cm) foreach (var v in cm.Matrix) sums.Add(v);
-        return ValidationShard.Export(Evaluator.Metrics, _batchSizes, sums);
+        return ValidationShard.Export(sets, _batchSizes, sums);
     }
 
     /// <summary>Replaces this pass's statistics by the union of every rank's <see cref="ExportShard"/>, in single-process order.</summary>
@@ -188,6 +226,13 @@ public sealed class DetectionValidator
         var metrics = Evaluator.Metrics;
         metrics.Reset();
         foreach (var image in merged.Images) metrics.Add(image);
+        var extra = ExtraMetrics;
+        if (merged.Sets.Count != 1 + extra.Count) throw new InvalidDataException($"validation shards carry {merged.Sets.Count} sets of statistics, this validator keeps {1 + extra.Count}");
+        for (int k = 0; k < extra.Count; k++)
+        {
+            extra[k].Reset();
+            foreach (var image in merged.Sets[1 + k]) extra[k].Add(image);
+        }
         _batchSizes.Clear();
         _batchSizes.AddRange(merged.BatchSizes);
         var sums = merged.Sums;
@@ -208,6 +253,7 @@ public sealed class DetectionValidator
     {
         var eval = Evaluator;
         var metrics = eval.Compute();
+        var masks = ExtraMetrics.Count > 0 ? ExtraMetrics[0].Compute() : null;
         int n = Math.Max(1, _images);
         var speed = new ValidationSpeed(_preMs / n, _inferMs / n, _lossMs / n, _postMs / n);
         var losses = new Dictionary<string, double>();
@@ -218,7 +264,8 @@ public sealed class DetectionValidator
         var log = Options.Log;
         if (log is not null)
         {
-            log(MetricsTable.Format(metrics, perClass: Options.Verbose && MetricNames.Count > 1).TrimEnd('\n'));
+            bool perClass = Options.Verbose && MetricNames.Count > 1;
+            log((masks is null ? MetricsTable.Format(metrics, perClass) : MetricsTable.Format(metrics, masks, perClass)).TrimEnd('\n'));
             if (metrics.Instances == 0) log("WARNING ⚠️ no labels found in the validation set, can not compute metrics without labels");
             if (Options.PrintSpeed) log($"Speed: {speed}");
         }
@@ -229,14 +276,15 @@ public sealed class DetectionValidator
             var dir = Options.SaveDir!;
             if (Options.Plots)
             {
-                _files.AddRange(CurvePlots.SaveAll(metrics, dir));
+                _files.AddRange(CurvePlots.SaveAll(metrics, dir, masks is null ? "" : "Box"));
+                if (masks is not null) _files.AddRange(CurvePlots.SaveAll(masks, dir, "Mask"));
                 _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, MetricNames, dir));
             }
             if (Options.SaveJson)
             {
                 var json = Path.Combine(dir, "predictions.json");
                 log?.Invoke($"Saving {json}...");
-                eval.Json!.Save(json);
+                JsonWriter!.Save(json);
                 _files.Add(json);
                 if (Options.CocoAnnotations is { } anno)
                 {
@@ -249,7 +297,7 @@ public sealed class DetectionValidator
             }
             if ((Options.Plots || Options.SaveJson) && Options.PrintSaveDir) log?.Invoke($"Results saved to {dir}");
         }
-        return new ValidationResult(metrics, speed, losses, eval.Confusion, coco, Options.SaveDir, _files.ToList());
+        return new ValidationResult(metrics, speed, losses, eval.Confusion, coco, Options.SaveDir, _files.ToList()) { Masks = masks };
     }
 
     /// <summary>A whole pass of a model in memory over <paramref name="batches"/> (each batch is disposed after use).</summary>
@@ -305,3 +353,13 @@ public sealed class DetectionValidator
         return new ImageBoxes(xyxy, cls);
     }
 }
+
+/// <summary>
+/// One validated image as <see cref="DetectionValidator"/> hands it to a task's hook: its index in the batch, the kept
+/// detections [n, 6+extra] in input pixels, the same boxes in original pixels (row-major [n,6]), its ground truth
+/// (classes and their rows in the batch), the input size, the batch, the task's extra output, and, when this batch
+/// is plotted, the tiles' boxes (a task may add to them).
+/// </summary>
+public readonly record struct ValidationImage(int Index, Tensor Detections, float[] Original, int[] GtClasses, int[] GtRows,
+    int InputHeight, int InputWidth, Batch Batch, Tensor? Extra, ImageBoxes[]? PlotPredictions, ImageBoxes[]? PlotLabels);
+

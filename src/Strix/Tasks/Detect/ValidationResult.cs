@@ -19,7 +19,10 @@ public sealed class ValidationResult
         Metrics = metrics; Speed = speed; Losses = losses; Confusion = confusion; Coco = coco; SaveDir = saveDir; Files = files;
     }
 
+    /// <summary>The box metrics.</summary>
     public DetectionResults Metrics { get; }
+    /// <summary>The mask metrics of a segmentation model (Ultralytics' <c>(M)</c> columns); null for detection.</summary>
+    public DetectionResults? Masks { get; init; }
     public ValidationSpeed Speed { get; }
     /// <summary>Mean validation losses per batch, keyed <c>val/box_loss</c> …; empty without a loss function.</summary>
     public IReadOnlyDictionary<string, double> Losses { get; }
@@ -29,12 +32,15 @@ public sealed class ValidationResult
     public string? SaveDir { get; }
     /// <summary>Files written (plots, predictions.json).</summary>
     public IReadOnlyList<string> Files { get; }
-    public double Fitness => Metrics.Fitness;
+    /// <summary>Model selection score: the boxes' 0.1·mAP50 + 0.9·mAP50-95, plus the masks' for segmentation (Ultralytics' rule).</summary>
+    public double Fitness => Metrics.Fitness + (Masks?.Fitness ?? 0);
 
     /// <summary>Ultralytics' result keys (<c>metrics/mAP50(B)</c> …, <c>val/box_loss</c> …, <c>fitness</c>).</summary>
     public IReadOnlyDictionary<string, double> ToDictionary()
     {
         var d = new Dictionary<string, double>(Metrics.ToDictionary());
+        if (Masks is not null) foreach (var kv in Masks.ToDictionary()) d[kv.Key] = kv.Value;
+        d["fitness"] = Fitness;
         foreach (var kv in Losses) d[kv.Key] = kv.Value;
         if (Coco is not null) { d["metrics/coco/mAP50-95(B)"] = Coco.Map; d["metrics/coco/mAP50(B)"] = Coco.Map50; }
         return d;

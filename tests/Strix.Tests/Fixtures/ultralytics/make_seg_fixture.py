@@ -9,6 +9,8 @@ and saved as Ultralytics' trainer saves (``ema`` = the fp16 module tree with its
 Outputs (next to this script):
   tiny_yolov8_seg.pt               checkpoint
   tiny_yolov8_seg_io.safetensors   images [1,3,64,64], pred [1,4+nc+nm,A] (boxes, scores, coefficients), proto [1,nm,16,16]
+  tiny_yolov8_seg.onnx             BN-fused fp32 export as Ultralytics lays it out: output0 [1,4+nc+nm,A], output1 [1,nm,16,16],
+                                   Ultralytics' metadata_props with task 'segment'
 """
 import copy
 import datetime
@@ -115,6 +117,39 @@ def main():
     torch.save(ckpt, os.path.join(HERE, "tiny_yolov8_seg.pt"))
     v8.write_safetensors(os.path.join(HERE, "tiny_yolov8_seg_io.safetensors"), {"images": images, "pred": pred, "proto": proto},
                          {"source": "make_seg_fixture.py", "torch": torch.__version__})
+    export_onnx(model, images, pred, proto)
+
+
+class TwoOutputs(nn.Module):
+    """The exported graph: the model's two inference outputs, as Ultralytics' exporter traces a -seg model."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.seg(x)
+
+
+def export_onnx(model, images, pred, proto):
+    fused = copy.deepcopy(model).fuse().eval()
+    with torch.no_grad():
+        fp, fq = fused.seg(images)
+    print("fused vs unfused max abs diff", (fp - pred).abs().max().item(), (fq - proto).abs().max().item())
+    path = os.path.join(HERE, "tiny_yolov8_seg.onnx")
+    torch.onnx.export(TwoOutputs(fused), images, path, opset_version=12, do_constant_folding=True,
+                      input_names=["images"], output_names=["output0", "output1"])
+    import onnx
+    m = onnx.load(path)
+    meta = {"description": "Ultralytics YOLOv8t-seg model trained on defects.yaml", "author": "Ultralytics",
+            "date": "2025-01-02T03:04:05", "version": "8.3.40", "license": "AGPL-3.0 License (https://ultralytics.com/license)",
+            "docs": "https://docs.ultralytics.com", "stride": 32, "task": "segment", "batch": 1, "imgsz": [IMGSZ, IMGSZ],
+            "names": NAMES}
+    for k, v in meta.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = k, str(v)
+    onnx.save(m, path)
+    print("tiny_yolov8_seg.onnx", os.path.getsize(path), "bytes")
 
 
 if __name__ == "__main__":
