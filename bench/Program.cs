@@ -13,6 +13,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["track"] = TrackBench.Run,
     ["scalar-race"] = ScalarRaceBench.Run,
     ["amp-grads"] = AmpGradsBench.Run,
+    ["seg"] = SegBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -27,7 +27,7 @@ public sealed class TrainCommand : ICommand
     /// <summary>What a bare <c>strix segment train</c> runs: yolov8n-seg on the built-in shapes-seg.</summary>
     public static readonly KeyValuePair<string, string>[] SegmentQuickStart =
     {
-        new("task", "segment"), new("data", "shapes-seg"), new("model", "yolov8n-seg"), new("epochs", "20"), new("imgsz", "160"),
+        new("task", "segment"), new("data", "shapes-seg"), new("model", "yolov8n-seg"), new("epochs", "15"), new("imgsz", "160"),
         new("batch", "16"), new("nbs", "16"),
     };
 

@@ -24,4 +24,15 @@ public static class TensorArrays
         using var scope = NewDisposeScope();
         return t.detach().to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
     }
+
+    /// <summary>
+    /// The values as bytes (uint8), copied in one block from the CPU storage: masks run to millions of values, where
+    /// TorchSharp's element accessor costs nanoseconds per value.
+    /// </summary>
+    public static byte[] Bytes(Tensor t)
+    {
+        if (t.numel() == 0) return Array.Empty<byte>();
+        using var scope = NewDisposeScope();
+        return t.detach().to(ScalarType.Byte).cpu().contiguous().bytes.ToArray();
+    }
 }

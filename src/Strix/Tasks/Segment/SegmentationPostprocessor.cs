@@ -60,7 +60,7 @@ public sealed class SegmentationPostprocessor(PredictOptions options) : IMaskPos
         if (n == 0) return new SegmentMasks(0, f.Height, f.Width, Array.Empty<byte>());
         var probs = MaskOps.CroppedProbabilities(proto, det.narrow(1, 6, det.shape[1] - 6), det.narrow(1, 0, 4), h, w);
         var masks = MaskOps.ToOriginal(probs, h, w, (f.RatioW, f.RatioH, f.PadW, f.PadH), (f.Height, f.Width));
-        var bytes = masks.to(ScalarType.Byte).cpu().contiguous().data<byte>().ToArray();
+        var bytes = Runtime.TensorArrays.Bytes(masks);
         return new SegmentMasks((int)n, f.Height, f.Width, bytes);
     }
 }

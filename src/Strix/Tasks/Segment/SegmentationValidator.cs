@@ -88,9 +88,9 @@ public sealed class SegmentationValidator : DetectionValidator
         if (_json is not null)
         {
             var rles = new CocoRle[n];
-            var bytes = predMasks.to(ScalarType.Byte).cpu();
-            for (int r = 0; r < n; r++)
-                using (var one = bytes[r]) rles[r] = CocoRle.Encode(one.data<byte>().ToArray(), original.Height, original.Width);
+            var bytes = Runtime.TensorArrays.Bytes(predMasks);
+            int size = original.Height * original.Width;
+            for (int r = 0; r < n; r++) rles[r] = CocoRle.Encode(bytes.AsSpan(r * size, size), original.Height, original.Width);
             _json.Add(batch.Files[image.Index], image.Original, rles);
         }
 
@@ -133,7 +133,7 @@ public sealed class SegmentationValidator : DetectionValidator
         var bytes = masks.to(ScalarType.Byte).cpu().contiguous();
         long n = bytes.shape[0], size = bytes.shape[1] * bytes.shape[2];
         if (n == 0) return Array.Empty<byte[]?>();
-        var all = bytes.data<byte>().ToArray();
+        var all = Runtime.TensorArrays.Bytes(bytes);
         var planes = new byte[]?[n];
         for (long k = 0; k < n; k++) planes[k] = all.AsSpan((int)(k * size), (int)size).ToArray();
         return planes;
