@@ -34,14 +34,10 @@ public static class DetectionMatcher
     public static bool[] Match(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses,
         IReadOnlyList<float>? thresholds = null)
     {
-        thresholds ??= IouThresholds;
+        thresholds = CheckArguments(predictions, thresholds);
         int t = thresholds.Count;
-        if (predictions.Length % PredictionWidth != 0)
-            throw new ArgumentException($"predictions must be rows of {PredictionWidth} floats (xyxy, conf, cls); got {predictions.Length} floats", nameof(predictions));
         if (gtBoxes.Length != gtClasses.Length * 4)
             throw new ArgumentException($"{gtClasses.Length} ground-truth classes but {gtBoxes.Length / 4.0} boxes", nameof(gtBoxes));
-        for (int k = 1; k < t; k++)
-            if (!(thresholds[k] >= thresholds[k - 1])) throw new ArgumentException("IoU thresholds must be ascending", nameof(thresholds));
 
         int n = predictions.Length / PredictionWidth, m = gtClasses.Length;
         var correct = new bool[n * t];
@@ -76,14 +72,10 @@ public static class DetectionMatcher
     public static bool[] MatchIou(ReadOnlySpan<float> predictions, ReadOnlySpan<float> iou, ReadOnlySpan<int> gtClasses,
         IReadOnlyList<float>? thresholds = null)
     {
-        thresholds ??= IouThresholds;
+        thresholds = CheckArguments(predictions, thresholds);
         int t = thresholds.Count;
-        if (predictions.Length % PredictionWidth != 0)
-            throw new ArgumentException($"predictions must be rows of {PredictionWidth} floats (xyxy, conf, cls); got {predictions.Length} floats", nameof(predictions));
         int n = predictions.Length / PredictionWidth, m = gtClasses.Length;
         if (iou.Length != n * m) throw new ArgumentException($"iou must be [{n},{m}], has {iou.Length} values", nameof(iou));
-        for (int k = 1; k < t; k++)
-            if (!(thresholds[k] >= thresholds[k - 1])) throw new ArgumentException("IoU thresholds must be ascending", nameof(thresholds));
         var correct = new bool[n * t];
         if (n == 0 || m == 0 || t == 0) return correct;
         var rank = ConfidenceRank(predictions, n);
@@ -96,6 +88,17 @@ public static class DetectionMatcher
                 if (gtClasses[j] == cls && iou[i * m + j] >= minT) pairs.Add(new Pair(iou[i * m + j], i, j, rank[i]));
         }
         return Resolve(pairs, correct, n, m, rank, thresholds);
+    }
+
+    /// <summary>The checks both matchers make: whole prediction rows, ascending thresholds (default: the COCO ten).</summary>
+    static IReadOnlyList<float> CheckArguments(ReadOnlySpan<float> predictions, IReadOnlyList<float>? thresholds)
+    {
+        thresholds ??= IouThresholds;
+        if (predictions.Length % PredictionWidth != 0)
+            throw new ArgumentException($"predictions must be rows of {PredictionWidth} floats (xyxy, conf, cls); got {predictions.Length} floats", nameof(predictions));
+        for (int k = 1; k < thresholds.Count; k++)
+            if (!(thresholds[k] >= thresholds[k - 1])) throw new ArgumentException("IoU thresholds must be ascending", nameof(thresholds));
+        return thresholds;
     }
 
     /// <summary>Candidate pairs → true-positive flags, one threshold at a time (highest first: the candidate prefix only grows).</summary>
