@@ -14,6 +14,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["scalar-race"] = ScalarRaceBench.Run,
     ["amp-grads"] = AmpGradsBench.Run,
     ["seg"] = SegBench.Run,
+    ["seg-train"] = SegTrainBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -26,7 +26,7 @@ public static class TrackBench
         var trackerCfg = TrackerConfig.Load(o.GetValueOrDefault("tracker", "bytetrack.yaml"));
         var dir = Path.Combine(Path.GetTempPath(), $"strix-trackbench-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
-        var clip = new ShapesClip(new ShapesClipOptions { Width = width, Height = height, Frames = frames });
+        using var clip = new ShapesClip(new ShapesClipOptions { Width = width, Height = height, Frames = frames });
         var video = o.GetValueOrDefault("clip", Path.Combine(dir, "clip.mp4"));
         using (var sink = new VideoSink(video, clip.Options.Fps, width, height))
         {

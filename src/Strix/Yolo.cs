@@ -84,13 +84,13 @@ public sealed class Yolo : IDisposable
 
     /// <summary>
     /// Tracks objects through a source's frames: results carry track ids (<see cref="Results.Ids"/>). Ids restart
-    /// for each video (or image) unless <paramref name="persist"/>. Confidence defaults to 0.1, as Ultralytics'
-    /// <c>track</c>, so the tracker sees the low-score detections it uses.
+    /// for each video (or image) unless <paramref name="persist"/>. Confidence defaults to 0.1 when the options leave it
+    /// unset, as Ultralytics' <c>track</c>, so the tracker sees the low-score detections it uses.
     /// </summary>
     public IEnumerable<Results> Track(string source, PredictOptions? options = null, TrackerConfig? tracker = null, bool persist = false)
     {
         using var tracking = new ResultsTracker(new ByteTracker(tracker)) { Persist = persist };
-        foreach (var r in Predictor(options ?? PredictOptions.ForTracking).Stream(source)) yield return tracking.Track(r);
+        foreach (var r in Predictor((options ?? new PredictOptions()).ForTrack()).Stream(source)) yield return tracking.Track(r);
     }
 
     ResultsTracker? _frameTracker;
@@ -106,7 +106,7 @@ public sealed class Yolo : IDisposable
             _frameTracker?.Dispose();
             _frameTracker = new ResultsTracker(new ByteTracker(tracker));
         }
-        return _frameTracker.Track(Predictor(options ?? PredictOptions.ForTracking).Predict(new[] { frame }).Single());
+        return _frameTracker.Track(Predictor((options ?? new PredictOptions()).ForTrack()).Predict(new[] { frame }).Single());
     }
 
     public void Dispose()

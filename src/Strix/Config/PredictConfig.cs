@@ -10,7 +10,7 @@ public record PredictConfig : ConfigRecord
 
     [Arg("model", "scale name or weights (.safetensors, .pt, .onnx)")] public string Model { get; init; } = "yolov8n";
     [Arg("source", "image or video file, folder, glob, .txt list, camera index (0) or stream URL (rtsp://, http://)")] public string? Source { get; init; }
-    [Arg("conf", "lowest confidence reported")] public double Conf { get; init; } = D.Conf;
+    [Arg("conf", "lowest confidence reported")] public double Conf { get; init; } = PredictOptions.DefaultConf;
     [Arg("iou", "NMS IoU threshold")] public double Iou { get; init; } = D.Iou;
     [Arg("imgsz", "model input size (default: the model's own)")] public int? ImgSz { get; init; } = D.ImgSz;
     [Arg("max_det", "detections kept per image")] public int MaxDet { get; init; } = D.MaxDet;
@@ -64,7 +64,7 @@ public record PredictConfig : ConfigRecord
 /// </summary>
 public sealed record TrackConfig : PredictConfig
 {
-    public TrackConfig() { Conf = PredictOptions.ForTracking.Conf; Name = "track"; }
+    public TrackConfig() { Conf = PredictOptions.TrackingConf; Name = "track"; }
 
     protected override string Command => "track";
 

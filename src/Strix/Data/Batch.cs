@@ -147,6 +147,24 @@ public sealed class Batch : IDisposable
         Masks = Masks?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
     };
 
+    /// <summary>
+    /// The target masks of one image's objects [m, H/r, W/r] as 0/1 floats, in the order of <paramref name="rows"/> (their
+    /// rows in the batch): from the overlap plane (the image's k-th object is the pixels numbered k + 1) or the per-object
+    /// planes. An image whose labels are boxes only has empty masks. The caller owns the result.
+    /// </summary>
+    public Tensor ObjectMasks(int image, IReadOnlyList<int> rows)
+    {
+        var masks = Masks ?? throw new ArgumentException($"{Files[image]}: the batch has no target masks (load the data with DataLoaderOptions.Segments)");
+        using var scope = NewDisposeScope();
+        if (masks.dtype == ScalarType.Int32)
+        {
+            var ids = tensor(Enumerable.Range(1, rows.Count).ToArray(), device: masks.device).view(-1, 1, 1);
+            return masks[image].unsqueeze(0).eq(ids).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        }
+        var index = tensor(rows.Select(r => (long)r).ToArray(), device: masks.device);
+        return masks.index_select(0, index).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
     public void Dispose()
     {
         Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose();

@@ -29,7 +29,7 @@ public readonly record struct ClipObject(int Id, int ClassId, float X1, float Y1
 /// occlusion). Higher ids are drawn on top. An object is in a frame's ground truth while at least
 /// <see cref="MinVisibility"/> of its area is visible (inside the frame and not covered).
 /// </summary>
-public sealed class ShapesClip
+public sealed class ShapesClip : IDisposable
 {
     /// <summary>Ground truth keeps an object while this fraction of its area is visible.</summary>
     public const double MinVisibility = 0.4;
@@ -58,6 +58,9 @@ public sealed class ShapesClip
         PlaceMovers(rng);
         for (int f = 0; f < Options.Frames; f++) _truth.Add(Truth(f));
     }
+
+    /// <summary>Frees the background bitmap (native memory).</summary>
+    public void Dispose() => _background.Dispose();
 
     public ShapesClipOptions Options { get; }
     public int FrameCount => Options.Frames;

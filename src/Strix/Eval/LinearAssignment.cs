@@ -36,35 +36,65 @@ public static class LinearAssignment
     public static AssignmentResult Solve(double[,] cost, double limit)
     {
         int rows = cost.GetLength(0), cols = cost.GetLength(1);
-        if (rows == 0 || cols == 0)
-            return new AssignmentResult(Array.Empty<(int, int)>(), Enumerable.Range(0, rows).ToArray(), Enumerable.Range(0, cols).ToArray());
-        // Square (rows + cols) extension: real pairs top-left, "unmatched" dummies at limit/2, dummy-dummy free.
+        foreach (var c in cost)
+            if (double.IsNaN(c)) throw new ArgumentException("assignment cost matrix contains NaN");
+        // Unmatched ends cost the same everywhere, so the optimum splits over the connected groups of allowed pairs
+        // (cost ≤ limit): each group is solved alone, and a row or column with no allowed pair stays unmatched. Tracking's
+        // costs are sparse (a track overlaps a few detections), so this keeps a crowded frame far below (rows + cols)³.
+        var parent = Enumerable.Range(0, rows + cols).ToArray();
+        int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                if (cost[i, j] <= limit) parent[Find(i)] = Find(rows + j);
+        var groups = new Dictionary<int, (List<int> Rows, List<int> Cols)>();
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                if (cost[i, j] <= limit) { groups.TryAdd(Find(i), (new List<int>(), new List<int>())); break; }
+        for (int i = 0; i < rows; i++) if (groups.TryGetValue(Find(i), out var g)) g.Rows.Add(i);
+        for (int j = 0; j < cols; j++) if (groups.TryGetValue(Find(rows + j), out var g)) g.Cols.Add(j);
+
+        var matches = new List<(int, int)>();
+        foreach (var (gRows, gCols) in groups.Values)
+        {
+            var sub = new double[gRows.Count, gCols.Count];
+            for (int a = 0; a < gRows.Count; a++)
+                for (int b = 0; b < gCols.Count; b++) sub[a, b] = cost[gRows[a], gCols[b]];
+            foreach (var (a, b) in SolveExtended(sub, limit)) matches.Add((gRows[a], gCols[b]));
+        }
+        matches.Sort();
+        var rowDone = new bool[rows];
+        var colDone = new bool[cols];
+        foreach (var (i, j) in matches) { rowDone[i] = true; colDone[j] = true; }
+        return new AssignmentResult(matches,
+            Enumerable.Range(0, rows).Where(i => !rowDone[i]).ToArray(),
+            Enumerable.Range(0, cols).Where(j => !colDone[j]).ToArray());
+    }
+
+    /// <summary>
+    /// The thresholded problem solved whole, as lapjv's extend_cost does: a square (rows + cols) extension with the real
+    /// pairs top-left, the "unmatched" dummies at limit/2 and dummy-dummy pairs free. Returns the chosen real pairs.
+    /// </summary>
+    internal static List<(int Row, int Col)> SolveExtended(double[,] cost, double limit)
+    {
+        int rows = cost.GetLength(0), cols = cost.GetLength(1);
+        var matches = new List<(int, int)>();
+        if (rows == 0 || cols == 0) return matches;
         int n = rows + cols;
         var ext = new double[n, n];
         double half = limit / 2, forbidden = limit * 2 + 1;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
             {
-                if (i < rows && j < cols)
-                {
-                    var c = cost[i, j];
-                    if (double.IsNaN(c)) throw new ArgumentException("assignment cost matrix contains NaN");
-                    ext[i, j] = c > limit ? forbidden : c;
-                }
+                if (i < rows && j < cols) ext[i, j] = cost[i, j] > limit ? forbidden : cost[i, j];
                 else if (i < rows || j < cols) ext[i, j] = half;
             }
         var assigned = SolveWide(ext, n, n, transposed: false);
-        var matches = new List<(int, int)>();
-        var rowDone = new bool[rows];
-        var colDone = new bool[cols];
         for (int i = 0; i < rows; i++)
         {
             int j = assigned[i];
-            if (j < cols && cost[i, j] <= limit) { matches.Add((i, j)); rowDone[i] = true; colDone[j] = true; }
+            if (j < cols && cost[i, j] <= limit) matches.Add((i, j));
         }
-        return new AssignmentResult(matches,
-            Enumerable.Range(0, rows).Where(i => !rowDone[i]).ToArray(),
-            Enumerable.Range(0, cols).Where(j => !colDone[j]).ToArray());
+        return matches;
     }
 
     // n ≤ m. Returns, for each of the n rows, its column. With transposed, row i reads cost[j, i].

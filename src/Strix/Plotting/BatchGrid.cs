@@ -23,6 +23,52 @@ public static class BatchGrid
     /// <summary>The default <c>confThreshold</c>: predictions at or below it are not drawn.</summary>
     public const double DrawThreshold = 0.25;
 
+    /// <summary>One image's labels as tiles draw them: boxes from the batch's normalised xywh, and its masks when it has them.</summary>
+    public static ImageBoxes Labels(Batch batch, int image, float[] idx, float[] cls, float[] xywhn)
+    {
+        int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
+        var rows = Enumerable.Range(0, idx.Length).Where(k => (int)idx[k] == image).ToArray();
+        var xywhnRows = new float[rows.Length * 4];
+        for (int j = 0; j < rows.Length; j++) Array.Copy(xywhn, rows[j] * 4, xywhnRows, j * 4, 4);
+        var boxes = FromXywhn(xywhnRows, rows.Select(k => (int)cls[k]).ToArray(), h, w);
+        return batch.Masks is null ? boxes : boxes with { Masks = LabelMasks(batch, image, rows) };
+    }
+
+    /// <summary>Boxes given as centre xywh normalised to an h×w image → tile boxes in its pixels.</summary>
+    public static ImageBoxes FromXywhn(float[] xywhn, int[] cls, int h, int w)
+    {
+        var xyxy = new float[xywhn.Length];
+        for (int o = 0; o < xywhn.Length; o += 4)
+        {
+            float cx = xywhn[o] * w, cy = xywhn[o + 1] * h, hw = xywhn[o + 2] * w / 2, hh = xywhn[o + 3] * h / 2;
+            xyxy[o] = cx - hw; xyxy[o + 1] = cy - hh; xyxy[o + 2] = cx + hw; xyxy[o + 3] = cy + hh;
+        }
+        return new ImageBoxes(xyxy, cls);
+    }
+
+    /// <summary>One image's target masks at the batch image's size, as tiles draw them (bilinear up from 1/mask_ratio, ½ threshold).</summary>
+    public static byte[]?[] LabelMasks(Batch batch, int image, IReadOnlyList<int> rows)
+    {
+        using var scope = NewDisposeScope();
+        int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
+        var labels = batch.ObjectMasks(image, rows);
+        var up = nn.functional.interpolate(labels.unsqueeze(0), new long[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);
+        return Planes(up.gt(0.5));
+    }
+
+    /// <summary>[n, h, w] masks (bool or 0/1) → one row-major 0/1 byte plane per mask.</summary>
+    public static byte[]?[] Planes(Tensor masks)
+    {
+        using var scope = NewDisposeScope();
+        var bytes = masks.to(ScalarType.Byte).cpu().contiguous();
+        long n = bytes.shape[0], size = bytes.shape[1] * bytes.shape[2];
+        if (n == 0) return Array.Empty<byte[]?>();
+        var all = Runtime.TensorArrays.Bytes(bytes);
+        var planes = new byte[]?[n];
+        for (long k = 0; k < n; k++) planes[k] = all.AsSpan((int)(k * size), (int)size).ToArray();
+        return planes;
+    }
+
     /// <param name="images">uint8 [B,3,H,W] RGB, the model input (any device).</param>
     /// <param name="boxes">Per image, in <paramref name="images"/>' pixel coordinates.</param>
     /// <param name="names">Class names for the labels.</param>

@@ -45,57 +45,12 @@ public static class DataPlots
     }
 
     /// <summary>Writes a grid of the batch's images (at most 16) with boxes and class names drawn.</summary>
-    public static unsafe void PlotBatch(Batch batch, IReadOnlyList<string> names, string path, int maxImages = 16, int maxSize = 1920)
+    public static void PlotBatch(Batch batch, IReadOnlyList<string> names, string path, int maxImages = 16, int maxSize = 1920)
     {
         int b = Math.Min(batch.Count, maxImages);
-        long[] shape = batch.Images.shape;
-        int h = (int)shape[2], w = (int)shape[3], plane = h * w;
-        int cols = (int)Math.Ceiling(Math.Sqrt(b)), rows = (b + cols - 1) / cols;
-        float scale = Math.Min(1f, maxSize / (float)(Math.Max(h, w) * cols));
-        int cw = (int)(w * scale), ch = (int)(h * scale);
-        byte[] bytes;
-        using (NewDisposeScope()) bytes = batch.Images.contiguous().bytes.ToArray();
         float[] idx = TensorArrays.Floats(batch.BatchIdx), cls = TensorArrays.Floats(batch.Cls), boxes = TensorArrays.Floats(batch.Bboxes);
-
-        using var grid = new SKBitmap(new SKImageInfo(cols * cw, rows * ch, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using var canvas = new SKCanvas(grid);
-        canvas.Clear(SKColors.White);
-        using var font = new SKFont(Face.Value, Math.Max(10f, ch / 32f));
-        using var stroke = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = Math.Max(1.5f, ch / 300f), IsAntialias = true };
-        using var text = new SKPaint { IsAntialias = true };
-        using var border = new SKPaint { Style = SKPaintStyle.Stroke, StrokeWidth = 2, Color = SKColors.White };
-        for (int i = 0; i < b; i++)
-        {
-            // CHW uint8 → RGBA bitmap.
-            using var tile = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
-            byte* d = (byte*)tile.GetPixels();
-            int o = i * 3 * plane;
-            for (int k = 0; k < plane; k++, d += 4)
-            {
-                d[0] = bytes[o + k]; d[1] = bytes[o + plane + k]; d[2] = bytes[o + 2 * plane + k]; d[3] = 255;
-            }
-            float ox = i % cols * cw, oy = i / cols * ch;
-            using var img = SKImage.FromBitmap(tile);
-            canvas.DrawImage(img, new SKRect(0, 0, w, h), new SKRect(ox, oy, ox + cw, oy + ch), new SKSamplingOptions(SKFilterMode.Linear), null);
-            canvas.DrawRect(ox, oy, cw, ch, border);
-            for (int j = 0; j < idx.Length; j++)
-            {
-                if ((int)idx[j] != i) continue;
-                int c = (int)cls[j];
-                float bx = boxes[4 * j] * cw, by = boxes[4 * j + 1] * ch, bw = boxes[4 * j + 2] * cw, bh = boxes[4 * j + 3] * ch;
-                var color = Annotator.ColorFor(c);
-                stroke.Color = color;
-                canvas.DrawRect(ox + bx - bw / 2, oy + by - bh / 2, bw, bh, stroke);
-                text.Color = color;
-                var label = c >= 0 && c < names.Count ? names[c] : c.ToString();
-                canvas.DrawText(label, ox + bx - bw / 2 + 2, oy + by - bh / 2 - 2, SKTextAlign.Left, font, text);
-            }
-            text.Color = SKColors.White;
-            var fname = Path.GetFileName(batch.Files[i]);
-            canvas.DrawText(fname.Length > 40 ? fname[..40] : fname, ox + 4, oy + font.Size + 2, SKTextAlign.Left, font, text);
-        }
-        canvas.Flush();
-        ImageIO.Save(grid, path, 90);
+        var labels = Enumerable.Range(0, b).Select(i => BatchGrid.Labels(batch, i, idx, cls, boxes)).ToList();
+        BatchGrid.Save(batch.Images, labels, names, batch.Files, path, maxImages: maxImages, maxSize: maxSize);
     }
 
     static void Axes(SKCanvas canvas, SKRect plot, string xLabel, string yLabel, string title, bool ticks = true, bool yDown = false)

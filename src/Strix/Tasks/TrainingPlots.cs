@@ -51,11 +51,22 @@ public sealed class TrainingPlots : Callback
             "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision(B)", "metrics/recall(B)",
             "val/box_loss", "val/cls_loss", "val/dfl_loss", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
         };
-        var chosen = panels.Where(p => Array.IndexOf(header, p) > 0).ToList();
+        // A segmentation run (Ultralytics' layout, two rows of eight): train losses, then P and R of boxes and masks;
+        // val losses, then mAP50 and mAP50-95 of boxes and masks.
+        string[] segPanels =
+        {
+            "train/box_loss", "train/seg_loss", "train/cls_loss", "train/dfl_loss",
+            "metrics/precision(B)", "metrics/recall(B)", "metrics/precision(M)", "metrics/recall(M)",
+            "val/box_loss", "val/seg_loss", "val/cls_loss", "val/dfl_loss",
+            "metrics/mAP50(B)", "metrics/mAP50-95(B)", "metrics/mAP50(M)", "metrics/mAP50-95(M)",
+        };
+        bool seg = Array.IndexOf(header, "metrics/mAP50-95(M)") > 0;
+        var chosen = (seg ? segPanels : panels).Where(p => Array.IndexOf(header, p) > 0).ToList();
         if (chosen.Count == 0) chosen = header.Skip(1).Take(10).ToList();
-        const int W = 480, H = 360, Cols = 5;
-        int rowsN = (chosen.Count + Cols - 1) / Cols;
-        using var surface = SKSurface.Create(new SKImageInfo(Cols * W, rowsN * H));
+        const int W = 480, H = 360;
+        int cols = seg ? 8 : 5;
+        int rowsN = (chosen.Count + cols - 1) / cols;
+        using var surface = SKSurface.Create(new SKImageInfo(cols * W, rowsN * H));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         for (int k = 0; k < chosen.Count; k++)
@@ -81,7 +92,7 @@ public sealed class TrainingPlots : Callback
             var img = plt.GetImage(W, H);
             using var data = SKData.CreateCopy(img.GetImageBytes(ImageFormat.Png));
             using var bmp = SKBitmap.Decode(data);
-            canvas.DrawBitmap(bmp, (k % Cols) * W, (k / Cols) * H);
+            canvas.DrawBitmap(bmp, (k % cols) * W, (k / cols) * H);
         }
         using var snap = surface.Snapshot();
         using var png = snap.Encode(SKEncodedImageFormat.Png, 100);

@@ -11,7 +11,7 @@ public class VideoCommandTests
 {
     static string WriteClip(string dir, int frames)
     {
-        var clip = new ShapesClip(new ShapesClipOptions { Frames = frames });
+        using var clip = new ShapesClip(new ShapesClipOptions { Frames = frames });
         var path = Path.Combine(dir, "clip.mp4");
         using var sink = new VideoSink(path, clip.Options.Fps, 320, 240);
         foreach (var f in clip.Frames()) sink.Write(f);
@@ -58,7 +58,7 @@ public class VideoCommandTests
         var dir = TestPaths.NewTempDir("strix-predict-video");
         var media = Directory.CreateDirectory(Path.Combine(dir, "media")).FullName;
         WriteClip(media, 9);
-        ImageIO.Save(new ShapesClip().Render(3), Path.Combine(media, "still.jpg"));
+        using (var still = new ShapesClip()) ImageIO.Save(still.Render(3), Path.Combine(media, "still.jpg"));
         var project = Path.Combine(dir, "runs");
         var (rc, output) = Run(new PredictCommand(), "model=yolov8n", $"source={media}", "imgsz=64", "vid_stride=4", "save_frames=true", $"project={project}");
         Assert.Equal(0, rc);

@@ -88,6 +88,31 @@ public class LinearAssignmentTests
     }
 
     [Fact]
+    public void A_sparse_crowd_solved_group_by_group_costs_what_the_whole_extended_problem_costs()
+    {
+        // 120 tracks × 110 detections, each track near a few detections (tracking's shape): the grouped solve must reach
+        // the optimum of the one big (rows + cols) extension.
+        var rng = new Random(5);
+        const double limit = 0.8;
+        for (int trial = 0; trial < 5; trial++)
+        {
+            int rows = 120, cols = 110;
+            var c = new double[rows, cols];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) c[i, j] = Math.Abs(i - j * 1.1) < 3 && rng.NextDouble() < 0.6 ? rng.NextDouble() : 1.0;
+            double Total(IEnumerable<(int Row, int Col)> m)
+            {
+                var list = m.ToList();
+                return list.Sum(p => c[p.Row, p.Col]) + (rows + cols - 2 * list.Count) * limit / 2;
+            }
+            var grouped = LinearAssignment.Solve(c, limit);
+            Assert.Equal(Total(LinearAssignment.SolveExtended(c, limit)), Total(grouped.Matches), 9);
+            Assert.Equal(rows, grouped.Matches.Count + grouped.UnmatchedRows.Count);
+            Assert.Equal(cols, grouped.Matches.Count + grouped.UnmatchedCols.Count);
+        }
+    }
+
+    [Fact]
     public void Hand_case_prefers_the_cheaper_total_over_the_greedy_pick()
     {
         // Greedy takes (0,0)=1 and is left with (1,1)=10; the optimum is (0,1)+(1,0) = 2 + 3.

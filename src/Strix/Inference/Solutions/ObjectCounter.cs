@@ -24,6 +24,8 @@ public sealed class ObjectCounter
     readonly Dictionary<int, (double X, double Y)> _last = new();
     readonly HashSet<int> _counted = new();
     readonly Dictionary<int, (int In, int Out)> _byClass = new();
+    readonly Dictionary<int, long> _lastSeen = new();
+    long _frame;
 
     /// <param name="region">Two points (a line) or three or more (a polygon zone), in image pixels.</param>
     public ObjectCounter(IReadOnlyList<(double X, double Y)> region)
@@ -49,6 +51,16 @@ public sealed class ObjectCounter
         return Enumerable.Range(0, values.Length / 2).Select(i => (values[2 * i], values[2 * i + 1])).ToList();
     }
 
+    /// <summary>
+    /// A track unseen for this many updates is forgotten (its last position and whether it was counted), so a
+    /// camera that runs for days keeps a bounded state. Track ids are never reused, so a forgotten track cannot be
+    /// counted twice; keep this above the tracker's <c>track_buffer</c>.
+    /// </summary>
+    public int ForgetAfterFrames { get; init; } = 900;
+
+    /// <summary>Tracks whose last position is remembered.</summary>
+    public int Remembered => _last.Count;
+
     public bool IsLine => _region.Length == 2;
     public IReadOnlyList<(double X, double Y)> Region => _region;
 
@@ -63,8 +75,10 @@ public sealed class ObjectCounter
     public IReadOnlyList<(int TrackId, bool In)> Update(IEnumerable<(int TrackId, int ClassId, double X, double Y)> centres)
     {
         var events = new List<(int, bool)>();
+        _frame++;
         foreach (var (id, cls, x, y) in centres)
         {
+            _lastSeen[id] = _frame;
             if (_last.TryGetValue(id, out var prev))
             {
                 bool? dir = IsLine ? CrossesLine(prev, (x, y)) : CrossesZone(prev, (x, y));
@@ -78,6 +92,7 @@ public sealed class ObjectCounter
             // A centre exactly on the line belongs to neither side: remember the last one that was on a side.
             if (!IsLine || Side(_region[0], _region[1], (x, y)) != 0 || !_last.ContainsKey(id)) _last[id] = (x, y);
         }
+        if (_frame % 64 == 0) Forget();
         return events;
     }
 
@@ -85,8 +100,16 @@ public sealed class ObjectCounter
     public IReadOnlyList<(int TrackId, bool In)> Update(Results results) =>
         Update(results.Detections.Where(d => d.TrackId is not null).Select(d => (d.TrackId!.Value, d.ClassId, (double)d.Box.CenterX, (double)d.Box.CenterY)));
 
+    void Forget()
+    {
+        foreach (var (id, seen) in _lastSeen.Where(kv => _frame - kv.Value > ForgetAfterFrames).ToList())
+        {
+            _lastSeen.Remove(id); _last.Remove(id); _counted.Remove(id);
+        }
+    }
+
     /// <summary>Forgets tracks and counts.</summary>
-    public void Reset() { _last.Clear(); _counted.Clear(); _byClass.Clear(); }
+    public void Reset() { _last.Clear(); _counted.Clear(); _byClass.Clear(); _lastSeen.Clear(); _frame = 0; }
 
     // Side of p relative to the directed line a→b: in y-down image coordinates, > 0 on the walker's right.
     static double Side((double X, double Y) a, (double X, double Y) b, (double X, double Y) p) =>

@@ -37,6 +37,8 @@ public sealed class ByteTracker : IObjectTracker
     readonly int _maxTimeLost;
     List<Track> _tracked = new(), _lost = new();
     readonly CameraMotion? _gmc;
+    readonly Action<string> _warn;
+    bool _warnedNoFrame;
     int _frameId, _nextId = 1;
 
     /// <param name="config">Thresholds and buffer, as in Ultralytics' tracker YAML.</param>
@@ -48,7 +50,7 @@ public sealed class ByteTracker : IObjectTracker
         if (_cfg.WithReid) throw new NotSupportedException("BoT-SORT with ReID is not supported yet (with_reid must be false)");
         _kf = new KalmanBoxFilter(_cfg.TrackerType == "botsort" ? BoxStateForm.Xywh : BoxStateForm.Xyah);
         _maxTimeLost = (int)(frameRate / 30.0 * _cfg.TrackBuffer);
-        var say = warn ?? Console.Error.WriteLine;
+        var say = _warn = warn ?? Console.Error.WriteLine;
         var gmc = _cfg.GmcMethod.ToLowerInvariant();
         if (_cfg.TrackerType == "botsort" && gmc != "none")
         {
@@ -98,6 +100,11 @@ public sealed class ByteTracker : IObjectTracker
         var confirmed = _tracked.Where(t => t.IsActivated).ToList();
         var pool = Union(confirmed, _lost);
         foreach (var t in pool) t.Predict(_kf);
+        if (_gmc is not null && frame is null && !_warnedNoFrame)
+        {
+            _warnedNoFrame = true;
+            _warn("WARNING ⚠️ BoT-SORT camera-motion compensation needs the frames, but this update has none (PredictOptions.KeepImages=false?); tracking without it while frames are missing");
+        }
         if (_gmc is not null && frame is not null)
         {
             var warp = _gmc.Estimate(frame);

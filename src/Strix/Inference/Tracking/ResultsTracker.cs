@@ -6,7 +6,8 @@ namespace Strix.Inference.Tracking;
 
 /// <summary>
 /// Applies a tracker to a stream of <see cref="Results"/>: the detections it confirms come back with their
-/// track ids and filtered boxes (unconfirmed ones are left out, as Ultralytics does), and the recent centres of
+/// track ids and filtered boxes (unconfirmed ones are left out, as Ultralytics does) and, from a segmentation model,
+/// their masks; the recent centres of
 /// each track are kept so the drawn video can show short trails. Results from a new source (another video or
 /// image) start the tracker afresh unless <see cref="Persist"/>.
 /// </summary>
@@ -42,11 +43,14 @@ public sealed class ResultsTracker : IDisposable
         _started = true;
         _source = frame.Path;
         var tracked = Tracker.Update(frame.Detections, frame.OrigImage);
-        var detections = tracked.Select(t =>
+        var ordered = tracked.OrderByDescending(t => t.Confidence).ToList();
+        var detections = ordered.Select(t =>
         {
             var d = frame.Detections[t.DetectionIndex];
             return new Detection(Clip(t.Box, frame.OrigWidth, frame.OrigHeight), t.Confidence, t.ClassId, d.ClassName) { TrackId = t.TrackId };
-        }).OrderByDescending(d => d.Confidence).ToList();
+        }).ToList();
+        // A segmentation model's masks follow their detections (the mask of the detection each track took).
+        var masks = frame.Masks?.Select(ordered.Select(t => t.DetectionIndex).ToList());
         var live = new HashSet<int>();
         foreach (var d in detections)
         {
@@ -57,7 +61,7 @@ public sealed class ResultsTracker : IDisposable
             if (trail.Count > _trailLength) trail.RemoveAt(0);
         }
         foreach (var id in _trails.Keys.Where(k => !live.Contains(k)).ToList()) _trails.Remove(id);
-        return frame.WithDetections(detections);
+        return frame.WithDetections(detections, masks);
     }
 
     /// <summary>Forgets all tracks (ids start again from 1).</summary>

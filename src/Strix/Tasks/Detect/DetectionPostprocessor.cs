@@ -18,7 +18,7 @@ public sealed class DetectionPostprocessor(PredictOptions options) : IPostproces
     {
         var dets = Nms.NonMaxSuppression(raw, new NmsOptions
         {
-            Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
+            Conf = Options.PredictConf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
         });
         if (dets.Length != frames.Count)
         {

@@ -177,9 +177,9 @@ public class DetectionValidator
                 if (plot)
                 {
                     predBoxes![i] = ToImageBoxes(det);
-                    labelBoxes![i] = LabelBoxes(gtCls, gtBoxes, h, w);
+                    labelBoxes![i] = BatchGrid.FromXywhn(gtBoxes, gtCls, h, w);
                 }
-                OnImage(new ValidationImage(i, dets[i], original, gtCls, sel, h, w, batch, extra, plot ? predBoxes : null, plot ? labelBoxes : null));
+                OnImage(new ValidationImage(i, dets[i], original, gtCls, gtBoxes, sel, h, w, batch, extra, plot ? predBoxes : null, plot ? labelBoxes : null));
             }
         }
         finally
@@ -341,17 +341,6 @@ public class DetectionValidator
         }
         return new ImageBoxes(xyxy, c, conf);
     }
-
-    static ImageBoxes LabelBoxes(int[] cls, float[] xywhn, int h, int w)
-    {
-        var xyxy = new float[xywhn.Length];
-        for (int o = 0; o < xywhn.Length; o += 4)
-        {
-            float cx = xywhn[o] * w, cy = xywhn[o + 1] * h, hw = xywhn[o + 2] * w / 2, hh = xywhn[o + 3] * h / 2;
-            xyxy[o] = cx - hw; xyxy[o + 1] = cy - hh; xyxy[o + 2] = cx + hw; xyxy[o + 3] = cy + hh;
-        }
-        return new ImageBoxes(xyxy, cls);
-    }
 }
 
 /// <summary>
@@ -360,6 +349,6 @@ public class DetectionValidator
 /// (classes and their rows in the batch), the input size, the batch, the task's extra output, and, when this batch
 /// is plotted, the tiles' boxes (a task may add to them).
 /// </summary>
-public readonly record struct ValidationImage(int Index, Tensor Detections, float[] Original, int[] GtClasses, int[] GtRows,
+public readonly record struct ValidationImage(int Index, Tensor Detections, float[] Original, int[] GtClasses, float[] GtBoxes, int[] GtRows,
     int InputHeight, int InputWidth, Batch Batch, Tensor? Extra, ImageBoxes[]? PlotPredictions, ImageBoxes[]? PlotLabels);
 

@@ -28,7 +28,7 @@ public sealed class SegmentationPostprocessor(PredictOptions options) : IMaskPos
 
     Tensor[] Suppress(Tensor preds, int nc) => Nms.NonMaxSuppression(preds, new NmsOptions
     {
-        Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
+        Conf = Options.PredictConf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
         NumClasses = nc,
     });
 

@@ -68,14 +68,13 @@ public sealed class SegmentationValidator : DetectionValidator
         var coef = image.Detections.narrow(1, 6, image.Detections.shape[1] - 6);
         var boxes = image.Detections.narrow(1, 0, 4);
 
-        // Masks are made only for detections that can match (a class present in the ground truth), unless all are written.
-        bool all = _json is not null;
-        var classes = new HashSet<int>(image.GtClasses);
-        var rows = Enumerable.Range(0, n).Where(k => all || classes.Contains((int)dets[k * 6 + 5])).ToArray();
+        // Masks are made only for detections that can match, unless all are written (save_json).
+        var rows = _json is not null ? Enumerable.Range(0, n).ToArray()
+            : MatchableRows(Runtime.TensorArrays.Floats(boxes), dets, image.GtClasses, image.GtBoxes, h, w, (double)h / proto.shape[1]);
         var rowIndex = tensor(rows.Select(r => (long)r).ToArray(), device: coef.device);
         var probs = MaskOps.CroppedProbabilities(proto, coef.index_select(0, rowIndex), boxes.index_select(0, rowIndex), h, w);
         var predMasks = MaskOps.ToOriginal(probs, h, w, ratioPad, original);
-        var gtMasks = MaskOps.ToOriginal(TargetMasks(batch, image.Index, image.GtRows), h, w, ratioPad, original);
+        var gtMasks = MaskOps.ToOriginal(batch.ObjectMasks(image.Index, image.GtRows), h, w, ratioPad, original);
 
         var iou = new float[n * m];
         if (rows.Length > 0 && m > 0)
@@ -99,43 +98,44 @@ public sealed class SegmentationValidator : DetectionValidator
             // The tiles show the model input: masks at its size, for the detections the grid draws.
             var drawn = Enumerable.Range(0, n).Where(k => dets[k * 6 + 4] > BatchGrid.DrawThreshold).ToArray();
             using var drawnIndex = tensor(drawn.Select(r => (long)r).ToArray(), device: coef.device);
-            var planes = Planes(MaskOps.Process(proto, coef.index_select(0, drawnIndex), boxes.index_select(0, drawnIndex), h, w));
+            var planes = BatchGrid.Planes(MaskOps.Process(proto, coef.index_select(0, drawnIndex), boxes.index_select(0, drawnIndex), h, w));
             var masks = new byte[]?[n];
             for (int k = 0; k < drawn.Length; k++) masks[drawn[k]] = planes[k];
             plotPred[image.Index] = plotPred[image.Index] with { Masks = masks };
-            var labels = TargetMasks(batch, image.Index, image.GtRows);
-            var up = nn.functional.interpolate(labels.unsqueeze(0), new long[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);
-            plotLabels[image.Index] = plotLabels[image.Index] with { Masks = Planes(up.gt(Runtime.Scalars.Half)) };
+            plotLabels[image.Index] = plotLabels[image.Index] with { Masks = BatchGrid.LabelMasks(batch, image.Index, image.GtRows) };
         }
     }
 
     /// <summary>
-    /// The target masks of one image's objects [m, h', w'] as 0/1 floats, in the order of its rows in the batch: from the
-    /// overlap plane (object k is the pixels numbered k + 1) or the per-object planes. An image whose labels are boxes
-    /// only has empty masks (its objects count as missed, as in Ultralytics).
+    /// The detections whose mask can overlap a ground-truth mask of their class; every other one has mask IoU 0 with
+    /// all objects it could match, so its mask need not be made. A predicted mask lies inside its box and a target mask
+    /// inside its object's box, each grown by the spread of the two bilinear resizes (two prototype pixels plus two input
+    /// pixels), so boxes that stay apart after growing have masks that never touch.
     /// </summary>
-    static Tensor TargetMasks(Batch batch, int image, int[] rows)
+    /// <param name="inputBoxes">[n, 4] detections' xyxy in input pixels.</param>
+    /// <param name="dets">[n, 6] detections (for the class, column 5).</param>
+    /// <param name="gtClasses">[m] objects' classes.</param>
+    /// <param name="gtBoxesXywhn">[m, 4] objects' centre xywh normalised to the input.</param>
+    /// <param name="h">Input height in pixels.</param>
+    /// <param name="w">Input width in pixels.</param>
+    /// <param name="protoStride">Input pixels per prototype pixel.</param>
+    internal static int[] MatchableRows(float[] inputBoxes, float[] dets, int[] gtClasses, float[] gtBoxesXywhn, int h, int w, double protoStride)
     {
-        var masks = batch.Masks ?? throw new ArgumentException($"{batch.Files[image]}: the batch has no target masks (load the data with DataLoaderOptions.Segments)");
-        using var scope = NewDisposeScope();
-        if (masks.dtype == ScalarType.Int32)
+        int n = inputBoxes.Length / 4, m = gtClasses.Length;
+        double grow = 2 * protoStride + 2;
+        var rows = new List<int>();
+        for (int k = 0; k < n; k++)
         {
-            var ids = tensor(Enumerable.Range(1, rows.Length).ToArray(), device: masks.device).view(-1, 1, 1);
-            return masks[image].unsqueeze(0).eq(ids).to(ScalarType.Float32).MoveToOuterDisposeScope();
+            int cls = (int)dets[k * 6 + 5];
+            double x1 = inputBoxes[k * 4] - grow, y1 = inputBoxes[k * 4 + 1] - grow, x2 = inputBoxes[k * 4 + 2] + grow, y2 = inputBoxes[k * 4 + 3] + grow;
+            for (int j = 0; j < m; j++)
+            {
+                if (gtClasses[j] != cls) continue;
+                double cx = gtBoxesXywhn[j * 4] * w, cy = gtBoxesXywhn[j * 4 + 1] * h;
+                double hw = gtBoxesXywhn[j * 4 + 2] * w / 2 + grow, hh = gtBoxesXywhn[j * 4 + 3] * h / 2 + grow;
+                if (cx - hw < x2 && x1 < cx + hw && cy - hh < y2 && y1 < cy + hh) { rows.Add(k); break; }
+            }
         }
-        var index = tensor(rows.Select(r => (long)r).ToArray(), device: masks.device);
-        return masks.index_select(0, index).to(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
-
-    static byte[]?[] Planes(Tensor masks)
-    {
-        using var scope = NewDisposeScope();
-        var bytes = masks.to(ScalarType.Byte).cpu().contiguous();
-        long n = bytes.shape[0], size = bytes.shape[1] * bytes.shape[2];
-        if (n == 0) return Array.Empty<byte[]?>();
-        var all = Runtime.TensorArrays.Bytes(bytes);
-        var planes = new byte[]?[n];
-        for (long k = 0; k < n; k++) planes[k] = all.AsSpan((int)(k * size), (int)size).ToArray();
-        return planes;
+        return rows.ToArray();
     }
 }

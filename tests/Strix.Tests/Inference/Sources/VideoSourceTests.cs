@@ -8,7 +8,7 @@ public class VideoSourceTests
 {
     static string WriteClip(string dir, string name, int frames, double fps = 25)
     {
-        var clip = new ShapesClip(new ShapesClipOptions { Frames = frames, Fps = fps });
+        using var clip = new ShapesClip(new ShapesClipOptions { Frames = frames, Fps = fps });
         var path = Path.Combine(dir, name);
         using var sink = new VideoSink(path, fps, clip.Options.Width, clip.Options.Height);
         foreach (var f in clip.Frames()) sink.Write(f);
@@ -26,7 +26,7 @@ public class VideoSourceTests
         var dir = TestPaths.NewTempDir("strix-video");
         var path = WriteClip(dir, "clip.mp4", 30);
         Assert.Equal(new[] { "clip.mp4" }, Directory.GetFiles(dir).Select(Path.GetFileName)); // no temp file left
-        var clip = new ShapesClip(new ShapesClipOptions { Frames = 30 });
+        using var clip = new ShapesClip(new ShapesClipOptions { Frames = 30 });
         using var src = FrameSources.Open(path);
         Assert.True(src.IsVideo);
         Assert.False(src.IsLive);
@@ -131,7 +131,7 @@ public class StreamSourceTests
         Requires.Video();
         RequireFfmpeg();
         var dir = TestPaths.NewTempDir("strix-stream");
-        var clip = new ShapesClip(new ShapesClipOptions { Frames = 15 });
+        using var clip = new ShapesClip(new ShapesClipOptions { Frames = 15 });
         var file = Path.Combine(dir, "clip.avi");
         using (var sink = new VideoSink(file, 25, 320, 240)) { foreach (var f in clip.Frames()) sink.Write(f); sink.Complete(); }
         var bytes = File.ReadAllBytes(file);

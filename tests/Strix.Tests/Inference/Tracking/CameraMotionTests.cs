@@ -8,7 +8,13 @@ namespace Strix.Tests.Inference.Tracking;
 public class CameraMotionTests
 {
     // A textured "world" (the clip's background and shapes) seen through a 320×240 window at (ox, oy).
-    static readonly RgbImage World = new ShapesClip(new ShapesClipOptions { Width = 480, Height = 360, Seed = 3 }).Render(30);
+    static readonly RgbImage World = RenderWorld();
+
+    static RgbImage RenderWorld()
+    {
+        using var clip = new ShapesClip(new ShapesClipOptions { Width = 480, Height = 360, Seed = 3 });
+        return clip.Render(30);
+    }
 
     static RgbImage View(int ox, int oy)
     {

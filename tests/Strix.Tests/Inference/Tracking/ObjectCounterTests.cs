@@ -20,6 +20,19 @@ public class ObjectCounterTests
         Assert.Equal((1, 1), (c.InCount, c.OutCount));
     }
 
+    [Fact]
+    public void Tracks_unseen_for_long_are_forgotten_but_counts_stay()
+    {
+        var c = new ObjectCounter(new[] { (100.0, 0.0), (100.0, 100.0) }) { ForgetAfterFrames = 10 };
+        c.Update(new[] { (1, 0, 90.0, 50.0), (2, 0, 90.0, 60.0) });
+        Assert.Single(c.Update(new[] { (1, 0, 110.0, 50.0), (2, 0, 95.0, 60.0) }));
+        // Track 2 stays in view; track 1 has left for good. After the next prune only track 2 is remembered.
+        for (int f = 0; f < 70; f++) c.Update(new[] { (2, 0, 95.0, 60.0) });
+        Assert.Equal(1, c.Remembered);
+        Assert.Equal((1, 0), (c.InCount, c.OutCount));
+        Assert.Single(c.Update(new[] { (2, 0, 105.0, 60.0) }));  // the remembered track still counts when it crosses
+    }
+
     [Theory]
     [InlineData(0.0, 50.0, 100.0, 50.0)]   // horizontal, drawn left → right
     [InlineData(100.0, 50.0, 0.0, 50.0)]   // the same line drawn right → left

@@ -36,6 +36,26 @@ public class ResultsTrackerTests
     }
 
     [Fact]
+    public void A_segmentation_model_s_masks_follow_their_tracked_detections()
+    {
+        // Three detections with masks 1, 2, 3 (each mask's pixels hold its number); the lowest-score one is below the
+        // tracker's thresholds and is left out, so the tracked results keep masks 1 and 2, ordered as their detections.
+        Results WithMasks(int f)
+        {
+            var r = Frame(f, (150, 0.7f, 1), (10, 0.9f, 0), (80, 0.05f, 0));
+            var data = new byte[3 * 100 * 200];
+            for (int k = 0; k < 3; k++) data.AsSpan(k * 20000, 20000).Fill((byte)(k + 1));
+            return r.WithDetections(r.Detections, new SegmentMasks(3, 100, 200, data));
+        }
+        var t = new ResultsTracker(new ByteTracker());
+        var tracked = t.Track(WithMasks(0));
+        Assert.Equal(2, tracked.Detections.Count);
+        Assert.Equal(new[] { 0, 1 }, tracked.Cls);             // by confidence: the 0.9 "part", then the 0.7 "scratch"
+        Assert.Equal(2, tracked.Masks!.Count);
+        Assert.Equal(new byte[] { 2, 1 }, new[] { tracked.Masks[0][0], tracked.Masks[1][0] });
+    }
+
+    [Fact]
     public void A_new_source_restarts_the_ids_unless_persist()
     {
         Results Other(Results r) => new Results("other.mp4", r.OrigHeight, r.OrigWidth, Names, r.Detections, default, r.OrigImage).AtFrame(0, TimeSpan.Zero, 25);

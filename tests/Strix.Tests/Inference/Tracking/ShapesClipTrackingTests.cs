@@ -42,8 +42,8 @@ public class ShapesClipTrackingTests
     [Fact]
     public void The_clip_is_reproducible_and_its_ground_truth_holds_entries_exits_and_a_full_occlusion()
     {
-        var clip = new ShapesClip();
-        var again = new ShapesClip();
+        using var clip = new ShapesClip();
+        using var again = new ShapesClip();
         Assert.Equal(clip.Render(40).Pixels, again.Render(40).Pixels);
         Assert.NotEqual(clip.Render(40).Pixels, clip.Render(41).Pixels);
         Assert.Equal(120, clip.GroundTruth.Count);
@@ -69,7 +69,7 @@ public class ShapesClipTrackingTests
         // Thresholds: at ±2 px jitter and 5% misses a correct tracker keeps every identity through the crossing
         // (IDF1 well above 0.9); MOTA loses the misses, the first-frame confirmation lag and the stray box. Measured:
         // IDF1 0.94–0.95, MOTA 0.89–0.91, HOTA 0.77–0.78 (ByteTrack) and 0.85–0.87 (BoT-SORT), no switches.
-        var clip = new ShapesClip();
+        using var clip = new ShapesClip();
         using var t = new ByteTracker(TrackerConfig.Load(tracker));
         Assert.Equal(tracker == "botsort.yaml", t.CompensatesCameraMotion);
         foreach (var seed in new[] { 1, 2, 3 })
@@ -90,7 +90,7 @@ public class ShapesClipTrackingTests
     public void Without_a_tracker_the_metrics_fall_so_the_thresholds_mean_something()
     {
         // Fresh ids every frame: every match after the first is a switch and IDF1 collapses.
-        var clip = new ShapesClip();
+        using var clip = new ShapesClip();
         int next = 1;
         var hyp = Detector(clip, 1).Select(d => (IReadOnlyList<IdentifiedBox>)d
             .Select(x => new IdentifiedBox(next++, x.Box.X1, x.Box.Y1, x.Box.X2, x.Box.Y2)).ToList()).ToList();
@@ -102,7 +102,7 @@ public class ShapesClipTrackingTests
     [Fact]
     public void The_counter_on_tracks_equals_the_counter_on_ground_truth_trajectories()
     {
-        var clip = new ShapesClip();
+        using var clip = new ShapesClip();
         var line = new[] { (160.0, 0.0), (160.0, 240.0) };
         // Ground truth: the same rule on true identities and boxes.
         var truthCounter = new ObjectCounter(line);

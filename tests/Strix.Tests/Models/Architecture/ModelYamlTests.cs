@@ -58,7 +58,7 @@ public class ModelYamlTests : IDisposable
         Assert.Equal(new[] { 32, 32 }, m.Head.InChannels); // 256·0.125, and 512 capped at 256, ·0.125
         var psa = (C2PSA)m.Layers[7].Module;
         Assert.Equal(16, psa.Hidden);
-        Assert.Equal(1, psa.m.Count);           // 2 · 0.5 repeats
+        Assert.Single(psa.m);         // 2 · 0.5 repeats
         Assert.Equal(new[] { 10, -1 }, m.Layers[14].From);
         m.eval();
         using var x = rand(1, 3, 64, 96);

@@ -69,6 +69,24 @@ public class SegmentationValidatorTests
     sealed record ValidationResultPair(double BoxMap, double MaskMap, double[] MaskApPerClass, Strix.Tasks.Detect.ValidationResult Result);
 
     [Fact]
+    public void Only_detections_whose_grown_box_meets_an_object_of_their_class_get_a_mask()
+    {
+        // The two objects of MakeBatch; prototypes at stride 4 grow every box by 2·4 + 2 = 10 input pixels.
+        var gtBoxes = new float[] { 0.25f, 0.25f, 0.5f, 0.5f, 0.625f, 0.75f, 0.75f, 0.5f };
+        var gtClasses = new[] { 0, 1 };
+        var boxes = new float[]
+        {
+            70, 0, 100, 30,    // class a, 6 px right of object 0: 20 px apart < 10 + 10 → kept
+            90, 0, 120, 30,    // class a, 26 px right of object 0 → dropped
+            0, 0, 20, 20,      // class b, far from object 1 (it touches object 0, of the other class) → dropped
+            40, 70, 60, 90,    // class b, inside object 1 → kept
+        };
+        var dets = new float[] { 70, 0, 100, 30, 0.9f, 0, 90, 0, 120, 30, 0.9f, 0, 0, 0, 20, 20, 0.9f, 1, 40, 70, 60, 90, 0.9f, 1 };
+        Assert.Equal(new[] { 0, 3 }, SegmentationValidator.MatchableRows(boxes, dets, gtClasses, gtBoxes, S, S, protoStride: 4));
+        Assert.Equal(new[] { 0, 1, 3 }, SegmentationValidator.MatchableRows(boxes, dets, gtClasses, gtBoxes, S, S, protoStride: 8));
+    }
+
+    [Fact]
     public void Masks_equal_to_the_targets_score_one()
     {
         using var protos = Prototypes((0, 64, 0, 64), (64, 128, 32, 128));
