@@ -35,6 +35,14 @@ public static class SegTrainBench
         Row("yolov8n-seg fwd+bwd", Step(() => seg.forward(x), seg.parameters()));
         Row("yolov8n fwd+bwd", Step(() => det.forward(x), det.parameters()));
         var head = (Segment)seg.Head;
+        {
+            using var p3a = randn(16, 64, 20, 20);
+            using var p3 = MemoryFormat.ToChannelsLast(p3a);
+            using var h1 = head.proto.cv1.call(p3);
+            using var up = head.proto.upsample.call(h1);
+            using var h2 = head.proto.cv2.call(up);
+            Console.Error.WriteLine($"layouts: cv1 out CL={MemoryFormat.IsChannelsLast(h1)}, upsample out CL={MemoryFormat.IsChannelsLast(up)}, cv2 out CL={MemoryFormat.IsChannelsLast(h2)}");
+        }
         foreach (bool cl in new[] { true, false })
         {
             using var p3a = randn(16, 64, 20, 20).requires_grad_(true);

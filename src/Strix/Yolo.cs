@@ -35,14 +35,15 @@ public sealed class Yolo : IDisposable
     /// a Strix <c>.safetensors</c>, an Ultralytics <c>.pt</c>, or an <c>.onnx</c> export.
     /// </summary>
     /// <param name="model">Scale name or weights path.</param>
-    /// <param name="device"><c>cpu</c>, <c>cuda:0</c> … (TorchSharp models; ONNX Runtime uses the CPU).</param>
+    /// <param name="device"><c>cpu</c>, <c>cuda:0</c> … for TorchSharp models; for ONNX models an execution provider
+    /// (<c>cpu</c>, <c>auto</c>, <c>cuda:N</c>, <c>tensorrt:N</c>, <c>openvino</c>: see <see cref="ExecutionProviders"/>).</param>
     /// <param name="log">Receives import reports (unmapped tensors …); null prints nothing.</param>
     public static Yolo Load(string model, string? device = null, Action<string>? log = null)
     {
         if (Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (!File.Exists(model)) throw new FileNotFoundException($"model={model}: file not found", model);
-            return new Yolo(OnnxRuntimeBackend.Open(model));
+            return new Yolo(OnnxRuntimeBackend.Open(model, new OnnxRuntimeOptions { Device = device }));
         }
         var loaded = ModelLoader.Load(model, log: log);
         return new Yolo(new TorchBackend(loaded.Model, loaded.Metadata.Names, loaded.Metadata.ImgSz,

@@ -30,7 +30,6 @@ public sealed class ValCommand : ICommand
     {
         var c = ConfigRecords.Parse<ValConfig>(args);
         var (modelArg, data, imgsz, batch, split, rect, singleCls) = (c.Model!, c.Data!, c.ImgSz, c.Batch, c.Split, c.Rect, c.SingleCls);
-        var device = Devices.Parse(c.Device ?? "");
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
@@ -47,7 +46,7 @@ public sealed class ValCommand : ICommand
         if (Path.GetExtension(modelArg).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (!File.Exists(modelArg)) throw new FileNotFoundException($"model={modelArg}: file not found", modelArg);
-            using var backend = OnnxRuntimeBackend.Open(modelArg);
+            using var backend = OnnxRuntimeBackend.Open(modelArg, new OnnxRuntimeOptions { Device = c.Device });
             CheckClasses(backend.Names.Count, config.Nc, singleCls, modelArg, data);
             if (!backend.DynamicShape)
             {
@@ -56,12 +55,16 @@ public sealed class ValCommand : ICommand
                 imgsz = backend.ImageSize; rect = false;
             }
             imgsz = ArgChecks.RoundToStride(imgsz, backend.Stride, Console.WriteLine);
-            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = backend.Stride }, Warn);
-            Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime ({modelArg})");
-            var r = LastResult = new DetectionValidator(singleCls ? backend.Names : config.Names, Options()).Run(backend, onnxLoader);
+            bool onnxSegment = backend.Task == "segment";
+            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = backend.Stride, Segments = onnxSegment }, Warn);
+            Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime on {string.Join(", ", backend.Providers)} ({modelArg})");
+            var onnxNames = singleCls ? backend.Names : config.Names;
+            var onnxValidator = onnxSegment ? new Strix.Tasks.Segment.SegmentationValidator(onnxNames, Options(backend.Task)) : new DetectionValidator(onnxNames, Options());
+            var r = LastResult = onnxValidator.Run(backend, onnxLoader);
             return r.Metrics.Images > 0 ? 0 : 1;
         }
 
+        var device = Devices.Parse(c.Device ?? "");
         using var loaded = ModelLoader.Load(modelArg, log: Console.WriteLine);
         var model = loaded.Model;
         CheckClasses(model.NumClasses, config.Nc, singleCls, modelArg, data);

@@ -21,6 +21,17 @@ public sealed record OnnxRuntimeOptions
     /// dedicated cores and loses badly on a CPU shared with other busy processes; turn it off there.
     /// </summary>
     public bool AllowSpinning { get; init; } = true;
+    /// <summary>
+    /// <c>device=</c>: cpu (default), auto, cuda[:N] or N, tensorrt[:N], openvino[:CPU|GPU|NPU|AUTO]
+    /// (<see cref="ExecutionProviders.Plan"/>); a provider this build lacks is an error naming the package.
+    /// </summary>
+    public string? Device { get; init; }
+    /// <summary>TensorRT's engine cache folder; default: <c>&lt;model&gt;.trt_cache</c> beside the model.</summary>
+    public string? TensorRtCache { get; init; }
+    /// <summary>TensorRT: allow fp16 kernels (Ultralytics' <c>half</c>).</summary>
+    public bool TensorRtFp16 { get; init; }
+    /// <summary>TensorRT: allow int8 kernels (for a QDQ-quantised model).</summary>
+    public bool TensorRtInt8 { get; init; }
 }
 
 /// <summary>
@@ -53,8 +64,10 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     public bool IsHalf => _inputType == TensorElementType.Float16;
     /// <summary>The batch size a fixed-batch export takes, or null when the batch is symbolic.</summary>
     public int? FixedBatch => _fixedBatch;
-    /// <summary>ONNX Runtime runs on the CPU here, so inputs belong there.</summary>
+    /// <summary>Inputs are handed to ONNX Runtime from the CPU (a GPU provider copies them over itself).</summary>
     public Device Device => CPU;
+    /// <summary>The execution providers the session was given, best first (ONNX Runtime's names; the CPU last).</summary>
+    public IReadOnlyList<string> Providers { get; private init; } = new[] { "CPUExecutionProvider" };
     /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary><c>detect</c> or <c>segment</c>.</summary>
@@ -139,6 +152,9 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = options?.IntraOpThreads is > 0 and var t ? t : Environment.ProcessorCount,
         };
+        var plan = ExecutionProviders.Plan(options?.Device, ExecutionProviders.Available);
+        try { ExecutionProviders.Apply(so, plan, options?.TensorRtCache ?? path + ".trt_cache", options?.TensorRtFp16 ?? false, options?.TensorRtInt8 ?? false); }
+        catch (OnnxRuntimeException e) { so.Dispose(); throw new NotSupportedException($"device={options?.Device}: ONNX Runtime could not start {plan[0].OrtName}: {e.Message}", e); }
         // Errors reach the caller as exceptions (named here); ONNX Runtime's own log lines would repeat them, or add shape-merge notes, on stderr.
         so.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         if (options is { AllowSpinning: false }) so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
@@ -146,7 +162,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         try { session = new InferenceSession(path, so); }
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message}", e); }
         finally { so.Dispose(); }
-        try { return new OnnxRuntimeBackend(path, session); }
+        try { return new OnnxRuntimeBackend(path, session) { Providers = plan.Select(p => p.OrtName).ToArray() }; }
         catch { session.Dispose(); throw; }
     }
 

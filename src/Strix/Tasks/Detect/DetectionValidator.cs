@@ -129,10 +129,15 @@ public class DetectionValidator
         var sw = Stopwatch.StartNew();
         var input = batch.FloatImages(backend.Device);
         Sync(backend.Device); _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
-        var decoded = backend.Forward(input);
+        if (backend.Task != Task)
+            throw new NotSupportedException($"the model is a {backend.Task} model; {Task} validation needs a {Task} model");
+        var outputs = backend.ForwardOutputs(input);
         Sync(backend.Device); _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
-        Postprocess(decoded, batch, batchIndex);
+        PostprocessWith(outputs[0], outputs.Length > 1 ? outputs[1] : null, batch, batchIndex);
     }
+
+    /// <summary>The task this validator measures (a backend of another task is refused by name).</summary>
+    protected virtual string Task => "detect";
 
     /// <summary>
     /// Feeds one batch of decoded predictions [B, 4+nc, anchors] (pixel xywh, class scores, model

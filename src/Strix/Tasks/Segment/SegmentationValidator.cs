@@ -33,6 +33,7 @@ public sealed class SegmentationValidator : DetectionValidator
         _json = Options.SaveJson ? CocoPredictionsWriter.For(MetricNames) : null;
     }
 
+    protected override string Task => "segment";
     protected override bool EvaluatorWritesJson => false;
     protected override CocoPredictionsWriter? JsonWriter => _json;
     protected override IReadOnlyList<DetectionMetrics> ExtraMetrics => new[] { MaskMetrics };
