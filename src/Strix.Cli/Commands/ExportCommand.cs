@@ -41,11 +41,11 @@ public sealed class ExportCommand : ICommand
         string shapeIn = dynamic ? "(batch, 3, height, width)" : $"({batch}, 3, {h}, {w})";
         string shapeOut = dynamic ? $"(batch, {4 + model.NumClasses}, anchors)" : $"({batch}, {4 + model.NumClasses}, {anchors})";
         Console.WriteLine($"Strix export: starting from '{modelArg}' with input shape {shapeIn} BCHW and output shape {shapeOut}");
-        if (simplify) Console.WriteLine("ONNX: simplify=True needs no extra pass: batch norms are folded and anchors precomputed when the graph is written");
         Console.WriteLine($"ONNX: exporting with opset {opset}{(half ? ", fp16" : "")}{(dynamic ? ", dynamic axes" : "")}...");
 
         var exportWatch = Stopwatch.StartNew();
         OnnxExporter.Export(model, path, options);
+        if (simplify) Console.WriteLine($"ONNX: simplifying with ONNX Runtime's basic graph optimisations: {OnnxSimplifier.Simplify(path)}");
         double secs = exportWatch.Elapsed.TotalSeconds;
         double mb = new FileInfo(path).Length / 1e6;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -15,7 +15,7 @@ public sealed record ExportConfig : ConfigRecord
     [Arg("opset", "ONNX opset")] public int Opset { get; init; } = OnnxExportOptions.DefaultOpset;
     [Arg("batch", "batch size of a static export")] public int Batch { get; init; } = 1;
     [Arg("nc", "class count of a fresh model")] public int? Nc { get; init; }
-    [Arg("simplify", "accepted for Ultralytics compatibility (batch norms are always folded)")] public bool Simplify { get; init; }
+    [Arg("simplify", "fold constants and drop redundant nodes (ONNX Runtime's basic optimisations, saved as plain ONNX)")] public bool Simplify { get; init; }
     [Arg("output", "output file (default: beside the weights, .onnx)")] public string? Output { get; init; }
 
     public override void Validate()

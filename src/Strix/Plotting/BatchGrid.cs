@@ -53,7 +53,7 @@ public static class BatchGrid
         int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
         var labels = batch.ObjectMasks(image, rows);
         var up = nn.functional.interpolate(labels.unsqueeze(0), new long[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);
-        return Planes(up.gt(0.5));
+        return Planes(up.gt(Runtime.Scalars.Half));
     }
 
     /// <summary>[n, h, w] masks (bool or 0/1) → one row-major 0/1 byte plane per mask.</summary>
