@@ -35,13 +35,15 @@ public sealed class ExportCommand : ICommand
         var options = new OnnxExportOptions
         {
             Height = h, Width = w, Batch = batch, Dynamic = dynamic, Half = half, Opset = opset, Names = loaded.Metadata.Names,
+            Nms = c.Nms, Conf = (float)c.Conf, Iou = (float)c.Iou, MaxDet = c.MaxDet,
         };
         OnnxExporter.Validate(model, options);
         long anchors = model.Strides.Sum(s => (long)(h / s) * (long)(w / s));
         string shapeIn = dynamic ? "(batch, 3, height, width)" : $"({batch}, 3, {h}, {w})";
-        string shapeOut = dynamic ? $"(batch, {4 + model.NumClasses}, anchors)" : $"({batch}, {4 + model.NumClasses}, {anchors})";
+        string shapeOut = c.Nms ? $"({(dynamic ? "batch" : batch)}, {c.MaxDet}, 6)"
+            : dynamic ? $"(batch, {4 + model.NumClasses}, anchors)" : $"({batch}, {4 + model.NumClasses}, {anchors})";
         Console.WriteLine($"Strix export: starting from '{modelArg}' with input shape {shapeIn} BCHW and output shape {shapeOut}");
-        Console.WriteLine($"ONNX: exporting with opset {opset}{(half ? ", fp16" : "")}{(dynamic ? ", dynamic axes" : "")}...");
+        Console.WriteLine($"ONNX: exporting with opset {opset}{(half ? ", fp16" : "")}{(dynamic ? ", dynamic axes" : "")}{(c.Nms ? $", NMS in the graph (conf {c.Conf}, iou {c.Iou}, max_det {c.MaxDet})" : "")}...");
 
         var exportWatch = Stopwatch.StartNew();
         OnnxExporter.Export(model, path, options);

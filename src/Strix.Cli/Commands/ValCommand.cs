@@ -47,6 +47,9 @@ public sealed class ValCommand : ICommand
         {
             if (!File.Exists(modelArg)) throw new FileNotFoundException($"model={modelArg}: file not found", modelArg);
             using var backend = OnnxRuntimeBackend.Open(modelArg, new OnnxRuntimeOptions { Device = c.Device });
+            if (backend.NmsInGraph)
+                throw new NotSupportedException($"model={modelArg} was exported with nms=true (conf {backend.Metadata.GetValueOrDefault("conf", "?")} fixed in the graph), " +
+                    "which drops the low-score detections mAP is computed from; validate the same weights exported without nms");
             CheckClasses(backend.Names.Count, config.Nc, singleCls, modelArg, data);
             if (!backend.DynamicShape)
             {

@@ -16,6 +16,10 @@ public sealed record ExportConfig : ConfigRecord
     [Arg("batch", "batch size of a static export")] public int Batch { get; init; } = 1;
     [Arg("nc", "class count of a fresh model")] public int? Nc { get; init; }
     [Arg("simplify", "fold constants and drop redundant nodes (ONNX Runtime's basic optimisations, saved as plain ONNX)")] public bool Simplify { get; init; }
+    [Arg("nms", "NMS in the graph: output0 [B, max_det, 6] (x1 y1 x2 y2 score class); detection models")] public bool Nms { get; init; }
+    [Arg("conf", "with nms: the lowest score kept")] public double Conf { get; init; } = 0.25;
+    [Arg("iou", "with nms: NMS IoU threshold")] public double Iou { get; init; } = 0.7;
+    [Arg("max_det", "with nms: detections per image")] public int MaxDet { get; init; } = 300;
     [Arg("output", "output file (default: beside the weights, .onnx)")] public string? Output { get; init; }
 
     public override void Validate()

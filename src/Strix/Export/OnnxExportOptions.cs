@@ -22,6 +22,18 @@ public sealed record OnnxExportOptions
     /// <summary>The metadata description; null gives "Strix YOLOv8n model".</summary>
     public string? Description { get; init; }
 
+    /// <summary>
+    /// NMS in the graph (Ultralytics' <c>nms</c>): output0 becomes [B, <see cref="MaxDet"/>, 6] rows of x1 y1 x2 y2 score
+    /// class, with <see cref="Conf"/> and <see cref="Iou"/> fixed in the file. Detection models only.
+    /// </summary>
+    public bool Nms { get; init; }
+    /// <summary>With <see cref="Nms"/>: the lowest score kept.</summary>
+    public float Conf { get; init; } = 0.25f;
+    /// <summary>With <see cref="Nms"/>: the IoU above which a box of the same class is suppressed.</summary>
+    public float Iou { get; init; } = 0.7f;
+    /// <summary>With <see cref="Nms"/>: detections per image.</summary>
+    public int MaxDet { get; init; } = 300;
+
     /// <summary>Square input size (sets both <see cref="Height"/> and <see cref="Width"/>).</summary>
     public int ImageSize { init { Height = value; Width = value; } }
 }

@@ -35,13 +35,14 @@ public static class OnnxExporter
         if (o.Dynamic)
         {
             b.Input("images", new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" }));
-            b.Output("output0", new TensorShapeProto(new long[] { -1, 4 + nc + nm, -1 }, new[] { "batch", null, "anchors" }));
+            b.Output("output0", o.Nms ? new TensorShapeProto(new long[] { -1, o.MaxDet, 6 }, new[] { "batch", null, null })
+                : new TensorShapeProto(new long[] { -1, 4 + nc + nm, -1 }, new[] { "batch", null, "anchors" }));
             if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { -1, nm, -1, -1 }, new[] { "batch", null, "mask_height", "mask_width" }));
         }
         else
         {
             b.Input("images", new TensorShapeProto(new long[] { o.Batch, 3, o.Height, o.Width }));
-            b.Output("output0", new TensorShapeProto(new long[] { o.Batch, 4 + nc + nm, anchors }));
+            b.Output("output0", new TensorShapeProto(o.Nms ? new long[] { o.Batch, o.MaxDet, 6 } : new long[] { o.Batch, 4 + nc + nm, anchors }));
             if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { o.Batch, nm, o.Height / 4, o.Width / 4 }));
         }
 
@@ -62,7 +63,7 @@ public static class OnnxExporter
             outputs[layer.Index] = cur;
         }
         if (result is not { } r) throw new InvalidOperationException("the model has no Detect head");
-        b.Rename(r.Output0, "output0");
+        b.Rename(o.Nms ? OnnxNms.Emit(b, r.Output0, nc, o.MaxDet, o.Conf, o.Iou) : r.Output0, "output0");
         if (r.Output1 is { } protos) b.Rename(protos, "output1");
 
         var version = ModelMetadata.CurrentStrixVersion;
@@ -84,6 +85,13 @@ public static class OnnxExporter
         Meta("batch", o.Batch.ToString(CultureInfo.InvariantCulture));
         Meta("imgsz", PythonLiteral.IntList(new[] { o.Height, o.Width }));
         Meta("names", PythonLiteral.NamesDict(names));
+        if (o.Nms)
+        {
+            Meta("nms", "True");
+            Meta("conf", o.Conf.ToString("R", CultureInfo.InvariantCulture));
+            Meta("iou", o.Iou.ToString("R", CultureInfo.InvariantCulture));
+            Meta("max_det", o.MaxDet.ToString(CultureInfo.InvariantCulture));
+        }
         return m;
     }
 
@@ -118,6 +126,13 @@ public static class OnnxExporter
         if (o.Height <= 0 || o.Width <= 0 || o.Height % s != 0 || o.Width % s != 0)
             throw new ArgumentException($"imgsz={o.Height}x{o.Width} must be positive multiples of the model's stride {s}");
         if (o.Batch < 1) throw new ArgumentException($"batch={o.Batch} must be at least 1");
+        if (o.Nms)
+        {
+            if (model.Head is Segment) throw new NotSupportedException("nms=true exports detection models; a segmentation model keeps NMS outside the graph (export it without nms)");
+            if (!(o.Conf >= 0 && o.Conf < 1)) throw new ArgumentException($"conf={o.Conf} must be in [0, 1)");
+            if (!(o.Iou > 0 && o.Iou <= 1)) throw new ArgumentException($"iou={o.Iou} must be in (0, 1]");
+            if (o.MaxDet < 1) throw new ArgumentException($"max_det={o.MaxDet} must be at least 1");
+        }
         if (o.Names is not null && o.Names.Count != model.NumClasses)
             throw new ArgumentException($"{o.Names.Count} class names given for a model with {model.NumClasses} classes");
     }

@@ -72,6 +72,12 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary><c>detect</c> or <c>segment</c>.</summary>
     public string Task => _protoName is null ? "detect" : "segment";
+    /// <summary>
+    /// True for a file exported with NMS in the graph: <see cref="Forward"/> then gives [B, max_det, 6] (x1 y1 x2 y2 score
+    /// class in input pixels, best first, zero rows after an image's detections), which the detection post-processing
+    /// filters by conf and classes without running NMS again.
+    /// </summary>
+    public bool NmsInGraph { get; }
     /// <summary>Mask coefficients per anchor (prototypes) of a segmentation export; 0 for detection.</summary>
     public int NumMasks { get; }
 
@@ -116,7 +122,11 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             _protoName = protoName;
             NumMasks = protoMeta.Dimensions[1];
         }
-        int? nc = outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
+        // NMS in the graph (exported with nms=true): output0 is [B, max_det, 6] rows of x1 y1 x2 y2 score class.
+        NmsInGraph = _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
+        if (NmsInGraph && outMeta.Dimensions[2] != 6)
+            throw new InvalidDataException($"{Where()}: metadata says nms but output '{outName}' is [{string.Join(", ", outMeta.Dimensions)}], not [B, max_det, 6]");
+        int? nc = NmsInGraph ? null : outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
 
         try
         {
@@ -166,7 +176,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         catch { session.Dispose(); throw; }
     }
 
-    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU (a detection export only).</summary>
+    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU (a detection export only; [B, max_det, 6] with <see cref="NmsInGraph"/>).</summary>
     public Tensor Forward(Tensor images)
     {
         if (_protoName is not null)

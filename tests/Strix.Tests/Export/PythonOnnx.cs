@@ -46,3 +46,12 @@ public sealed class PythonOnnxFactAttribute : FactAttribute
         if (PythonOnnx.Missing is { } why && !Requires.InCi) Skip = why;
     }
 }
+
+/// <summary>The theory form of <see cref="PythonOnnxFactAttribute"/>.</summary>
+public sealed class PythonOnnxTheoryAttribute : TheoryAttribute
+{
+    public PythonOnnxTheoryAttribute()
+    {
+        if (PythonOnnx.Missing is { } why && !Requires.InCi) Skip = why;
+    }
+}
