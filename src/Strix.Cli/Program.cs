@@ -11,6 +11,7 @@ var commands = new ICommand[]
     new DataCommand(),
     new ValCommand(),
     new ExportCommand(),
+    new BenchmarkCommand(),
 };
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
