@@ -28,7 +28,8 @@ public sealed record BenchmarkRow(string Format, double SizeMb, double? Map, dou
 
 /// <summary>
 /// <c>strix benchmark model=best.safetensors data=shapes imgsz=640</c>: Ultralytics' <c>yolo benchmark</c> for the formats
-/// this build runs — TorchSharp fp32 and bf16-mixed (fused), ONNX Runtime fp32, fp16 and fp32 with NMS in the graph — each
+/// this build runs — TorchSharp fp32 and bf16-mixed (fused), ONNX Runtime fp32, fp16, INT8 (calibrated on the same val
+/// images) and fp32 with NMS in the graph — each
 /// with its file size, mAP50-95 on the data's val split (the validation settings: conf 0.001, iou 0.7) and latency per
 /// image at batch 1 and batch N, p50 and p90 of <c>runs</c> passes after three warm-up passes. Latency is the model plus
 /// NMS at conf 0.25 (inside the graph for the NMS export), on a fixed random input, so every format does the same work;
@@ -89,11 +90,14 @@ public sealed class BenchmarkCommand : ICommand
             ("ONNX Runtime fp32", new OnnxExportOptions { ImageSize = imgsz, Dynamic = true, Names = names }),
             ("ONNX Runtime fp16", new OnnxExportOptions { ImageSize = imgsz, Dynamic = true, Half = true, Names = names }),
         };
+        formats.Add(("ONNX Runtime INT8 (QDQ, min-max)", new OnnxExportOptions { ImageSize = imgsz, Dynamic = true, Names = names }));
         if (!segment) formats.Add(("ONNX Runtime fp32 + NMS in graph", new OnnxExportOptions { ImageSize = imgsz, Dynamic = true, Names = names, Nms = true }));
         foreach (var (name, options) in formats)
         {
-            var path = Path.Combine(dir, (options.Nms ? "nms" : options.Half ? "fp16" : "fp32") + ".onnx");
+            bool int8 = name.Contains("INT8", StringComparison.Ordinal);
+            var path = Path.Combine(dir, (options.Nms ? "nms" : options.Half ? "fp16" : int8 ? "int8" : "fp32") + ".onnx");
             OnnxExporter.Export(model, path, options);
+            if (int8) OnnxQuantizer.Quantize(path, path, CalibrationBatches(loader));
             // No spinning: idle ONNX Runtime threads would otherwise spin against the NMS that follows each pass on the same cores.
             using var ort = OnnxRuntimeBackend.Open(path, new OnnxRuntimeOptions { AllowSpinning = false });
             var (map, mask) = options.Nms ? (null, null) : Maps(NewValidator().Run(ort, loader));
@@ -118,6 +122,15 @@ public sealed class BenchmarkCommand : ICommand
         }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"Results saved to {dir}");
         return 0;
+    }
+
+    /// <summary>The val images as model inputs, for INT8 calibration (the validation preprocessing).</summary>
+    static IEnumerable<(float[], long[])> CalibrationBatches(DataLoader loader)
+    {
+        foreach (var b in loader)
+            using (b)
+            using (var x = b.FloatImages(CPU))
+                yield return (Strix.Runtime.TensorArrays.Floats(x), x.shape);
     }
 
     static string Fmt(double? v) => v is double d ? d.ToString("F4", CultureInfo.InvariantCulture) : "—";

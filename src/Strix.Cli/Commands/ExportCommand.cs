@@ -47,6 +47,7 @@ public sealed class ExportCommand : ICommand
 
         var exportWatch = Stopwatch.StartNew();
         OnnxExporter.Export(model, path, options);
+        if (c.Int8) Quantize(c, path, h, w, model.MaxStride, c.Dynamic ? 8 : c.Batch);
         if (simplify) Console.WriteLine($"ONNX: simplifying with ONNX Runtime's basic graph optimisations: {OnnxSimplifier.Simplify(path)}");
         double secs = exportWatch.Elapsed.TotalSeconds;
         double mb = new FileInfo(path).Length / 1e6;
@@ -56,6 +57,26 @@ public sealed class ExportCommand : ICommand
         Console.WriteLine($"Predict:  strix predict model={path} imgsz={Math.Max(h, w)}");
         Console.WriteLine($"Validate: strix val model={path} imgsz={Math.Max(h, w)} data=…");
         return 0;
+    }
+
+    /// <summary>Replaces the float32 export at <paramref name="path"/> by its INT8 (QDQ) form, calibrated on the data's val images.</summary>
+    static void Quantize(ExportConfig c, string path, int h, int w, int stride, int batch)
+    {
+        var config = Strix.Data.DatasetConfig.Resolve(c.Data!, Console.WriteLine);
+        var options = Strix.Data.DataLoaderOptions.ForValidation(Math.Max(h, w), batch, 0, rect: false) with { Stride = stride, Fraction = c.Fraction };
+        using var loader = Strix.Data.DataLoader.Create(config, "val", options, m => Console.WriteLine($"WARNING ⚠️ {m}"));
+        IEnumerable<(float[], long[])> Batches()
+        {
+            foreach (var b in loader)
+                using (b)
+                using (var x = b.FloatImages(TorchSharp.torch.CPU))
+                    if (x.shape[0] == batch) yield return (Strix.Runtime.TensorArrays.Floats(x), x.shape);
+        }
+        var method = c.Calibration == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax;
+        var sw = Stopwatch.StartNew();
+        var r = OnnxQuantizer.Quantize(path, path, Batches(), method);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ONNX: INT8 ({c.Calibration}) from {r.CalibrationImages} val images of {c.Data}: {r.QuantizedConvs} convolutions int8, {r.FloatConvs} kept float (the decode), {sw.Elapsed.TotalSeconds:F1}s"));
     }
 
     /// <summary>Beside the weights with the .onnx extension, as Ultralytics does; a built-in name exports to ./yolo11n.onnx.</summary>

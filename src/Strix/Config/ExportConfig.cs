@@ -20,6 +20,10 @@ public sealed record ExportConfig : ConfigRecord
     [Arg("conf", "with nms: the lowest score kept")] public double Conf { get; init; } = 0.25;
     [Arg("iou", "with nms: NMS IoU threshold")] public double Iou { get; init; } = 0.7;
     [Arg("max_det", "with nms: detections per image")] public int MaxDet { get; init; } = 300;
+    [Arg("int8", "static INT8 (QDQ) quantisation, calibrated on data's val images")] public bool Int8 { get; init; }
+    [Arg("data", "with int8: the dataset whose val images calibrate the ranges (data.yaml, or 'shapes')")] public string? Data { get; init; }
+    [Arg("fraction", "with int8: the share of the val images used for calibration")] public double Fraction { get; init; } = 1.0;
+    [Arg("calibration", "with int8: minmax or percentile (99.99% of |values|)")] public string Calibration { get; init; } = "minmax";
     [Arg("output", "output file (default: beside the weights, .onnx)")] public string? Output { get; init; }
 
     public override void Validate()
@@ -35,5 +39,12 @@ public sealed record ExportConfig : ConfigRecord
         OnnxExporter.ValidateOpset(Opset);
         ArgChecks.AtLeast("batch", Batch, 1);
         if (Nc is int nc) ArgChecks.AtLeast("nc", nc, 1);
+        if (Int8)
+        {
+            ArgChecks.Required("data", Data, "the dataset whose val images calibrate INT8 (e.g. data=shapes)");
+            if (Half) throw new ArgumentException("int8=true and half=true exclude each other: INT8 starts from the float32 graph");
+            if (Calibration is not ("minmax" or "percentile")) throw new ArgumentException($"calibration={Calibration}: expected minmax or percentile");
+            if (!(Fraction > 0 && Fraction <= 1)) throw new ArgumentException($"fraction={Fraction} must be in (0, 1]");
+        }
     }
 }

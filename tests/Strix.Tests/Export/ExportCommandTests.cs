@@ -24,6 +24,23 @@ public class ExportCommandTests : IDisposable
         finally { Console.SetOut(old); }
     }
 
+    [SkippableFact]
+    public void Int8ExportCalibratesOnTheDataAndNeedsIt()
+    {
+        var data = TestPaths.Asset("coco8.yaml");
+        using var m = ExportTestModels.Make(nc: 80, seed: 4);
+        var weights = Path.Combine(_dir, "q.safetensors");
+        WeightsFile.Save(m, weights, ModelMetadata.For(m, Strix.Eval.CocoCategories.Names, imgsz: 64));
+        var (code, text) = Run($"model={weights}", "int8=true", $"data={data}", "output=" + Path.Combine(_dir, "q.onnx"));
+        Assert.Equal(0, code);
+        Assert.Contains("INT8 (minmax) from 4 val images", text);
+        Assert.Equal("True", Strix.IO.Onnx.ModelProto.Load(Path.Combine(_dir, "q.onnx")).GetMetadata("int8"));
+        using (var ort = OnnxRuntimeBackend.Open(Path.Combine(_dir, "q.onnx"))) Assert.Equal(80, ort.Names.Count);
+        Assert.DoesNotContain(Directory.GetFiles(_dir), f => f.EndsWith(".tmp"));
+        var e = Assert.ThrowsAny<ArgumentException>(() => Run($"model={weights}", "int8=true"));
+        Assert.Contains("data", e.Message);
+    }
+
     [Fact]
     public void ExportsWeightsFileBesideItWithItsNames()
     {
