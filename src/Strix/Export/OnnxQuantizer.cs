@@ -39,7 +39,9 @@ public static class OnnxQuantizer
         if (convs.Any(n => inits[n.Input[1]].DataType != OnnxDataType.Float))
             throw new InvalidDataException($"{fp32Path}: INT8 quantisation starts from a float32 export (half=false)");
         // The DFL expectation is a fixed arange convolution inside the decode: it stays float.
-        var quantized = convs.Where(n => !n.Name.Contains("/dfl/", StringComparison.Ordinal)).ToList();
+        // So does a convolution whose output leaves the graph (segmentation's prototypes, output1).
+        var graphOutputs = g.Output.Select(o => o.Name).ToHashSet();
+        var quantized = convs.Where(n => !n.Name.Contains("/dfl/", StringComparison.Ordinal) && !graphOutputs.Contains(n.Output[0])).ToList();
         var tensors = quantized.SelectMany(n => new[] { n.Input[0], n.Output[0] }).Distinct().ToList();
 
         var ranges = Calibrate(model, tensors, calibration, method, percentile, out int images);
@@ -114,7 +116,6 @@ public static class OnnxQuantizer
                 if (n != conv)
                     for (int i = 0; i < n.Input.Count; i++)
                         if (n.Input[i] == y) n.Input[i] = d;
-            foreach (var o in g.Output) if (o.Name == y) throw new InvalidDataException($"{fp32Path}: a convolution output is a graph output; not supported");
         }
         var order = TopologicalOrder(g.Node.Concat(newNodes).ToList(), g);
         g.Node.Clear(); g.Node.AddRange(order);

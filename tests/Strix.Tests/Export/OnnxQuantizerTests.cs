@@ -61,6 +61,26 @@ public class OnnxQuantizerTests : IDisposable
         Assert.True(nonzero.item<float>() > 0);                           // it really is quantised
     }
 
+    [Fact]
+    public void A_segmentation_export_quantises_and_keeps_both_outputs()
+    {
+        using var m = Strix.Models.DetectionModel.Create("yolov8n-seg", 2);
+        m.eval();
+        var fp32 = Path.Combine(_dir, "seg.onnx");
+        OnnxExporter.Export(m, fp32, new OnnxExportOptions { ImageSize = 64, Dynamic = true, Names = new[] { "a", "b" } });
+        var int8 = Path.Combine(_dir, "seg-int8.onnx");
+        var r = OnnxQuantizer.Quantize(fp32, int8, Images(1, 2, 64, 5));
+        Assert.True(r.QuantizedConvs > 60, $"{r.QuantizedConvs} convolutions quantised");
+        using var ort = OnnxRuntimeBackend.Open(int8);
+        Assert.Equal("segment", ort.Task);
+        var (data, shape) = Images(1, 1, 64, 6).Single();
+        using var x = tensor(data, shape);
+        var outs = ort.ForwardOutputs(x);
+        Assert.Equal(new long[] { 1, 4 + 2 + 32, 84 }, outs[0].shape);
+        Assert.Equal(new long[] { 1, 32, 16, 16 }, outs[1].shape);
+        foreach (var o in outs) o.Dispose();
+    }
+
     [PythonOnnxFact]
     public void The_qdq_graph_passes_onnx_s_checker()
     {
