@@ -97,7 +97,7 @@ public sealed class BenchmarkCommand : ICommand
             bool int8 = name.Contains("INT8", StringComparison.Ordinal);
             var path = Path.Combine(dir, (options.Nms ? "nms" : options.Half ? "fp16" : int8 ? "int8" : "fp32") + ".onnx");
             OnnxExporter.Export(model, path, options);
-            if (int8) OnnxQuantizer.Quantize(path, path, CalibrationBatches(loader));
+            if (int8) OnnxQuantizer.Quantize(path, path, CalibrationInputs.From(loader));
             // No spinning: idle ONNX Runtime threads would otherwise spin against the NMS that follows each pass on the same cores.
             using var ort = OnnxRuntimeBackend.Open(path, new OnnxRuntimeOptions { AllowSpinning = false });
             var (map, mask) = options.Nms ? (null, null) : Maps(NewValidator().Run(ort, loader));
@@ -122,15 +122,6 @@ public sealed class BenchmarkCommand : ICommand
         }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"Results saved to {dir}");
         return 0;
-    }
-
-    /// <summary>The val images as model inputs, for INT8 calibration (the validation preprocessing).</summary>
-    static IEnumerable<(float[], long[])> CalibrationBatches(DataLoader loader)
-    {
-        foreach (var b in loader)
-            using (b)
-            using (var x = b.FloatImages(CPU))
-                yield return (Strix.Runtime.TensorArrays.Floats(x), x.shape);
     }
 
     static string Fmt(double? v) => v is double d ? d.ToString("F4", CultureInfo.InvariantCulture) : "—";

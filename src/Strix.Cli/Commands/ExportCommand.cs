@@ -66,16 +66,9 @@ public sealed class ExportCommand : ICommand
         var config = Strix.Data.DatasetConfig.Resolve(c.Data!, Console.WriteLine);
         var options = Strix.Data.DataLoaderOptions.ForValidation(Math.Max(h, w), batch, 0, rect: false) with { Stride = stride, Fraction = c.Fraction };
         using var loader = Strix.Data.DataLoader.Create(config, "val", options, m => Console.WriteLine($"WARNING ⚠️ {m}"));
-        IEnumerable<(float[], long[])> Batches()
-        {
-            foreach (var b in loader)
-                using (b)
-                using (var x = b.FloatImages(TorchSharp.torch.CPU))
-                    if (x.shape[0] == batch) yield return (Strix.Runtime.TensorArrays.Floats(x), x.shape);
-        }
         var method = c.Calibration == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax;
         var sw = Stopwatch.StartNew();
-        var r = OnnxQuantizer.Quantize(path, path, Batches(), method);
+        var r = OnnxQuantizer.Quantize(path, path, CalibrationInputs.From(loader, batch), method);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ONNX: INT8 ({c.Calibration}) from {r.CalibrationImages} val images of {c.Data}: {r.QuantizedConvs} convolutions int8, {r.FloatConvs} kept float (the decode), {sw.Elapsed.TotalSeconds:F1}s"));
     }

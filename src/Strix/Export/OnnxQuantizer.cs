@@ -46,35 +46,38 @@ public static class OnnxQuantizer
 
         var ranges = Calibrate(model, tensors, calibration, method, percentile, out int images);
 
-        var qdq = new Dictionary<string, string>();   // activation → its dequantised copy
+        var qdq = new Dictionary<string, (string Dequantized, float Scale)>();   // activation → its dequantised copy and scale
         var newNodes = new List<NodeProto>();
         int k = 0;
-        (string Scale, string Zero) ActivationParams(string name)
+        (string Dequantized, float Scale) Dequantized(string name)
         {
+            if (qdq.TryGetValue(name, out var known)) return known;
             var (lo, hi) = ranges[name];
             lo = Math.Min(lo, 0); hi = Math.Max(hi, 0);
             float scale = (float)Math.Max((hi - lo) / 255.0, 1e-8);
             byte zero = (byte)Math.Clamp(Math.Round(-lo / scale), 0, 255);
-            var s = Add(g, TensorProto.FromFloats($"{name}_scale", Array.Empty<long>(), new[] { scale }));
-            var z = Add(g, Raw($"{name}_zero_point", OnnxDataType.UInt8, Array.Empty<long>(), new[] { zero }));
-            return (s, z);
+            var sName = Add(g, TensorProto.FromFloats($"{name}_scale", Array.Empty<long>(), new[] { scale }));
+            var zName = Add(g, Raw($"{name}_zero_point", OnnxDataType.UInt8, Array.Empty<long>(), new[] { zero }));
+            string q = $"{name}_quantized", d = $"{name}_dequantized";
+            newNodes.Add(NodeOf("QuantizeLinear", $"{name}_Q{k++}", new[] { name, sName, zName }, q));
+            newNodes.Add(NodeOf("DequantizeLinear", $"{name}_DQ{k++}", new[] { q, sName, zName }, d));
+            return qdq[name] = (d, scale);
         }
-        string Dequantized(string name)
+        // A per-output-channel constant (weights int8, bias int32) with zero points 0, and its DequantizeLinear.
+        string DequantizedConstant<T>(TensorProto source, OnnxDataType type, T[] values, float[] scale) where T : struct
         {
-            if (qdq.TryGetValue(name, out var d)) return d;
-            var (s, z) = ActivationParams(name);
-            var q = $"{name}_quantized"; d = $"{name}_dequantized";
-            newNodes.Add(NodeOf("QuantizeLinear", $"{name}_Q{k++}", new[] { name, s, z }, q));
-            newNodes.Add(NodeOf("DequantizeLinear", $"{name}_DQ{k++}", new[] { q, s, z }, d));
-            return qdq[name] = d;
+            var qName = Add(g, Raw($"{source.Name}_quantized", type, source.Dims, values));
+            var sName = Add(g, TensorProto.FromFloats($"{source.Name}_scale", new[] { (long)scale.Length }, scale));
+            var zName = Add(g, Raw($"{source.Name}_zero_point", type, new[] { (long)scale.Length }, new T[scale.Length]));
+            var d = $"{source.Name}_dequantized";
+            newNodes.Add(NodeOf("DequantizeLinear", $"{source.Name}_DQ", new[] { qName, sName, zName }, d, axis: 0));
+            return d;
         }
 
-        var scales = new Dictionary<string, float>();
         foreach (var conv in quantized)
         {
-            // Activation parameters first, so the bias can use the input's scale.
-            var input = Dequantized(conv.Input[0]);
-            float inScale = ScaleOf(g, conv.Input[0]);
+            // The input's parameters first, so the bias can use its scale.
+            var (input, inScale) = Dequantized(conv.Input[0]);
             var w = inits[conv.Input[1]];
             var wv = w.ToFloatArray();
             long outC = w.Dims[0], per = wv.Length / outC;
@@ -87,31 +90,20 @@ public static class OnnxQuantizer
                 wScale[c] = Math.Max(m / 127f, 1e-12f);
                 for (long i = 0; i < per; i++) wq[c * per + i] = (sbyte)Math.Clamp(Math.Round(wv[c * per + i] / wScale[c]), -127, 127);
             }
-            var wqName = Add(g, Raw($"{w.Name}_quantized", OnnxDataType.Int8, w.Dims, wq));
-            var wsName = Add(g, TensorProto.FromFloats($"{w.Name}_scale", new[] { outC }, wScale));
-            var wzName = Add(g, Raw($"{w.Name}_zero_point", OnnxDataType.Int8, new[] { outC }, new sbyte[outC]));
-            var wd = $"{w.Name}_dequantized";
-            newNodes.Add(NodeOf("DequantizeLinear", $"{w.Name}_DQ", new[] { wqName, wsName, wzName }, wd, axis: 0));
             conv.Input[0] = input;
-            conv.Input[1] = wd;
+            conv.Input[1] = DequantizedConstant(w, OnnxDataType.Int8, wq, wScale);
             if (conv.Input.Count > 2 && conv.Input[2] != "" && inits.TryGetValue(conv.Input[2], out var bias))
             {
-                var bv = bias.ToFloatArray();
                 var bScale = wScale.Select(s => s * inScale).ToArray();
-                var bq = bv.Select((v, c) => (int)Math.Clamp(Math.Round(v / bScale[c]), int.MinValue + 1, int.MaxValue)).ToArray();
-                var bqName = Add(g, Raw($"{bias.Name}_quantized", OnnxDataType.Int32, bias.Dims, bq));
-                var bsName = Add(g, TensorProto.FromFloats($"{bias.Name}_scale", new[] { outC }, bScale));
-                var bzName = Add(g, Raw($"{bias.Name}_zero_point", OnnxDataType.Int32, new[] { outC }, new int[outC]));
-                var bd = $"{bias.Name}_dequantized";
-                newNodes.Add(NodeOf("DequantizeLinear", $"{bias.Name}_DQ", new[] { bqName, bsName, bzName }, bd, axis: 0));
-                conv.Input[2] = bd;
+                var bq = bias.ToFloatArray().Select((v, c) => (int)Math.Clamp(Math.Round(v / bScale[c]), int.MinValue + 1, int.MaxValue)).ToArray();
+                conv.Input[2] = DequantizedConstant(bias, OnnxDataType.Int32, bq, bScale);
             }
         }
         // Consumers of a quantised convolution's output read its QDQ copy (the output itself feeds only the Q node).
         foreach (var conv in quantized)
         {
             var y = conv.Output[0];
-            var d = Dequantized(y);
+            var d = Dequantized(y).Dequantized;
             foreach (var n in g.Node)
                 if (n != conv)
                     for (int i = 0; i < n.Input.Count; i++)
@@ -127,9 +119,6 @@ public static class OnnxQuantizer
         model.Save(outPath);
         return new QuantizeReport(quantized.Count, convs.Count - quantized.Count, images, tensors.Count);
     }
-
-    static float ScaleOf(GraphProto g, string activation) =>
-        g.Initializer.First(t => t.Name == $"{activation}_scale").ToFloatArray()[0];
 
     static string Add(GraphProto g, TensorProto t) { g.Initializer.Add(t); return t.Name; }
 
