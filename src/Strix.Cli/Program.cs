@@ -16,7 +16,7 @@ var commands = new ICommand[]
 
 if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
 {
-    Console.WriteLine("strix — train, validate, export and run YOLO detectors in .NET\n");
+    Console.WriteLine("strix — train, validate, export and run YOLO models (detect, segment, classify) in .NET\n");
     Console.WriteLine("usage: strix COMMAND key=value ...   (or strix TASK COMMAND …, e.g. strix segment train)\n");
     foreach (var c in commands) Console.WriteLine($"  {c.Name,-10} {c.Summary}");
     return args.Length == 0 ? 1 : 0;

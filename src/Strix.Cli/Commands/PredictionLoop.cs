@@ -27,8 +27,12 @@ internal static class PredictionLoop
         var tracker = track is null ? null : TrackerConfig.Load(track.Tracker);
 
         using var yolo = Yolo.Load(c.Model, c.Device, Console.WriteLine);
+        var task = yolo.Backend.Task;
+        if (tracker is not null && task == "classify") throw new NotSupportedException($"model={c.Model} is a classifier: tracking needs boxes (a detect or segment model)");
         var save = c.ToSaveOptions();
-        string? runDir = save.Any ? RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false) : null;
+        // runs/<task>/predict as Ultralytics, unless project= names the folder.
+        var project = c.IsGiven("project") ? c.Project : Path.Combine("runs", task);
+        string? runDir = save.Any ? RunDirectory.Create(project, c.Name, c.ExistOk, withWeights: false) : null;
         var predictor = yolo.Predictor(c.ToOptions());
         int failed = 0;
         predictor.OnError = (p, e) => { failed++; Console.Error.WriteLine($"WARNING ⚠️ {e.Message}"); };

@@ -6,6 +6,7 @@ using Strix.Export;
 using Strix.Models;
 using Strix.Runtime;
 using Strix.Tasks;
+using Strix.Tasks.Classify;
 using Strix.Tasks.Detect;
 using TorchSharp;
 
@@ -30,6 +31,7 @@ public sealed class ValCommand : ICommand
     {
         var c = ConfigRecords.Parse<ValConfig>(args);
         var (modelArg, data, imgsz, batch, split, rect, singleCls) = (c.Model!, c.Data!, c.ImgSz, c.Batch, c.Split, c.Rect, c.SingleCls);
+        if (IsClassifier(modelArg)) return RunClassification(c);
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
@@ -84,6 +86,47 @@ public sealed class ValCommand : ICommand
         var names = singleCls ? loaded.Metadata.Names : config.Names;
         var validator = segment ? new Strix.Tasks.Segment.SegmentationValidator(names, Options(model.Task)) : new DetectionValidator(names, Options(model.Task));
         var result = LastResult = validator.Run(model, loader);
+        return result.Metrics.Images > 0 ? 0 : 1;
+    }
+
+    /// <summary>What the last classification <see cref="Run"/> measured.</summary>
+    public ClassificationResult? LastClassification { get; private set; }
+
+    /// <summary>True when <paramref name="modelArg"/> names a classifier: a <c>-cls</c> name, or Strix weights whose header says so.</summary>
+    static bool IsClassifier(string modelArg)
+    {
+        if (YoloTasks.TaskOfModelName(modelArg) == "classify") return true;
+        if (!Path.GetExtension(modelArg).Equals(".safetensors", StringComparison.OrdinalIgnoreCase) || !File.Exists(modelArg)) return false;
+        return WeightsFile.ReadMetadata(modelArg).Task == "classify";
+    }
+
+    /// <summary>
+    /// A classifier on a class-folder dataset (<c>data=</c> a folder or shapes-cls): top-1 / top-5 accuracy, the
+    /// confusion matrix and val_batch pictures in runs/classify/val*, at imgsz 224 unless given (Ultralytics' default).
+    /// </summary>
+    int RunClassification(ValConfig c)
+    {
+        if (Path.GetExtension(c.Model!).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new NotSupportedException($"model={c.Model}: validating an ONNX classifier is not supported yet; validate its .safetensors weights");
+        var root = ClassificationDataset.ResolveRoot(c.Data!, Console.WriteLine);
+        var device = Devices.Parse(c.Device ?? "");
+        using var loaded = ModelLoader.Load(c.Model!, log: Console.WriteLine);
+        var model = loaded.Model;
+        if (model.Task != "classify") throw new ArgumentException($"model={c.Model} is a {model.Task} model, not a classifier");
+        var dataset = ClassificationDataset.Load(root, c.Split, m => Console.WriteLine($"WARNING ⚠️ {m}"));
+        CheckClasses(model.NumClasses, dataset.Names.Count, false, c.Model!, c.Data!);
+        int imgsz = c.IsGiven("imgsz") ? c.ImgSz : 224;
+        model.to(device);
+        if (c.Fuse && !model.IsFused) model.Fuse();
+        var loader = new ClassificationLoader(dataset, ClassificationLoaderOptions.ForValidation(imgsz, c.Batch, c.Workers));
+        Console.WriteLine($"val: {dataset.Count} images in {loader.Count} batches of {c.Batch} at imgsz={imgsz} on {device} ({c.Model})");
+        var saveDir = RunDirectory.Create(c.IsGiven("project") ? c.Project : Path.Combine("runs", "classify"), c.Name, c.ExistOk, withWeights: false);
+        var validator = new Strix.Tasks.Classify.ClassificationValidator(dataset.Names, new ValidatorOptions
+        {
+            Plots = c.Plots, SaveDir = saveDir, Verbose = c.Verbose, PrintSaveDir = false,
+        });
+        var result = LastClassification = validator.Run(model, loader);
+        Console.WriteLine($"Results saved to {saveDir}");
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 

@@ -25,6 +25,9 @@ public static class ArgChecks
         if (!(value >= 0 && value <= 1)) throw new ArgumentException($"{name}={F(value)} must be in [0, 1]");
     }
 
+    /// <summary>A probability in [0, 1].</summary>
+    public static void Probability(string name, double value) => Confidence(name, value);
+
     /// <summary>An IoU threshold in (0, 1].</summary>
     public static void Iou(string name, double value)
     {

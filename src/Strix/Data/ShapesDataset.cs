@@ -1,3 +1,4 @@
+using Strix.IO;
 using Strix.Runtime;
 using System.Globalization;
 using System.Text;
@@ -75,25 +76,12 @@ public static class ShapesDataset
     public static string Ensure(string? datasetsDir = null, ShapesOptions? options = null, Action<string>? log = null)
     {
         options ??= new ShapesOptions();
-        var root = datasetsDir ?? DatasetsDir;
-        var final = Path.Combine(root, options.FolderName);
+        var final = Path.Combine(datasetsDir ?? DatasetsDir, options.FolderName);
         var yaml = Path.Combine(final, "data.yaml");
         if (File.Exists(yaml)) return yaml;
-        Directory.CreateDirectory(root);
-        var tmp = Path.Combine(root, $".{options.FolderName}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
         log?.Invoke($"Generating the built-in '{(options.Segments ? "shapes-seg" : "shapes")}' dataset ({options.Train} train + {options.Val} val images) into {final} …");
-        try
-        {
-            Generate(tmp, options);
-            if (Directory.Exists(final) && !File.Exists(yaml)) Directory.Delete(final, recursive: true); // a broken leftover
-            try { Directory.Move(tmp, final); }
-            catch (IOException) when (File.Exists(yaml)) { /* another process finished first */ }
-        }
-        finally
-        {
-            if (Directory.Exists(tmp)) try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
-        }
+        AtomicFolder.Ensure(final, "data.yaml", tmp => Generate(tmp, options));
         log?.Invoke($"Generated '{(options.Segments ? "shapes-seg" : "shapes")}' in {sw.Elapsed.TotalSeconds:0.0} s");
         return yaml;
     }

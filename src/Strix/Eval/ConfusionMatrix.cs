@@ -17,12 +17,32 @@ public sealed class ConfusionMatrix
     public const double DefaultConfidence = 0.25, DefaultIou = 0.45;
 
     public ConfusionMatrix(int numClasses, double confidence = DefaultConfidence, double iouThreshold = DefaultIou)
+        : this(numClasses, confidence, iouThreshold, background: true) { }
+
+    ConfusionMatrix(int numClasses, double confidence, double iouThreshold, bool background)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses));
         NumClasses = numClasses;
         Confidence = confidence;
         IouThreshold = iouThreshold;
-        Matrix = new double[numClasses + 1, numClasses + 1];
+        HasBackground = background;
+        Size = background ? numClasses + 1 : numClasses;
+        Matrix = new double[Size, Size];
+    }
+
+    /// <summary>A classification matrix: nc × nc, no background row or column (every image has exactly one class and one prediction).</summary>
+    public static ConfusionMatrix ForClassification(int numClasses) => new(numClasses, 0, 0, background: false);
+
+    /// <summary>Whether the last row and column are background (detection), or the matrix is nc × nc (classification).</summary>
+    public bool HasBackground { get; }
+    /// <summary>Rows and columns: nc + 1 with background, else nc.</summary>
+    public int Size { get; }
+
+    /// <summary>Adds one classified image: its top-1 prediction and its true class.</summary>
+    public void ProcessClassification(int predicted, int actual)
+    {
+        CheckClass(predicted); CheckClass(actual);
+        Matrix[predicted, actual]++;
     }
 
     public int NumClasses { get; }
@@ -38,6 +58,7 @@ public sealed class ConfusionMatrix
     /// </summary>
     public void Process(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses)
     {
+        if (!HasBackground) throw new InvalidOperationException("a classification confusion matrix takes ProcessClassification, not detections");
         const int W = DetectionMatcher.PredictionWidth;
         if (predictions.Length % W != 0) throw new ArgumentException($"predictions must be rows of {W} floats", nameof(predictions));
         if (gtBoxes.Length != gtClasses.Length * 4) throw new ArgumentException("one box per ground-truth class", nameof(gtBoxes));
@@ -91,7 +112,7 @@ public sealed class ConfusionMatrix
         for (int i = 0; i < NumClasses; i++)
         {
             double row = 0;
-            for (int j = 0; j <= NumClasses; j++) row += Matrix[i, j];
+            for (int j = 0; j < Size; j++) row += Matrix[i, j];
             tp[i] = Matrix[i, i];
             fp[i] = row - tp[i];
         }
@@ -101,7 +122,7 @@ public sealed class ConfusionMatrix
     /// <summary>Each column divided by its sum (the share of each true class predicted as each class).</summary>
     public double[,] Normalized()
     {
-        int s = NumClasses + 1;
+        int s = Size;
         var r = new double[s, s];
         for (int j = 0; j < s; j++)
         {

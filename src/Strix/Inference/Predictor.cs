@@ -121,6 +121,16 @@ public sealed class Predictor
         double inferMs = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
         int n = (int)images.shape[0];
+        if (_backend.Task == "classify")
+        {
+            float[] p;
+            try { p = TensorArrays.Floats(outputs[0]); }
+            finally { foreach (var o in outputs) o.Dispose(); }
+            int nc = p.Length / n;
+            var classSpeed = new Speed(0, inferMs / Math.Max(1, n), 0);
+            return Enumerable.Range(0, n).Select(i => new Results(null, h, w, _backend.Names, Array.Empty<Detection>(), classSpeed)
+                { Probs = new ClassProbabilities(p[(i * nc)..((i + 1) * nc)]) }).ToList();
+        }
         var predictions = Postprocess(outputs, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList());
         double postMs = sw.Elapsed.TotalMilliseconds;
         var speed = new Speed(0, inferMs / Math.Max(1, n), postMs / Math.Max(1, n));
@@ -146,6 +156,7 @@ public sealed class Predictor
 
     List<Results> PredictBatch(List<(string? Path, RgbImage Image)> batch, double decodeMs)
     {
+        if (_backend.Task == "classify") return ClassifyBatch(batch, decodeMs);
         var sw = Stopwatch.StartNew();
         int size = Options.ImgSz ?? _backend.ImageSize;
         int stride = _backend.Stride;
@@ -167,6 +178,27 @@ public sealed class Predictor
         var speed = new Speed(preMs / n, inferMs / n, postMs / n);
         return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, predictions[i].Detections, speed,
             Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks }).ToList();
+    }
+
+    /// <summary>A classifier's batch: the validation centre crop (short side to imgsz), softmax probabilities, no detections.</summary>
+    List<Results> ClassifyBatch(List<(string? Path, RgbImage Image)> batch, double decodeMs)
+    {
+        var sw = Stopwatch.StartNew();
+        int size = Options.ImgSz ?? _backend.ImageSize;
+        using var input = ToTensor(batch.Select(b => ClassifyTransforms.CenterCrop(b.Image, size)).ToList(), _backend.Device);
+        double preMs = sw.Elapsed.TotalMilliseconds + decodeMs;
+        sw.Restart();
+        var outputs = _backend.ForwardOutputs(input);
+        double inferMs = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        float[] probs;
+        try { probs = TensorArrays.Floats(outputs[0]); }
+        finally { foreach (var o in outputs) o.Dispose(); }
+        int n = batch.Count, nc = probs.Length / n;
+        var perImage = Enumerable.Range(0, n).Select(i => new ClassProbabilities(probs[(i * nc)..((i + 1) * nc)])).ToList();
+        var speed = new Speed(preMs / n, inferMs / n, sw.Elapsed.TotalMilliseconds / n);
+        return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, Array.Empty<Detection>(), speed,
+            Options.KeepImages ? b.Image : null) { Probs = perImage[i] }).ToList();
     }
 
     /// <summary>Stacks equally sized RGB images into float [B,3,H,W] in 0–1 on <paramref name="device"/>.</summary>

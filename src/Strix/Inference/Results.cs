@@ -35,6 +35,8 @@ public sealed class Results
     public RgbImage? OrigImage { get; }
     /// <summary>A segmentation model's masks, one per detection in the same order, at the original size; null for detection.</summary>
     public SegmentMasks? Masks { get; init; }
+    /// <summary>A classifier's class probabilities (then there are no detections); null for the other tasks.</summary>
+    public ClassProbabilities? Probs { get; init; }
 
     public int Count => Detections.Count;
 
@@ -51,7 +53,7 @@ public sealed class Results
 
     /// <summary>These results as frame <paramref name="index"/> of a video, at <paramref name="timestamp"/>.</summary>
     public Results AtFrame(int index, TimeSpan timestamp, double frameRate, int? sourceFrames = null) =>
-        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks };
+        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks, Probs = Probs };
 
     /// <summary>For a video frame: the frames its file declares (null for live sources).</summary>
     public int? SourceFrames { get; init; }
@@ -96,11 +98,17 @@ public sealed class Results
     /// <summary>
     /// YOLO-format label lines: <c>cls cx cy w h [conf] [track id]</c>, normalised (the id when tracking, as Ultralytics
     /// writes it); with masks, <c>cls x1 y1 x2 y2 … [conf]</c>, each mask's outline normalised — the segmentation label
-    /// format, so predictions can become training labels again (a detection whose mask is empty is left out).
+    /// format, so predictions can become training labels again (a detection whose mask is empty is left out). A
+    /// classifier's: <c>probability name</c> for its top five, as Ultralytics writes them.
     /// </summary>
     public string ToTxt(bool saveConf = false)
     {
         var sb = new StringBuilder();
+        if (Probs is { } probs)
+        {
+            foreach (int c in probs.Top5) sb.Append(string.Create(CultureInfo.InvariantCulture, $"{probs.Data[c]:0.00} {Names[c]}\n"));
+            return sb.ToString();
+        }
         for (int i = 0; i < Detections.Count; i++)
         {
             var d = Detections[i];
@@ -125,6 +133,7 @@ public sealed class Results
     /// <summary>"2 persons, 1 bus" — the per-image summary Ultralytics prints.</summary>
     public string Summary()
     {
+        if (Probs is { } probs) return string.Join(", ", probs.Top5.Select(c => string.Create(CultureInfo.InvariantCulture, $"{Names[c]} {probs.Data[c]:0.00}")));
         if (Count == 0) return "(no detections)";
         return string.Join(", ", Detections.GroupBy(d => d.ClassId).OrderBy(g => g.Key)
             .Select(g => $"{g.Count()} {g.First().ClassName}{(g.Count() > 1 ? "s" : "")}"));
@@ -134,6 +143,13 @@ public sealed class Results
     public RgbImage Plot(bool labels = true, bool conf = true)
     {
         if (OrigImage is null) throw new InvalidOperationException("these results hold no image to draw on");
+        if (Probs is { } probs)
+        {
+            // A classifier's top five as text at the top-left, as Ultralytics draws them.
+            using var bmp = ImageIO.ToBitmap(OrigImage);
+            Annotator.DrawCaption(bmp, probs.Top5.Select(c => conf ? string.Create(CultureInfo.InvariantCulture, $"{Names[c]} {probs.Data[c]:0.00}") : Names[c]).ToList());
+            return ImageIO.FromBitmap(bmp);
+        }
         var image = OrigImage;
         if (Masks is { Count: > 0 } masks)
         {

@@ -42,9 +42,15 @@ public sealed class TorchBackend : IDetectionBackend
 
     public string Task => Model.Task;
 
-    /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions.</summary>
+    /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions; a classifier's probabilities [B, nc].</summary>
     public Tensor[] ForwardOutputs(Tensor images)
     {
+        if (Model.Task == "classify")
+        {
+            using var __ = no_grad();
+            using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
+            return new[] { Model.PredictClasses(x) };
+        }
         if (Model.Task != "segment") return new[] { Forward(images) };
         using var _ = no_grad();
         using var input = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();

@@ -7,11 +7,12 @@ using static TorchSharp.torch.nn;
 namespace Strix.Models;
 
 /// <summary>
-/// A YOLO detector built from an architecture file (<see cref="ModelSpec"/>: YOLOv8, YOLO11, their variants or a
-/// user's own YAML) at a scale and class count. Sub-modules are registered as <c>model.N…</c> with Ultralytics'
+/// A YOLO network built from an architecture file (<see cref="ModelSpec"/>: YOLOv8, YOLO11, their variants or a
+/// user's own YAML) at a scale and class count: a detector, or with a <see cref="Segment"/> or <see cref="Classify"/>
+/// head a segmentation model or a classifier (<see cref="Task"/>). Sub-modules are registered as <c>model.N…</c> with Ultralytics'
 /// attribute names, so parameter names match Ultralytics checkpoints one to one.
-/// <see cref="forward"/> returns the raw per-level head maps (for the loss);
-/// <see cref="Predict"/> returns decoded [B, 4+nc, anchors] (pixel xywh, class scores).
+/// <see cref="forward"/> returns the raw per-level head maps (for the loss), or a classifier's one [B, nc] logits;
+/// <see cref="Predict"/> returns decoded [B, 4+nc, anchors] (pixel xywh, class scores), <see cref="Classify"/> probabilities.
 /// </summary>
 public sealed class DetectionModel : Module<Tensor, Tensor[]>
 {
@@ -24,6 +25,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     public ModuleList<Module> model;
     readonly List<Layer> _layers = new();
     readonly HashSet<int> _saved = new();
+    readonly double _outputStride;
 
     /// <summary>The architecture the model was built from.</summary>
     public ModelSpec Spec { get; }
@@ -35,11 +37,18 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>The name as Ultralytics prints it: <c>YOLOv8n</c>, <c>YOLO11s</c>.</summary>
     public string DisplayName => Spec.DisplayName(Scale);
     public IReadOnlyList<Layer> Layers => _layers;
-    /// <summary>The Detect head (the last layer). A computed property, so it is not registered twice.</summary>
-    public Detect Head => (Detect)model[^1];
-    public float[] Strides => Head.Strides;
-    /// <summary>The task the head was built for: <c>segment</c> for a <see cref="Segment"/> head, else <c>detect</c>.</summary>
-    public string Task => Head is Segment ? "segment" : "detect";
+    /// <summary>The Detect head (the last layer); a classifier has none. A computed property, so it is not registered twice.</summary>
+    public Detect Head => model[^1] as Detect
+        ?? throw new NotSupportedException($"{Name} is a classification model: it has no Detect head (boxes need a detection model, e.g. {Name.Replace("-cls", "")})");
+    /// <summary>A classifier's head, or null for a detector.</summary>
+    public Classify? ClassifyHead => model[^1] as Classify;
+    /// <summary>The detection head's output strides; a classifier's one: the stride of the map it pools.</summary>
+    public float[] Strides => ClassifyHead is null ? Head.Strides : new[] { (float)_outputStride };
+    /// <summary>
+    /// The task the head was built for (Ultralytics' names): <c>segment</c> for a <see cref="Segment"/> head,
+    /// <c>classify</c> for a <see cref="Classify"/> head, else <c>detect</c>.
+    /// </summary>
+    public string Task => model[^1] switch { Segment => "segment", Classify => "classify", _ => "detect" };
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> for a segmentation model, so a detection-only path (its loss,
@@ -47,6 +56,8 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// </summary>
     public void RequireDetectionHead(string what)
     {
+        if (ClassifyHead is not null)
+            throw new NotSupportedException($"{Name} is a classification model; {what} works on detection models only (use e.g. {Name.Replace("-cls", "")}, or the classify task's own path)");
         if (Head is Segment)
             throw new NotSupportedException($"{Name} is a segmentation model; {what} works on detection models only (use e.g. {Name.Replace("-seg", "")}, or the segment task's own path)");
     }
@@ -72,16 +83,16 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             long parameters = 0;
             foreach (var row in spec.Layers)
             {
-                if (built.Count > 0 && built[^1].Module is Detect)
-                    throw new InvalidDataException($"{spec.Source}:{row.Line}: layer {row.Index} follows the Detect head, which must be the last layer");
+                if (built.Count > 0 && built[^1].Module is Detect or Classify)
+                    throw new InvalidDataException($"{spec.Source}:{row.Line}: layer {row.Index} follows the {built[^1].Row.Module} head, which must be the last layer");
                 built.Add(LayerFactory.Build(row, spec, scale, numClasses, built));
                 // A model file is built before any weight is read: stop one that claims more than any real network.
                 parameters += built[^1].Module.parameters().Sum(p => p.numel());
                 if (parameters > MaxParameters)
                     throw new InvalidDataException($"{spec.Source}:{row.Line}: the model passes {MaxParameters} parameters at layer {row.Index}, far beyond any real network");
             }
-            if (built.Count == 0 || built[^1].Module is not Detect)
-                throw new InvalidDataException($"{spec.Source}: the last layer must be Detect");
+            if (built.Count == 0 || built[^1].Module is not (Detect or Classify))
+                throw new InvalidDataException($"{spec.Source}: the last layer must be a head (Detect, Segment or Classify)");
         }
         catch
         {
@@ -95,9 +106,10 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             _layers.Add(new Layer(row.Index, row.From, inputs, Scale.Repeats(row.Repeats), row.Module, b.Arguments, b.Module));
             foreach (var f in inputs) if (f != -1) _saved.Add(f);
         }
+        _outputStride = built[^1].Stride;
         model = new ModuleList<Module>(built.Select(b => b.Module).ToArray());
         RegisterComponents();
-        Head.InitializeBiases();
+        (model[^1] as Detect)?.InitializeBiases();
     }
 
     /// <summary>
@@ -114,7 +126,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>The same architecture and scale with another class count, freshly initialised (for fine-tuning).</summary>
     public DetectionModel WithClasses(int numClasses) => new(Spec, Scale, numClasses);
 
-    /// <summary>Raw per-level head outputs [B, 4·16 + nc, H/s, W/s], one per stride in <see cref="Strides"/>.</summary>
+    /// <summary>Raw per-level head outputs [B, 4·16 + nc, H/s, W/s], one per stride in <see cref="Strides"/>; a classifier's [B, nc] logits.</summary>
     public override Tensor[] forward(Tensor x)
     {
         var outputs = new Tensor?[_layers.Count];
@@ -129,6 +141,9 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             {
                 case Detect d:
                     result = d.call(from.Select(Input).ToArray());
+                    break;
+                case Classify head:
+                    result = new[] { head.call(Input(from[0])) };
                     break;
                 case Concat c:
                     cur = c.call(from.Select(Input).ToArray());
@@ -152,6 +167,14 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         using var scope = NewDisposeScope();
         var raw = forward(x);
         return Head.Decode(raw).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A classifier's class probabilities [B, nc] (softmax of the logits).</summary>
+    public Tensor PredictClasses(Tensor x)
+    {
+        if (ClassifyHead is null) throw new NotSupportedException($"{Name} is a {Task} model; {nameof(PredictClasses)} needs a classification model (e.g. yolov8n-cls)");
+        using var scope = NewDisposeScope();
+        return Nn.Classify.Probabilities(forward(x)[0]).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -69,6 +69,7 @@ public sealed record ModelMetadata
         return new ModelMetadata
         {
             Names = names.ToArray(),
+            Task = model.Task,
             Scale = model.Scale,
             Architecture = model.Spec.Name,
             ModelYaml = model.Spec.Text,

@@ -22,9 +22,11 @@ public static class WeightsFile
     {
         if (metadata.NumClasses != model.NumClasses)
             throw new ArgumentException($"metadata lists {metadata.NumClasses} class names, the model has {model.NumClasses} classes");
-        if (metadata.Task != "detect") throw new ArgumentException($"task '{metadata.Task}': Strix weight files hold detection models");
+        if (metadata.Task != model.Task && metadata.Task != "detect")
+            throw new ArgumentException($"task '{metadata.Task}' given for {model.Name}, a {model.Task} model");
         var meta = metadata with
         {
+            Task = model.Task,
             Scale = model.Scale, Architecture = model.Spec.Name, ModelYaml = model.Spec.Text,
             Fused = model.IsFused, StrixVersion = ModelMetadata.CurrentStrixVersion,
         };
@@ -45,8 +47,13 @@ public static class WeightsFile
             using var contents = Safetensors.Load(path, (header, tensors) =>
             {
                 meta = ModelMetadata.FromDictionary(header, path);
-                if (meta.Task != "detect") throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detection models)");
+                if (meta.Task is not ("detect" or "segment" or "classify"))
+                    throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detect, segment and classify models)");
                 model = new DetectionModel(meta.ArchitectureSpec(path), meta.Scale, meta.NumClasses);
+                // Files written before the task was recorded say "detect" for every model: the architecture decides.
+                if (meta.Task != "detect" && meta.Task != model.Task)
+                    throw new InvalidDataException($"{path}: its header says task '{meta.Task}', but its architecture builds a {model.Task} model");
+                meta = meta with { Task = model.Task };
                 if (meta.Fused) model.Fuse();
                 StateDictTransfer.CheckStrict(model.state_dict(), ModelTensors(tensors).ToDictionary(t => t.Name, t => t.Shape), path);
             });

@@ -5,7 +5,7 @@ using Strix.Eval;
 namespace Strix.Plotting;
 
 /// <summary>
-/// The confusion matrix as a heatmap: true class across, predicted class down, background last on
+/// The confusion matrix as a heatmap: true class across, predicted class down, background (detection) last on
 /// both axes; cells under 0.005 left blank (as Ultralytics/seaborn), values written in the cells
 /// when there are fewer than 30 classes.
 /// </summary>
@@ -22,7 +22,7 @@ public static class ConfusionMatrixPlot
 
     public static void Save(ConfusionMatrix cm, IReadOnlyList<string> names, bool normalize, string path)
     {
-        int nc = cm.NumClasses, s = nc + 1;
+        int nc = cm.NumClasses, s = cm.Size;
         var source = normalize ? cm.Normalized() : cm.Matrix;
         var cells = new double[s, s];
         double max = 0;
@@ -59,7 +59,7 @@ public static class ConfusionMatrixPlot
                 }
 
         bool labels = names.Count == nc && nc < 99;
-        var ticks = labels ? names.Append("background").ToArray() : Enumerable.Range(0, s).Select(i => i == nc ? "background" : i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var ticks = Enumerable.Range(0, s).Select(i => i == nc ? "background" : labels ? names[i] : i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var pos = Enumerable.Range(0, s).Select(i => (double)i).ToArray();
         float tickFont = s <= 12 ? 12 : s <= 40 ? 9 : 6;
         plt.Axes.Bottom.SetTicks(pos, ticks);

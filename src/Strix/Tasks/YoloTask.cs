@@ -23,6 +23,12 @@ public abstract class YoloTask
     /// <summary>The <c>model=</c> a run of this task uses when none is given.</summary>
     public virtual string DefaultModel => "yolov8n";
 
+    /// <summary>The <c>imgsz</c> a run of this task uses when none is given (Ultralytics: 640, classification 224).</summary>
+    public virtual int DefaultImgSz => 640;
+
+    /// <summary>Reads the dataset <paramref name="data"/> names: a data.yaml (or a built-in name) by default.</summary>
+    public virtual TaskDataset OpenDataset(string data, Action<string> log) => new YoloTaskDataset(DatasetConfig.Resolve(data, log), this);
+
     /// <summary>The data loaders' options for this task (segmentation asks for polygons and target masks).</summary>
     public virtual DataLoaderOptions ConfigureLoader(DataLoaderOptions options, TrainConfig config) => options;
 
@@ -32,6 +38,7 @@ public abstract class YoloTask
         var set = new List<KeyValuePair<string, string?>> { new("task", Name) };
         if (!config.IsGiven("data")) set.Add(new("data", DefaultData));
         if (!config.IsGiven("model")) set.Add(new("model", DefaultModel));
+        if (!config.IsGiven("imgsz") && DefaultImgSz != TrainConfig.Defaults.ImgSz) set.Add(new("imgsz", DefaultImgSz.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return config.With(set);
     }
 }
@@ -45,6 +52,7 @@ public static class YoloTasks
     {
         Register(new Detect.DetectTask());
         Register(new Segment.SegmentTask());
+        Register(new Classify.ClassifyTask());
     }
 
     /// <summary>Whether <paramref name="name"/> is a registered task (the CLI's <c>strix segment train …</c> form).</summary>
@@ -55,13 +63,20 @@ public static class YoloTasks
 
     /// <summary>
     /// The task of a run: <c>task=</c> when given, otherwise guessed from the model's name as Ultralytics does
-    /// (<c>yolov8n-seg</c>, <c>…-seg.yaml</c>, <c>…-seg.pt</c> are segmentation).
+    /// (<c>yolov8n-seg</c>, <c>…-seg.yaml</c>, <c>…-seg.pt</c> are segmentation, <c>…-cls</c> classification).
     /// </summary>
     public static YoloTask For(TrainConfig config)
     {
         if (config.IsGiven("task")) return Get(config.Task);
-        var stem = Path.GetFileNameWithoutExtension(config.Model ?? "");
-        return Get(stem.EndsWith("-seg", StringComparison.OrdinalIgnoreCase) ? "segment" : config.Task);
+        return Get(TaskOfModelName(config.Model) ?? config.Task);
+    }
+
+    /// <summary>The task a model's file name implies (Ultralytics' suffixes <c>-seg</c>, <c>-cls</c>), or null.</summary>
+    public static string? TaskOfModelName(string? model)
+    {
+        var stem = Path.GetFileNameWithoutExtension(model ?? "");
+        return stem.EndsWith("-seg", StringComparison.OrdinalIgnoreCase) ? "segment"
+            : stem.EndsWith("-cls", StringComparison.OrdinalIgnoreCase) ? "classify" : null;
     }
 
     /// <summary>Adds (or replaces) a task.</summary>

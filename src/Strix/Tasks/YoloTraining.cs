@@ -56,9 +56,9 @@ public static class YoloTraining
         args = task.WithDefaults(args);
 
         bool fastDevRun = args.FastDevRun;
-        var cfg = DatasetConfig.Resolve(args.Data, m => output.WriteLine(m));
+        var dataset = task.OpenDataset(args.Data, m => output.WriteLine(m));
         bool singleCls = args.SingleCls;
-        IReadOnlyList<string> names = singleCls ? new[] { "item" } : cfg.Names;
+        IReadOnlyList<string> names = singleCls ? new[] { "item" } : dataset.Names;
 
         // Seeded before the model is built, so a fresh model's initial weights (and with them the whole run)
         // are the same in every process for the same seed; the trainer re-seeds at fit start.
@@ -67,7 +67,8 @@ public static class YoloTraining
         var model = loaded.Model;
         if (model.Task != task.Name)
             throw new ArgumentException($"task={task.Name} needs a {task.Name} model, and {args.Model} is a {model.Task} model" +
-                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : $" (e.g. model={model.Name.Replace("-seg", "")})"));
+                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : task.Name == "classify" ? " (e.g. model=yolov8n-cls)"
+                    : $" (e.g. model={model.Name.Replace("-seg", "").Replace("-cls", "")})"));
         model.train();
         Freeze(model, args.FrozenLayers(), output);
 
@@ -82,31 +83,14 @@ public static class YoloTraining
         int rankBatch = batch / world; // Ultralytics splits the batch over the ranks
         if (rankBatch < 1) throw new ArgumentException($"batch={batch} is smaller than the {world} ranks: batch is the total over all ranks, use batch ≥ {world}");
         if (batch % world != 0) output.WriteLine($"WARNING ⚠️ batch={batch} is not a multiple of {world} ranks: each rank trains on {rankBatch} images per step");
-        var hyp = args.ToAugmentation();
-        var cache = args.Cache;
-        var trainOptions = task.ConfigureLoader(DataLoaderOptions.ForTraining(imgsz, rankBatch, workers, args.Seed, hyp, args.Epochs) with
-        {
-            Fraction = args.Fraction, Cache = cache, Rect = args.Rect, Stride = stride,
-            Rank = st.Rank, WorldSize = world,
-        }, args);
-        // Validation batches are one process's (batch × 2, rect shapes per batch), dealt out whole to the
-        // ranks; the module merges the statistics, so the metrics equal single-process validation exactly.
-        var valOptions = task.ConfigureLoader(DataLoaderOptions.ForValidation(imgsz, batch * 2, workers) with
-        {
-            Cache = cache, Stride = stride, Rank = st.Rank, WorldSize = world,
-        }, args);
         void Warn(string m) => output.WriteLine($"WARNING ⚠️ {m}");
         var valSplit = args.Split;
-        DataLoader? trainMade = null, valMade = null;
-        void MakeLoaders()
-        {
-            trainMade = DataLoader.Create(cfg, "train", trainOptions, Warn);
-            valMade = DataLoader.Create(cfg, valSplit, valOptions, Warn);
-        }
+        var request = new LoaderRequest(imgsz, rankBatch, batch, workers, stride, st.Rank, world);
+        RunLoaders? made = null;
+        void MakeLoaders() => made = dataset.CreateLoaders(args, request, valSplit, Warn);
         if (world > 1) st.Group.MainFirst(MakeLoaders); // rank 0 writes the label caches, the others read them
         else MakeLoaders();
-        using var trainLoader = trainMade!;
-        using var valLoader = valMade!;
+        using var loaders = made!;
 
         string runDir = "";
         if (main)
@@ -118,10 +102,10 @@ public static class YoloTraining
         if (!fastDevRun && main)
         {
             RunDirectory.WriteArgs(runDir, args.YamlItems().Append(KeyValuePair.Create("save_dir", (object?)runDir)));
-            if (plots && resumePath is null) DataPlots.PlotLabels(trainLoader.Dataset.Scan, names, Path.Combine(runDir, "labels.jpg"));
+            if (plots && resumePath is null) dataset.PlotLabels(loaders, names, Path.Combine(runDir, "labels.jpg"));
         }
 
-        var module = task.CreateModule(model, names, args, trainLoader.Dataset.Count, output);
+        var module = task.CreateModule(model, names, args, loaders.TrainImages, output);
         var checkpoint = new ModelCheckpoint(Path.Combine(runDir, "weights"), "fitness", "max",
             saveLast: args.Save || resumePath is not null, savePeriod: args.SavePeriod);
         var allCallbacks = new List<Callback>
@@ -164,13 +148,13 @@ public static class YoloTraining
             Strategy = st,
         };
         var trainer = new Trainer(options, allCallbacks, loggers);
-        output.WriteLine($"Using {trainLoader.Dataset.Count} train, {valLoader.Dataset.Count} val images at imgsz={imgsz}, batch={batch}, " +
+        output.WriteLine($"Using {loaders.TrainImages} train, {loaders.ValImages} val images at imgsz={imgsz}, batch={batch}, " +
             $"precision={precision.Name()}, device={device}, {workers} dataloader workers" +
             (world > 1 ? $"; {world} ranks ({st.Group.Backend}), {rankBatch} images per rank per step" : ""));
         if (!fastDevRun) output.WriteLine($"Logging results to {runDir}");
         output.WriteLine(args.Time is double h ? $"Starting training for {h} hours..." : $"Starting training for {args.Epochs} epochs...");
 
-        var fit = trainer.Fit(module, new LoaderSource(trainLoader), new LoaderSource(valLoader), resumePath);
+        var fit = trainer.Fit(module, loaders.Train, loaders.Val, resumePath);
         output.WriteLine($"\n{fit.EpochsCompleted} epochs completed in {fit.TrainTime.TotalHours:0.000} hours ({fit.StopReason}); " +
             $"waiting for data took {100 * trainer.DataWaitFraction:0.0}% of the training-step time.");
 
@@ -190,12 +174,12 @@ public static class YoloTraining
         }
         else if (best is not null && !fastDevRun)
         {
-            if (world == 1) final = FinalEvaluation(module, best, new LoaderSource(valLoader), options, runDir, plots, output);
+            if (world == 1) final = FinalEvaluation(module, best, loaders.Val, options, runDir, plots, output);
             else
             {
                 // Rank 0 alone, on the whole validation set, as one process.
-                using var fullVal = DataLoader.Create(cfg, valSplit, valOptions with { Rank = 0, WorldSize = 1 }, _ => { });
-                final = FinalEvaluation(module, best, new LoaderSource(fullVal), options with { Strategy = null, Device = device.ToString() }, runDir, plots, output);
+                var (fullVal, owner) = loaders.FullValidation();
+                using (owner) final = FinalEvaluation(module, best, fullVal, options with { Strategy = null, Device = device.ToString() }, runDir, plots, output);
             }
         }
         if (!fastDevRun) output.WriteLine($"Results saved to {runDir}");
@@ -204,7 +188,7 @@ public static class YoloTraining
     }
 
     /// <summary>Validates the best weights with the per-class table, the confusion matrix and the curves (Ultralytics' final_eval).</summary>
-    static IReadOnlyDictionary<string, double> FinalEvaluation(TaskModule module, string best, LoaderSource val, TrainerOptions options,
+    static IReadOnlyDictionary<string, double> FinalEvaluation(TaskModule module, string best, IBatchSource<Batch> val, TrainerOptions options,
         string runDir, bool plots, TextWriter output)
     {
         output.WriteLine($"\nValidating {best}...");

@@ -14,7 +14,7 @@ public sealed record BuiltLayer(LayerSpec Row, Module Module, string Arguments, 
 /// <c>from</c> layers; an output width (args[0]) is scaled by width, capped at max_channels and rounded up to a
 /// multiple of 8 (unless it equals nc); repeats are scaled by depth (round half to even, at least 1) and passed
 /// into the CSP blocks as their n (other modules are stacked n times); C3k2 uses C3k blocks on the m, l and x
-/// scales; Detect and Segment get the widths of their inputs, and YOLO11's head layout when the file uses C3k2;
+/// scales; Classify gets nc outputs; Detect and Segment get the widths of their inputs, and YOLO11's head layout when the file uses C3k2;
 /// Segment's prototype width is scaled like an output width.
 /// </summary>
 public static class LayerFactory
@@ -22,7 +22,7 @@ public static class LayerFactory
     /// <summary>The module names a model file may use.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment",
+        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment", "Classify",
     };
 
     static readonly HashSet<string> Csp = new() { "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA" };
@@ -67,6 +67,16 @@ public static class LayerFactory
                     if (!(factor >= 1 && factor <= 8)) throw new InvalidDataException($"{at}: scale factor {factor} must be 1–8");
                     var up = Upsample(scale_factor: new[] { factor, factor }, mode: UpsampleMode.Nearest);
                     return new BuiltLayer(row, up, Format(row.Args), InCh(from[0]), InStride(from[0]) / factor);
+                }
+                case "Classify":
+                {
+                    // Classify [c2, k, s]: c2 is the class count (nc), never scaled; the 1280-wide hidden layer is fixed.
+                    One(repeats, at);
+                    long classes = a.Int(0, nc);
+                    if (classes < 1 || classes > MaxChannels) throw new InvalidDataException($"{at}: {classes} classes is outside 1–{MaxChannels}");
+                    int kernel = a.Small(1, 1), step = a.Small(2, 1), width = InCh(from[0]);
+                    var head = new Classify(width, (int)classes, kernel, step);
+                    return new BuiltLayer(row, head, Format(new object?[] { (long)width, classes }), (int)classes, InStride(from[0]) * step);
                 }
                 case "Detect":
                 case "Segment":

@@ -178,7 +178,7 @@ public class ModelYamlTests : IDisposable
     public void Structural_errors_are_named()
     {
         Assert.Contains("bad.yaml: the model file has no 'head' section", Error("nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n"));
-        Assert.Contains("the last layer must be Detect", Error("backbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n  - [-1, 1, Conv, [16, 3, 2]]\n"));
+        Assert.Contains("the last layer must be a head", Error("backbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n  - [-1, 1, Conv, [16, 3, 2]]\n"));
         Assert.Contains("C2PSA keeps its width", Error("backbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, C2PSA, [64]]\nhead:\n  - [[1], 1, Detect, [nc]]\n"));
         Assert.Contains("bad.yaml:2: scale 'n' must be [depth, width, max_channels]", Error("scales:\n  n: [0.5, 0.25]\nbackbone: []\nhead: []\n"));
         Assert.Contains("bad.yaml:2: invalid YAML", Error("backbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: ]\n"));
