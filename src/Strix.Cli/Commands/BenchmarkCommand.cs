@@ -48,6 +48,8 @@ public sealed class BenchmarkCommand : ICommand
         var c = ConfigRecords.Parse<BenchmarkConfig>(args);
         using var loaded = ModelLoader.Load(c.Model!, log: Console.WriteLine);
         var model = loaded.Model;
+        if (model.Task == "classify")
+            throw new NotSupportedException($"model={c.Model} is a classifier: benchmark measures detection and segmentation models (mAP); time a classifier with strix val and strix predict");
         model.eval();
         if (!model.IsFused) model.Fuse();
         bool segment = model.Task == "segment";

@@ -21,6 +21,7 @@ public sealed class DataCommand : ICommand
         var (data, imgsz, batch, workers, seed, cache, fraction) = (c.Data!, c.ImgSz, c.Batch, c.Workers, c.Seed, c.Cache, c.Fraction);
         var (project, name, existOk) = (c.Project, c.Name, c.ExistOk);
         var hyp = c.ToAugmentation();
+        if (IsClassFolders(data)) return CheckClassFolders(c);
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         Console.WriteLine($"dataset: {config.YamlFile} ({config.Nc} classes, root {config.Path})");
@@ -53,6 +54,36 @@ public sealed class DataCommand : ICommand
             }
         }
         Console.WriteLine($"plots saved to {saveDir}: labels.jpg, train_batch0.jpg");
+        return 0;
+    }
+
+    /// <summary>A classification dataset: the built-in shapes-cls, or a folder with train/ (not a data.yaml).</summary>
+    static bool IsClassFolders(string data) =>
+        !File.Exists(data) && (ShapesClassification.IsBuiltInName(data) || Directory.Exists(Path.Combine(data, "train")));
+
+    /// <summary>Checks every split of a class-folder dataset (each file named that is skipped), prints the per-class counts, plots a training batch.</summary>
+    static int CheckClassFolders(DataCheckConfig c)
+    {
+        var root = ClassificationDataset.ResolveRoot(c.Data!, Console.WriteLine);
+        var names = ClassificationDataset.ReadNames(root);
+        Console.WriteLine($"dataset: {root} (class folders, {names.Length} classes)");
+        var saveDir = RunDirectory.Create(c.Project, c.Name, c.ExistOk, withWeights: false);
+        ClassificationDataset? train = null;
+        int width = Math.Max(5, names.Max(n => n.Length));
+        foreach (var split in new[] { "train", "val", "test" })
+        {
+            if (!Directory.Exists(Path.Combine(root, split))) { if (split != "test") Console.WriteLine($"{split}: no {split}/ folder"); continue; }
+            var ds = ClassificationDataset.Load(root, split, m => Console.WriteLine($"WARNING {m}"));
+            if (split == "train") train = ds;
+            var counts = ds.ClassCounts();
+            Console.WriteLine($"{split}: {ds.Count} images in {counts.Count(n => n > 0)} of {names.Length} classes");
+            Console.WriteLine($"  {"class".PadLeft(width)} {"images",8}");
+            for (int k = 0; k < names.Length; k++) Console.WriteLine($"  {names[k].PadLeft(width)} {counts[k],8}");
+        }
+        var loader = new ClassificationLoader(train!, ClassificationLoaderOptions.ForTraining(c.ImgSz, c.Batch, c.Workers, c.Seed, c.ToAugmentation(),
+            ClassifyTransforms.DefaultErasing) with { Fraction = c.Fraction });
+        using (var b = loader.GetEpoch(0).First()) DataPlots.PlotBatch(b, names, Path.Combine(saveDir, "train_batch0.jpg"));
+        Console.WriteLine($"plots saved to {saveDir}: train_batch0.jpg");
         return 0;
     }
 

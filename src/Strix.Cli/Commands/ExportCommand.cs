@@ -40,8 +40,11 @@ public sealed class ExportCommand : ICommand
         OnnxExporter.Validate(model, options);
         long anchors = model.Strides.Sum(s => (long)(h / s) * (long)(w / s));
         string shapeIn = dynamic ? "(batch, 3, height, width)" : $"({batch}, 3, {h}, {w})";
-        int rows = 4 + model.NumClasses + ((model.Head as Strix.Nn.Segment)?.NumMasks ?? 0);   // a -seg model adds its mask coefficients
-        string shapeOut = c.Nms ? $"({(dynamic ? "batch" : batch)}, {c.MaxDet}, 6)"
+        bool classifier = model.Task == "classify";
+        if (classifier && c.Int8) throw new NotSupportedException("int8=true quantises detection and segmentation exports; export the classifier in fp32 or fp16");
+        int rows = classifier ? 0 : 4 + model.NumClasses + ((model.Head as Strix.Nn.Segment)?.NumMasks ?? 0);   // a -seg model adds its mask coefficients
+        string shapeOut = classifier ? $"({(dynamic ? "batch" : batch)}, {model.NumClasses})"
+            : c.Nms ? $"({(dynamic ? "batch" : batch)}, {c.MaxDet}, 6)"
             : dynamic ? $"(batch, {rows}, anchors)" : $"({batch}, {rows}, {anchors})";
         Console.WriteLine($"Strix export: starting from '{modelArg}' with input shape {shapeIn} BCHW and output shape {shapeOut}");
         Console.WriteLine($"ONNX: exporting with opset {opset}{(half ? ", fp16" : "")}{(dynamic ? ", dynamic axes" : "")}{(c.Nms ? $", NMS in the graph (conf {c.Conf}, iou {c.Iou}, max_det {c.MaxDet})" : "")}...");

@@ -92,12 +92,16 @@ public sealed class ValCommand : ICommand
     /// <summary>What the last classification <see cref="Run"/> measured.</summary>
     public ClassificationResult? LastClassification { get; private set; }
 
-    /// <summary>True when <paramref name="modelArg"/> names a classifier: a <c>-cls</c> name, or Strix weights whose header says so.</summary>
+    /// <summary>True when <paramref name="modelArg"/> names a classifier: a <c>-cls</c> name, or Strix weights or an ONNX file that says so.</summary>
     static bool IsClassifier(string modelArg)
     {
         if (YoloTasks.TaskOfModelName(modelArg) == "classify") return true;
-        if (!Path.GetExtension(modelArg).Equals(".safetensors", StringComparison.OrdinalIgnoreCase) || !File.Exists(modelArg)) return false;
-        return WeightsFile.ReadMetadata(modelArg).Task == "classify";
+        if (!File.Exists(modelArg)) return false;
+        var ext = Path.GetExtension(modelArg).ToLowerInvariant();
+        if (ext == ".safetensors") return WeightsFile.ReadMetadata(modelArg).Task == "classify";
+        if (ext != ".onnx") return false;
+        using var backend = OnnxRuntimeBackend.Open(modelArg); // reads the header; the session is small next to validation
+        return backend.Task == "classify";
     }
 
     /// <summary>
@@ -106,27 +110,44 @@ public sealed class ValCommand : ICommand
     /// </summary>
     int RunClassification(ValConfig c)
     {
-        if (Path.GetExtension(c.Model!).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException($"model={c.Model}: validating an ONNX classifier is not supported yet; validate its .safetensors weights");
         var root = ClassificationDataset.ResolveRoot(c.Data!, Console.WriteLine);
-        var device = Devices.Parse(c.Device ?? "");
-        using var loaded = ModelLoader.Load(c.Model!, log: Console.WriteLine);
-        var model = loaded.Model;
-        if (model.Task != "classify") throw new ArgumentException($"model={c.Model} is a {model.Task} model, not a classifier");
         var dataset = ClassificationDataset.Load(root, c.Split, m => Console.WriteLine($"WARNING ⚠️ {m}"));
-        CheckClasses(model.NumClasses, dataset.Names.Count, false, c.Model!, c.Data!);
         int imgsz = c.IsGiven("imgsz") ? c.ImgSz : 224;
-        model.to(device);
-        if (c.Fuse && !model.IsFused) model.Fuse();
-        var loader = new ClassificationLoader(dataset, ClassificationLoaderOptions.ForValidation(imgsz, c.Batch, c.Workers));
-        Console.WriteLine($"val: {dataset.Count} images in {loader.Count} batches of {c.Batch} at imgsz={imgsz} on {device} ({c.Model})");
-        var saveDir = RunDirectory.Create(c.IsGiven("project") ? c.Project : Path.Combine("runs", "classify"), c.Name, c.ExistOk, withWeights: false);
-        var validator = new Strix.Tasks.Classify.ClassificationValidator(dataset.Names, new ValidatorOptions
+        ClassificationValidator Validator(out string saveDir)
         {
-            Plots = c.Plots, SaveDir = saveDir, Verbose = c.Verbose, PrintSaveDir = false,
-        });
-        var result = LastClassification = validator.Run(model, loader);
-        Console.WriteLine($"Results saved to {saveDir}");
+            saveDir = RunDirectory.Create(c.IsGiven("project") ? c.Project : Path.Combine("runs", "classify"), c.Name, c.ExistOk, withWeights: false);
+            return new ClassificationValidator(dataset.Names, new ValidatorOptions { Plots = c.Plots, SaveDir = saveDir, Verbose = c.Verbose, PrintSaveDir = false });
+        }
+        ClassificationResult result;
+        string dir;
+        if (Path.GetExtension(c.Model!).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(c.Model)) throw new FileNotFoundException($"model={c.Model}: file not found", c.Model);
+            using var backend = OnnxRuntimeBackend.Open(c.Model!, new OnnxRuntimeOptions { Device = c.Device });
+            CheckClasses(backend.Names.Count, dataset.Names.Count, false, c.Model!, c.Data!);
+            if (!backend.DynamicShape && imgsz != backend.ImageSize)
+            {
+                Console.WriteLine($"WARNING ⚠️ {c.Model} has a fixed {backend.ImageSize}x{backend.ImageSize} input: imgsz={imgsz} → {backend.ImageSize}");
+                imgsz = backend.ImageSize;
+            }
+            var loader = new ClassificationLoader(dataset, ClassificationLoaderOptions.ForValidation(imgsz, backend.FixedBatch ?? c.Batch, c.Workers));
+            Console.WriteLine($"val: {dataset.Count} images in {loader.Count} batches at imgsz={imgsz} with ONNX Runtime on {string.Join(", ", backend.Providers)} ({c.Model})");
+            result = LastClassification = Validator(out dir).Run(backend, loader);
+        }
+        else
+        {
+            var device = Devices.Parse(c.Device ?? "");
+            using var loaded = ModelLoader.Load(c.Model!, log: Console.WriteLine);
+            var model = loaded.Model;
+            if (model.Task != "classify") throw new ArgumentException($"model={c.Model} is a {model.Task} model, not a classifier");
+            CheckClasses(model.NumClasses, dataset.Names.Count, false, c.Model!, c.Data!);
+            model.to(device);
+            if (c.Fuse && !model.IsFused) model.Fuse();
+            var loader = new ClassificationLoader(dataset, ClassificationLoaderOptions.ForValidation(imgsz, c.Batch, c.Workers));
+            Console.WriteLine($"val: {dataset.Count} images in {loader.Count} batches of {c.Batch} at imgsz={imgsz} on {device} ({c.Model})");
+            result = LastClassification = Validator(out dir).Run(model, loader);
+        }
+        Console.WriteLine($"Results saved to {dir}");
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 

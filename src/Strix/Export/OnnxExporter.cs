@@ -30,9 +30,17 @@ public static class OnnxExporter
         var names = o.Names ?? ModelMetadata.DefaultNames(model.NumClasses);
         var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Name);
         int nc = model.NumClasses;
-        int nm = (model.Head as Segment)?.NumMasks ?? 0;
+        bool classifier = model.ClassifyHead is not null;
+        int nm = classifier ? 0 : (model.Head as Segment)?.NumMasks ?? 0;
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
-        if (o.Dynamic)
+        if (classifier)
+        {
+            // Ultralytics' -cls export: output0 holds the softmax probabilities [B, nc].
+            b.Input("images", o.Dynamic ? new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" })
+                : new TensorShapeProto(new long[] { o.Batch, 3, o.Height, o.Width }));
+            b.Output("output0", o.Dynamic ? new TensorShapeProto(new long[] { -1, nc }, new[] { "batch", null }) : new TensorShapeProto(new long[] { o.Batch, nc }));
+        }
+        else if (o.Dynamic)
         {
             b.Input("images", new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" }));
             b.Output("output0", o.Nms ? new TensorShapeProto(new long[] { -1, o.MaxDet, 6 }, new[] { "batch", null, null })
@@ -58,11 +66,12 @@ public static class OnnxExporter
             {
                 case Concat c: cur = b.Concat("/" + p, from.Select(Input), c.Dimension); break;
                 case Detect d: result = EmitDetect(b, d, from.Select(Input).ToArray(), p, o); break;
+                case Classify head: result = (EmitClassify(b, head, Input(from[0]), p), null); break;
                 default: cur = EmitModule(b, layer.Module, Input(from[0]), p); break;
             }
             outputs[layer.Index] = cur;
         }
-        if (result is not { } r) throw new InvalidOperationException("the model has no Detect head");
+        if (result is not { } r) throw new InvalidOperationException("the model has no head (Detect, Segment or Classify)");
         b.Rename(o.Nms ? OnnxNms.Emit(b, r.Output0, nc, o.MaxDet, o.Conf, o.Iou) : r.Output0, "output0");
         if (r.Output1 is { } protos) b.Rename(protos, "output1");
 
@@ -128,6 +137,7 @@ public static class OnnxExporter
         if (o.Batch < 1) throw new ArgumentException($"batch={o.Batch} must be at least 1");
         if (o.Nms)
         {
+            if (model.ClassifyHead is not null) throw new NotSupportedException("nms=true exports detection models; a classifier has no boxes (export it without nms)");
             if (model.Head is Segment) throw new NotSupportedException("nms=true exports detection models; a segmentation model keeps NMS outside the graph (export it without nms)");
             if (!(o.Conf >= 0 && o.Conf < 1)) throw new ArgumentException($"conf={o.Conf} must be in [0, 1)");
             if (!(o.Iou > 0 && o.Iou <= 1)) throw new ArgumentException($"iou={o.Iou} must be in (0, 1]");
@@ -150,6 +160,21 @@ public static class OnnxExporter
             AttributeProto.IntList("kernel_shape", conv.kernel_size),
             AttributeProto.IntList("pads", pad.Concat(pad).ToArray()),
             AttributeProto.IntList("strides", conv.stride));
+    }
+
+    /// <summary>The Classify head: Conv (1280), GlobalAveragePool, Flatten, Gemm (the linear layer), Softmax over classes.</summary>
+    static string EmitClassify(OnnxGraphBuilder b, Classify head, string x, string p)
+    {
+        var h = EmitConv(b, head.conv, x, p + ".conv");
+        var pooled = b.Node("GlobalAveragePool", $"/{p}/pool", new[] { h });
+        var flat = b.Node("Flatten", $"/{p}", new[] { pooled }, AttributeProto.Int("axis", 1));
+        var w = head.linear.weight!;
+        var bias = head.linear.bias!;
+        var logits = b.Node("Gemm", $"/{p}/linear", new[]
+        {
+            flat, b.Weight(p + ".linear.weight", w.shape, TensorArrays.Floats(w)), b.Weight(p + ".linear.bias", bias.shape, TensorArrays.Floats(bias)),
+        }, AttributeProto.Int("transB", 1));
+        return b.Softmax($"/{p}", logits, 1);
     }
 
     /// <summary>Conv → (BN folded) → SiLU as Conv, Sigmoid, Mul.</summary>

@@ -35,9 +35,10 @@ public sealed record OnnxRuntimeOptions
 }
 
 /// <summary>
-/// Runs an ONNX detector or segmenter in Ultralytics' layout (ours or one exported by Ultralytics) with ONNX
+/// Runs an ONNX detector, segmenter or classifier in Ultralytics' layout (ours or one exported by Ultralytics) with ONNX
 /// Runtime on the CPU. A segmentation export (metadata task 'segment', or a second output [B, nm, H/4, W/4]) gives
-/// both outputs through <see cref="ForwardOutputs"/>. Names, image size and stride come from the file's metadata (Ultralytics'
+/// both outputs through <see cref="ForwardOutputs"/>; a classification export (task 'classify', or one output [B, nc]) gives
+/// the class probabilities. Names, image size and stride come from the file's metadata (Ultralytics'
 /// keys); float16 models and fixed or dynamic input shapes are handled here, so the predictor
 /// and validator can treat it like the TorchSharp backend.
 /// </summary>
@@ -70,8 +71,9 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     public IReadOnlyList<string> Providers { get; private init; } = new[] { "CPUExecutionProvider" };
     /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
-    /// <summary><c>detect</c> or <c>segment</c>.</summary>
-    public string Task => _protoName is null ? "detect" : "segment";
+    /// <summary><c>detect</c>, <c>segment</c> or <c>classify</c>.</summary>
+    public string Task => _classifier ? "classify" : _protoName is null ? "detect" : "segment";
+    readonly bool _classifier;
     /// <summary>
     /// True for a file exported with NMS in the graph: <see cref="Forward"/> then gives [B, max_det, 6] (x1 y1 x2 y2 score
     /// class in input pixels, best first, zero rows after an image's detections), which the detection post-processing
@@ -88,8 +90,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
         string Where() => $"ONNX model '{path}'";
 
-        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment"))
-            throw new NotSupportedException($"{Where()} is a '{task}' model; detection and segmentation models are supported");
+        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment" or "classify"))
+            throw new NotSupportedException($"{Where()} is a '{task}' model; detection, segmentation and classification models are supported");
         if (session.InputMetadata.Count != 1)
             throw new InvalidDataException($"{Where()} has {session.InputMetadata.Count} inputs; a detector has one image input [B,3,H,W]");
         var (inName, inMeta) = session.InputMetadata.First();
@@ -108,11 +110,15 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         if (session.OutputMetadata.Count == 0)
             throw new InvalidDataException($"{Where()} has no outputs; a detector returns [B, 4+nc, anchors]");
         var (outName, outMeta) = session.OutputMetadata.First();
-        if (outMeta.Dimensions.Length != 3)
+        // A classifier (Ultralytics' -cls export) returns the class probabilities [B, nc].
+        _classifier = task == "classify" || task is null && outMeta.Dimensions.Length == 2;
+        if (_classifier && outMeta.Dimensions.Length != 2)
+            throw new InvalidDataException($"{Where()} is a classifier, but output '{outName}' has shape [{string.Join(", ", outMeta.Dimensions)}]; expected [B, nc]");
+        if (!_classifier && outMeta.Dimensions.Length != 3)
             throw new InvalidDataException($"{Where()}: output '{outName}' has shape [{string.Join(", ", outMeta.Dimensions)}]; expected [B, 4+nc, anchors] (Ultralytics' detect layout, exported without NMS)");
         _outputName = outName;
         // A segmentation export's second output holds the prototypes [B, nm, H/4, W/4]; output0 then ends with nm coefficients.
-        if (task == "segment" || session.OutputMetadata.Count == 2 && session.OutputMetadata.Last().Value.Dimensions.Length == 4)
+        if (!_classifier && (task == "segment" || session.OutputMetadata.Count == 2 && session.OutputMetadata.Last().Value.Dimensions.Length == 4))
         {
             if (session.OutputMetadata.Count != 2)
                 throw new InvalidDataException($"{Where()} is a segmentation model with {session.OutputMetadata.Count} outputs; expected output0 and the prototypes output1");
@@ -123,10 +129,11 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             NumMasks = protoMeta.Dimensions[1];
         }
         // NMS in the graph (exported with nms=true): output0 is [B, max_det, 6] rows of x1 y1 x2 y2 score class.
-        NmsInGraph = _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
+        NmsInGraph = !_classifier && _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
         if (NmsInGraph && outMeta.Dimensions[2] != 6)
             throw new InvalidDataException($"{Where()}: metadata says nms but output '{outName}' is [{string.Join(", ", outMeta.Dimensions)}], not [B, max_det, 6]");
-        int? nc = NmsInGraph ? null : outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
+        int? nc = _classifier ? (outMeta.Dimensions[1] > 0 ? outMeta.Dimensions[1] : null)
+            : NmsInGraph ? null : outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
 
         try
         {
@@ -176,7 +183,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         catch { session.Dispose(); throw; }
     }
 
-    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU (a detection export only; [B, max_det, 6] with <see cref="NmsInGraph"/>).</summary>
+    /// <summary>float32 [B,3,H,W] RGB 0–1 → float32 [B, 4+nc, anchors] on the CPU (a detection export only; [B, max_det, 6] with <see cref="NmsInGraph"/>; a classifier's [B, nc] probabilities).</summary>
     public Tensor Forward(Tensor images)
     {
         if (_protoName is not null)
@@ -195,7 +202,7 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         long batch = images.shape[0], h = images.shape[2], w = images.shape[3];
         if (_fixedHeight is int fh && _fixedWidth is int fw && (h != fh || w != fw))
             throw new ArgumentException($"ONNX model '{Path}' was exported for {fh}x{fw} (HxW) inputs; got {h}x{w}. Re-export with dynamic=True or letterbox to its size");
-        if (h % Stride != 0 || w % Stride != 0)
+        if (!_classifier && (h % Stride != 0 || w % Stride != 0)) // a classifier pools whatever size it gets
             throw new ArgumentException($"input {h}x{w} is not a multiple of the model's stride {Stride}");
 
         using var scope = NewDisposeScope();

@@ -52,9 +52,11 @@ public static partial class UltralyticsImporter
             architecture = (s, sc);
         }
         var spec = architecture?.Spec ?? ModelCatalog.YoloV8;
-        string headClasses = $"model.{spec.Layers.Count - 1}.cv3.0.2.weight";
+        // The class count is the head's: a classifier's linear layer [nc, 1280], a detector's class branch [nc, c, 1, 1].
+        bool classifier = spec.Layers[^1].Module == "Classify";
+        string headClasses = classifier ? $"model.{spec.Layers.Count - 1}.linear.weight" : $"model.{spec.Layers.Count - 1}.cv3.0.2.weight";
         long[] Shape(string name) => shapes.TryGetValue(name, out var r) ? r
-            : throw new InvalidDataException($"{path}: tensor '{name}' not found, so this is not a {spec.Name} detection model");
+            : throw new InvalidDataException($"{path}: tensor '{name}' not found, so this is not a {spec.Name} {(classifier ? "classification" : "detection")} model");
 
         // Class count from the head (the yaml's nc may predate a data override), scale from the yaml or the shapes.
         int nc = (int)Shape(headClasses)[0];
@@ -159,11 +161,11 @@ public static partial class UltralyticsImporter
         visiting.Remove(m);
     }
 
-    /// <summary>Refuses models of tasks Strix does not build (pose, classify, OBB, RT-DETR, World) by their class name.</summary>
+    /// <summary>Refuses models of tasks Strix does not build (pose, OBB, RT-DETR, World) by their class name.</summary>
     static void CheckTask(PickleObject root, string path)
     {
-        if (root.Type.Name is "PoseModel" or "ClassificationModel" or "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
-            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection and segmentation models");
+        if (root.Type.Name is "PoseModel" or "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
+            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection, segmentation and classification models");
     }
 
     /// <summary>The class names of the module tree's layers (<c>model.model</c>).</summary>
@@ -270,7 +272,7 @@ public static partial class UltralyticsImporter
         else if (args?.GetValueOrDefault("imgsz") is IReadOnlyList<object?> { Count: > 0 } szs && szs.Max(x => x as long? ?? 0) is > 0 and var m) imgsz = (int)m;
 
         var strides = model.Strides.Select(s => (int)s).ToArray();
-        if (module?.Attribute("stride") is TorchTensorRef st)
+        if (module?.Attribute("stride") is TorchTensorRef st && model.Task != "classify") // a ClassificationModel's stride is a placeholder 1
         {
             int[] values;
             using (NewDisposeScope()) values = ckpt.ToTensor(st).to(ScalarType.Float32).data<float>().Select(x => (int)MathF.Round(x)).ToArray();
@@ -286,6 +288,7 @@ public static partial class UltralyticsImporter
         return new ModelMetadata
         {
             Names = names,
+            Task = model.Task,
             Scale = model.Scale,
             Architecture = model.Spec.Name,
             ModelYaml = model.Spec.Text,

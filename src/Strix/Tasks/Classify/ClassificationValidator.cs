@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Strix.Data;
 using Strix.Eval;
+using Strix.Inference;
 using Strix.Models;
 using Strix.Plotting;
 using Strix.Tasks.Detect;
@@ -58,16 +59,27 @@ public sealed class ClassificationValidator
     }
 
     /// <summary>One batch through <paramref name="model"/> (in eval mode); with <paramref name="withLoss"/> its cross-entropy too.</summary>
-    public void Step(DetectionModel model, Batch batch, int batchIdx, bool withLoss = true)
+    public void Step(DetectionModel model, Batch batch, int batchIdx, bool withLoss = true) =>
+        Step(images => model.forward(images)[0], batch.ModelInput, batch, batchIdx, withLoss);
+
+    /// <summary>One batch through a backend (ONNX Runtime, TorchSharp): its probabilities, no loss.</summary>
+    public void Step(IDetectionBackend backend, Batch batch, int batchIdx) =>
+        Step(images => backend.ForwardOutputs(images)[0], device => batch.FloatImages(device), batch, batchIdx, withLoss: false, backend.Device);
+
+    /// <summary>
+    /// The shared step: <paramref name="input"/> makes the float images on the device, <paramref name="scores"/> gives logits
+    /// (or probabilities, when there is no loss) [B, nc].
+    /// </summary>
+    void Step(Func<Tensor, Tensor> scores, Func<Device, Tensor> input, Batch batch, int batchIdx, bool withLoss, Device? device = null)
     {
         var sw = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var images = batch.ModelInput(batch.Images.device);
+        var images = input(device ?? batch.Images.device);
         _preMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
         Tensor logits;
-        using (no_grad()) logits = model.forward(images)[0];
+        using (no_grad()) logits = scores(images);
         _inferMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
-        var targets = batch.Cls.to(ScalarType.Int64);
+        var targets = batch.Cls.to(logits.device).to(ScalarType.Int64);
         if (withLoss)
         {
             using var ce = nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum);
@@ -86,13 +98,24 @@ public sealed class ClassificationValidator
         model.eval();
         Begin();
         int i = 0;
+        var device = model.parameters().First().device;
         foreach (var batch in loader.GetEpoch(0))
             using (batch)
             {
-                var device = model.parameters().First().device;
                 using var moved = batch.Images.device == device ? null : batch.To(device);
                 Step(model, moved ?? batch, i++);
             }
+        return End();
+    }
+
+    /// <summary>A whole pass of <paramref name="backend"/> (an exported classifier) over <paramref name="loader"/>'s images.</summary>
+    public ClassificationResult Run(IDetectionBackend backend, ClassificationLoader loader)
+    {
+        if (backend.Task != "classify") throw new ArgumentException($"the backend runs a {backend.Task} model, not a classifier");
+        Begin();
+        int i = 0;
+        foreach (var batch in loader.GetEpoch(0))
+            using (batch) Step(backend, batch, i++);
         return End();
     }
 
