@@ -59,7 +59,12 @@ public sealed class Yolo : IDisposable
     public Predictor Predictor(PredictOptions? options = null)
     {
         options ??= new PredictOptions();
-        IPostprocessor post = _backend.Task == "segment" ? new Tasks.Segment.SegmentationPostprocessor(options) : new DetectionPostprocessor(options);
+        IPostprocessor post = _backend.Task switch
+        {
+            "segment" => new Tasks.Segment.SegmentationPostprocessor(options),
+            "pose" => new Tasks.Pose.PosePostprocessor(options, _backend.KptShape ?? throw new InvalidOperationException($"the {_backend.GetType().Name} runs a pose model but gives no kpt_shape")),
+            _ => new DetectionPostprocessor(options),
+        };
         return new(_backend, post, options);
     }
 

@@ -31,7 +31,8 @@ public static class OnnxExporter
         var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Name);
         int nc = model.NumClasses;
         bool classifier = model.ClassifyHead is not null;
-        int nm = classifier ? 0 : (model.Head as Segment)?.NumMasks ?? 0;
+        int nm = classifier ? 0 : (model.Head as Segment)?.NumMasks ?? (model.Head as Pose)?.KeypointOutputs ?? 0; // extra rows of output0
+        bool pose = model.Task == "pose";
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
         if (classifier)
         {
@@ -45,13 +46,13 @@ public static class OnnxExporter
             b.Input("images", new TensorShapeProto(new long[] { -1, 3, -1, -1 }, new[] { "batch", null, "height", "width" }));
             b.Output("output0", o.Nms ? new TensorShapeProto(new long[] { -1, o.MaxDet, 6 }, new[] { "batch", null, null })
                 : new TensorShapeProto(new long[] { -1, 4 + nc + nm, -1 }, new[] { "batch", null, "anchors" }));
-            if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { -1, nm, -1, -1 }, new[] { "batch", null, "mask_height", "mask_width" }));
+            if (nm > 0 && !pose) b.Output("output1", new TensorShapeProto(new long[] { -1, nm, -1, -1 }, new[] { "batch", null, "mask_height", "mask_width" }));
         }
         else
         {
             b.Input("images", new TensorShapeProto(new long[] { o.Batch, 3, o.Height, o.Width }));
             b.Output("output0", new TensorShapeProto(o.Nms ? new long[] { o.Batch, o.MaxDet, 6 } : new long[] { o.Batch, 4 + nc + nm, anchors }));
-            if (nm > 0) b.Output("output1", new TensorShapeProto(new long[] { o.Batch, nm, o.Height / 4, o.Width / 4 }));
+            if (nm > 0 && !pose) b.Output("output1", new TensorShapeProto(new long[] { o.Batch, nm, o.Height / 4, o.Width / 4 }));
         }
 
         var outputs = new string[model.Layers.Count];
@@ -94,6 +95,7 @@ public static class OnnxExporter
         Meta("batch", o.Batch.ToString(CultureInfo.InvariantCulture));
         Meta("imgsz", PythonLiteral.IntList(new[] { o.Height, o.Width }));
         Meta("names", PythonLiteral.NamesDict(names));
+        if (!classifier && model.Head is Pose ph) Meta("kpt_shape", PythonLiteral.IntList(new[] { ph.NumKeypoints, ph.KeypointDims }));
         if (o.Nms)
         {
             Meta("nms", "True");
@@ -138,6 +140,7 @@ public static class OnnxExporter
         if (o.Nms)
         {
             if (model.ClassifyHead is not null) throw new NotSupportedException("nms=true exports detection models; a classifier has no boxes (export it without nms)");
+            if (model.Task == "pose") throw new NotSupportedException("nms=true exports detection models; a pose model keeps NMS outside the graph (export it without nms)");
             if (model.Head is Segment) throw new NotSupportedException("nms=true exports detection models; a segmentation model keeps NMS outside the graph (export it without nms)");
             if (!(o.Conf >= 0 && o.Conf < 1)) throw new ArgumentException($"conf={o.Conf} must be in [0, 1)");
             if (!(o.Iou > 0 && o.Iou <= 1)) throw new ArgumentException($"iou={o.Iou} must be in (0, 1]");
@@ -319,7 +322,8 @@ public static class OnnxExporter
     /// <summary>The head: output0 (boxes, scores and, for Segment, mask coefficients) and Segment's prototypes.</summary>
     static (string Output0, string? Output1) EmitDetect(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
     {
-        var det = EmitBoxesAndScores(b, d, xs, p, o);
+        var (det, anchorPoints, strides) = EmitBoxesAndScores(b, d, xs, p, o);
+        if (d is Pose pose) return (b.Concat($"/{p}", new[] { det, EmitKeypoints(b, pose, xs, anchorPoints, strides, p) }, 1), null);
         if (d is not Segment seg) return (det, null);
         var coefs = new string[seg.NumLevels];
         for (int i = 0; i < seg.NumLevels; i++)
@@ -346,7 +350,27 @@ public static class OnnxExporter
         return EmitConv(b, pr.cv3, EmitConv(b, pr.cv2, up, p + ".cv2"), p + ".cv3");
     }
 
-    static string EmitBoxesAndScores(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
+    /// <summary>
+    /// A pose head's keypoints [B, K·D, A] in pixels: the cv4 maps flattened, then x = (2·raw + anchor − ½)·stride (and y),
+    /// visibility through a sigmoid — Pose.DecodeKeypoints' arithmetic.
+    /// </summary>
+    static string EmitKeypoints(OnnxGraphBuilder b, Pose pose, string[] xs, string anchorPoints, string strides, string p)
+    {
+        int k = pose.NumKeypoints, dims = pose.KeypointDims, nk = pose.KeypointOutputs;
+        var levels = new string[pose.NumLevels];
+        for (int i = 0; i < pose.NumLevels; i++)
+            levels[i] = b.Reshape($"/{p}", EmitSequential(b, pose.cv4[i], xs[i], $"{p}.cv4.{i}"), 0, nk, -1);
+        var raw = b.Reshape($"/{p}/kpts", b.Concat($"/{p}", levels, 2), 0, k, dims, -1); // [B, K, D, A]
+        var parts = dims == 3 ? b.Split($"/{p}/kpts", raw, 2, 2, 1) : new[] { raw };
+        var two = b.Weight($"/{p}/kpts/two", Array.Empty<long>(), new[] { 2f });
+        var half = b.Weight($"/{p}/kpts/half", Array.Empty<long>(), new[] { 0.5f });
+        var cell = b.Sub($"/{p}/kpts", b.Reshape($"/{p}/kpts", anchorPoints, 1, 1, 2, -1), half);
+        var xy = b.Mul($"/{p}/kpts", b.Add($"/{p}/kpts", b.Mul($"/{p}/kpts", parts[0], two), cell), b.Reshape($"/{p}/kpts", strides, 1, 1, 1, -1));
+        var kpts = dims == 3 ? b.Concat($"/{p}/kpts", new[] { xy, b.Sigmoid($"/{p}/kpts", parts[1]) }, 2) : xy;
+        return b.Reshape($"/{p}/kpts", kpts, 0, nk, -1);
+    }
+
+    static (string Detections, string AnchorPoints, string Strides) EmitBoxesAndScores(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
     {
         int nc = d.NumClasses, reg = d.RegMax, no = d.NumOutputs;
         var levels = new string[d.NumLevels];
@@ -378,7 +402,7 @@ public static class OnnxExporter
         var wh = b.Sub($"/{p}", x2y2, x1y1);
         var boxes = b.Mul($"/{p}", b.Concat($"/{p}", new[] { cxy, wh }, 1), strides);
         var scores = b.Sigmoid($"/{p}", parts[1]);
-        return b.Concat($"/{p}", new[] { boxes, scores }, 1);
+        return (b.Concat($"/{p}", new[] { boxes, scores }, 1), anchorPoints, strides);
     }
 
     /// <summary>Anchor points [1,2,A] and strides [1,A] as constants for a fixed input size.</summary>

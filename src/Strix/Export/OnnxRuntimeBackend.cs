@@ -72,8 +72,11 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary><c>detect</c>, <c>segment</c> or <c>classify</c>.</summary>
-    public string Task => _classifier ? "classify" : _protoName is null ? "detect" : "segment";
+    public string Task => _classifier ? "classify" : _kptShape is not null ? "pose" : _protoName is null ? "detect" : "segment";
     readonly bool _classifier;
+    readonly int[]? _kptShape;
+    /// <summary>A pose export's [keypoints, values per keypoint] (its <c>kpt_shape</c> metadata); null otherwise.</summary>
+    public int[]? KptShape => _kptShape;
     /// <summary>
     /// True for a file exported with NMS in the graph: <see cref="Forward"/> then gives [B, max_det, 6] (x1 y1 x2 y2 score
     /// class in input pixels, best first, zero rows after an image's detections), which the detection post-processing
@@ -90,8 +93,15 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
         string Where() => $"ONNX model '{path}'";
 
-        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment" or "classify"))
-            throw new NotSupportedException($"{Where()} is a '{task}' model; detection, segmentation and classification models are supported");
+        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment" or "classify" or "pose"))
+            throw new NotSupportedException($"{Where()} is a '{task}' model; detection, segmentation, pose and classification models are supported");
+        if (task == "pose")
+        {
+            int[] shape;
+            try { shape = PythonLiteral.ParseIntList(Metadata.GetValueOrDefault("kpt_shape") ?? throw new InvalidDataException($"{Where()} is a pose model without kpt_shape metadata")); }
+            catch (FormatException e) { throw new InvalidDataException($"{Where()}: unreadable kpt_shape metadata: {e.Message}", e); }
+            _kptShape = shape is [>= 1 and <= 1000, 2 or 3] ? shape : throw new InvalidDataException($"{Where()}: kpt_shape [{string.Join(", ", shape)}] is not [K, 2] or [K, 3]");
+        }
         if (session.InputMetadata.Count != 1)
             throw new InvalidDataException($"{Where()} has {session.InputMetadata.Count} inputs; a detector has one image input [B,3,H,W]");
         var (inName, inMeta) = session.InputMetadata.First();
@@ -129,11 +139,12 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             NumMasks = protoMeta.Dimensions[1];
         }
         // NMS in the graph (exported with nms=true): output0 is [B, max_det, 6] rows of x1 y1 x2 y2 score class.
-        NmsInGraph = !_classifier && _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
+        NmsInGraph = !_classifier && _kptShape is null && _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
+        int extra = _kptShape is { } ks ? ks[0] * ks[1] : NumMasks; // rows after the class scores
         if (NmsInGraph && outMeta.Dimensions[2] != 6)
             throw new InvalidDataException($"{Where()}: metadata says nms but output '{outName}' is [{string.Join(", ", outMeta.Dimensions)}], not [B, max_det, 6]");
         int? nc = _classifier ? (outMeta.Dimensions[1] > 0 ? outMeta.Dimensions[1] : null)
-            : NmsInGraph ? null : outMeta.Dimensions[1] > 4 + NumMasks ? outMeta.Dimensions[1] - 4 - NumMasks : null;
+            : NmsInGraph ? null : outMeta.Dimensions[1] > 4 + extra ? outMeta.Dimensions[1] - 4 - extra : null;
 
         try
         {

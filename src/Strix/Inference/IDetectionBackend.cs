@@ -22,6 +22,8 @@ public interface IDetectionBackend : IDisposable
     Tensor Forward(Tensor images);
     /// <summary>The model's task: <c>detect</c>, or <c>segment</c> when <see cref="ForwardOutputs"/> also gives the prototypes.</summary>
     string Task => "detect";
+    /// <summary>A pose model's [keypoints, values per keypoint]; null for the other tasks.</summary>
+    int[]? KptShape => null;
     /// <summary>
     /// Every output for a float batch: detection's one, or segmentation's two — [B, 4+nc+nm, anchors] (pixel xywh, class
     /// scores, mask coefficients) and the prototypes [B, nm, H/4, W/4].

@@ -9,7 +9,7 @@ namespace Strix.Inference;
 
 /// <summary>
 /// Letterbox → batched forward → the task's <see cref="IPostprocessor"/> (detection: NMS, boxes scaled
-/// back to each original image; segmentation, an <see cref="IMaskPostprocessor"/>, adds each detection's mask). Works on any <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
+/// back to each original image; segmentation, an <see cref="IOutputsPostprocessor"/>, adds each detection's mask). Works on any <see cref="IDetectionBackend"/> (TorchSharp or ONNX Runtime). Sources are streamed: images are
 /// decoded a batch at a time, so a folder of thousands never sits in memory at once.
 /// </summary>
 public sealed class Predictor
@@ -134,7 +134,7 @@ public sealed class Predictor
         var predictions = Postprocess(outputs, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList());
         double postMs = sw.Elapsed.TotalMilliseconds;
         var speed = new Speed(0, inferMs / Math.Max(1, n), postMs / Math.Max(1, n));
-        return predictions.Select(p => new Results(null, h, w, _backend.Names, p.Detections, speed) { Masks = p.Masks }).ToList();
+        return predictions.Select(p => new Results(null, h, w, _backend.Names, p.Detections, speed) { Masks = p.Masks, Keypoints = p.Keypoints }).ToList();
     }
 
     /// <summary>The task's post-processing of every output (and disposes them): masks when the model and postprocessor make them.</summary>
@@ -142,11 +142,7 @@ public sealed class Predictor
     {
         try
         {
-            if (_post is IMaskPostprocessor masks)
-            {
-                if (outputs.Length < 2) throw new ArgumentException($"the {_post.GetType().Name} needs a segmentation model's two outputs; this {_backend.Task} model gives {outputs.Length}");
-                return masks.Postprocess(outputs, frames, _backend.Names);
-            }
+            if (_post is IOutputsPostprocessor rich) return rich.Postprocess(outputs, frames, _backend.Names);
             if (outputs.Length > 1)
                 throw new ArgumentException($"a {_backend.Task} model's {outputs.Length} outputs need its task's postprocessor, not {_post.GetType().Name} (Yolo.Predictor picks it)");
             return _post.Postprocess(outputs[0], frames, _backend.Names).Select(d => new ImagePredictions(d)).ToList();
@@ -177,7 +173,7 @@ public sealed class Predictor
         int n = batch.Count;
         var speed = new Speed(preMs / n, inferMs / n, postMs / n);
         return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, predictions[i].Detections, speed,
-            Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks }).ToList();
+            Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks, Keypoints = predictions[i].Keypoints }).ToList();
     }
 
     /// <summary>A classifier's batch: the validation centre crop (short side to imgsz), softmax probabilities, no detections.</summary>

@@ -35,6 +35,8 @@ public sealed class Results
     public RgbImage? OrigImage { get; }
     /// <summary>A segmentation model's masks, one per detection in the same order, at the original size; null for detection.</summary>
     public SegmentMasks? Masks { get; init; }
+    /// <summary>A pose model's keypoints, one set per detection in the same order; null for the other tasks.</summary>
+    public PoseKeypoints? Keypoints { get; init; }
     /// <summary>A classifier's class probabilities (then there are no detections); null for the other tasks.</summary>
     public ClassProbabilities? Probs { get; init; }
 
@@ -53,7 +55,7 @@ public sealed class Results
 
     /// <summary>These results as frame <paramref name="index"/> of a video, at <paramref name="timestamp"/>.</summary>
     public Results AtFrame(int index, TimeSpan timestamp, double frameRate, int? sourceFrames = null) =>
-        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks, Probs = Probs };
+        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks, Probs = Probs, Keypoints = Keypoints };
 
     /// <summary>For a video frame: the frames its file declares (null for live sources).</summary>
     public int? SourceFrames { get; init; }
@@ -121,8 +123,14 @@ public sealed class Results
                     sb.Append(string.Create(CultureInfo.InvariantCulture, $" {poly[k] / OrigWidth:0.######} {poly[k + 1] / OrigHeight:0.######}"));
             }
             else
+            {
                 sb.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{d.ClassId} {d.Box.CenterX / OrigWidth:0.######} {d.Box.CenterY / OrigHeight:0.######} {d.Box.Width / OrigWidth:0.######} {d.Box.Height / OrigHeight:0.######}"));
+                // Pose: each keypoint's x y (normalised) and its confidence, the pose label format.
+                if (Keypoints is { } kp)
+                    foreach (var (x, y, c) in kp[i])
+                        sb.Append(string.Create(CultureInfo.InvariantCulture, $" {x / OrigWidth:0.######} {y / OrigHeight:0.######} {c:0.######}"));
+            }
             if (saveConf) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {d.Confidence:0.######}"));
             if (d.TrackId is int id) sb.Append(string.Create(CultureInfo.InvariantCulture, $" {id}"));
             sb.Append('\n');
@@ -139,7 +147,7 @@ public sealed class Results
             .Select(g => $"{g.Count()} {g.First().ClassName}{(g.Count() > 1 ? "s" : "")}"));
     }
 
-    /// <summary>The original image with masks (translucent, in class colours), boxes and labels drawn.</summary>
+    /// <summary>The original image with masks (translucent, in class colours), keypoints and skeletons, boxes and labels drawn.</summary>
     public RgbImage Plot(bool labels = true, bool conf = true)
     {
         if (OrigImage is null) throw new InvalidOperationException("these results hold no image to draw on");
@@ -157,6 +165,13 @@ public sealed class Results
             // Weakest first, so the strongest detection's colour ends on top where masks overlap.
             foreach (int i in Enumerable.Range(0, masks.Count).OrderBy(i => Detections[i].Confidence))
                 MaskOverlay.Blend(image, masks[i], Annotator.ColorFor(Detections[i].ClassId));
+        }
+        if (Keypoints is { Count: > 0 } kps)
+        {
+            image = image == OrigImage ? OrigImage.Clone() : image;
+            using var bmp = ImageIO.ToBitmap(image);
+            for (int i = 0; i < kps.Count; i++) Annotator.DrawKeypoints(bmp, kps[i], kps.NumKeypoints == 17 ? PoseKeypoints.CocoSkeleton : null);
+            image = ImageIO.FromBitmap(bmp);
         }
         return Annotator.Draw(image, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
             !labels ? null : (d.TrackId is int id ? $"id:{id} " : "") + (conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName), d.Confidence)));

@@ -41,8 +41,9 @@ public sealed class TorchBackend : IDetectionBackend
     }
 
     public string Task => Model.Task;
+    public int[]? KptShape => Model.KptShape;
 
-    /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions; a classifier's probabilities [B, nc].</summary>
+    /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions; a pose model's [B, 4+nc+K·D, A]; a classifier's probabilities [B, nc].</summary>
     public Tensor[] ForwardOutputs(Tensor images)
     {
         if (Model.Task == "classify")
@@ -50,6 +51,12 @@ public sealed class TorchBackend : IDetectionBackend
             using var __ = no_grad();
             using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
             return new[] { Model.PredictClasses(x) };
+        }
+        if (Model.Task == "pose")
+        {
+            using var __ = no_grad();
+            using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
+            return new[] { Model.PredictPose(x) };
         }
         if (Model.Task != "segment") return new[] { Forward(images) };
         using var _ = no_grad();

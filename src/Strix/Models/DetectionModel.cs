@@ -40,6 +40,8 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// <summary>The Detect head (the last layer); a classifier has none. A computed property, so it is not registered twice.</summary>
     public Detect Head => model[^1] as Detect
         ?? throw new NotSupportedException($"{Name} is a classification model: it has no Detect head (boxes need a detection model, e.g. {Name.Replace("-cls", "")})");
+    /// <summary>A pose model's [keypoints, values per keypoint]; null for the other tasks.</summary>
+    public int[]? KptShape => model[^1] is Pose p ? new[] { p.NumKeypoints, p.KeypointDims } : null;
     /// <summary>A classifier's head, or null for a detector.</summary>
     public Classify? ClassifyHead => model[^1] as Classify;
     /// <summary>The detection head's output strides; a classifier's one: the stride of the map it pools.</summary>
@@ -48,7 +50,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// The task the head was built for (Ultralytics' names): <c>segment</c> for a <see cref="Segment"/> head,
     /// <c>classify</c> for a <see cref="Classify"/> head, else <c>detect</c>.
     /// </summary>
-    public string Task => model[^1] switch { Segment => "segment", Classify => "classify", _ => "detect" };
+    public string Task => model[^1] switch { Segment => "segment", Pose => "pose", Classify => "classify", _ => "detect" };
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> for a segmentation model, so a detection-only path (its loss,
@@ -60,6 +62,8 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             throw new NotSupportedException($"{Name} is a classification model; {what} works on detection models only (use e.g. {Name.Replace("-cls", "")}, or the classify task's own path)");
         if (Head is Segment)
             throw new NotSupportedException($"{Name} is a segmentation model; {what} works on detection models only (use e.g. {Name.Replace("-seg", "")}, or the segment task's own path)");
+        if (Head is Pose)
+            throw new NotSupportedException($"{Name} is a pose model; {what} works on detection models only (use e.g. {Name.Replace("-pose", "")}, or the pose path)");
     }
     /// <summary>Largest stride: input sizes must be a multiple of it.</summary>
     public int MaxStride => (int)Strides.Max();
@@ -167,6 +171,14 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         using var scope = NewDisposeScope();
         var raw = forward(x);
         return Head.Decode(raw).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A pose model's decoded output, Ultralytics' output0: [B, 4 + nc + K·D, anchors] (pixel xywh, class scores, keypoints in pixels with visibility probabilities).</summary>
+    public Tensor PredictPose(Tensor x)
+    {
+        var head = Head as Pose ?? throw new NotSupportedException($"{Name} is a {Task} model; {nameof(PredictPose)} needs a pose model (e.g. yolov8n-pose)");
+        using var scope = NewDisposeScope();
+        return head.DecodePose(forward(x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classifier's class probabilities [B, nc] (softmax of the logits).</summary>

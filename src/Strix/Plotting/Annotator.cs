@@ -101,4 +101,35 @@ public static class Annotator
             canvas.DrawText(lines[i], pad, pad + i * (th + pad) - m.Ascent, SKTextAlign.Left, font, text);
         canvas.Flush();
     }
+
+    /// <summary>
+    /// One object's keypoints as dots in a colour per keypoint, joined by <paramref name="skeleton"/>'s limbs; points with
+    /// confidence under 0.5 are left out, as Ultralytics draws them.
+    /// </summary>
+    public static void DrawKeypoints(SKBitmap bmp, IReadOnlyList<(float X, float Y, float Conf)> points, IReadOnlyList<(int A, int B)>? skeleton)
+    {
+        const float MinConf = 0.5f;
+        using var canvas = new SKCanvas(bmp);
+        float lw = Math.Max(2f, (bmp.Width + bmp.Height) / 2f * 0.003f);
+        bool Shown((float X, float Y, float Conf) p) => p.Conf >= MinConf && p.X > 0 && p.Y > 0 && p.X < bmp.Width && p.Y < bmp.Height;
+        if (skeleton is not null)
+        {
+            using var limb = new SKPaint { StrokeWidth = lw, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            for (int j = 0; j < skeleton.Count; j++)
+            {
+                var (a, b) = skeleton[j];
+                if (a >= points.Count || b >= points.Count || !Shown(points[a]) || !Shown(points[b])) continue;
+                limb.Color = ColorFor(j);
+                canvas.DrawLine(points[a].X, points[a].Y, points[b].X, points[b].Y, limb);
+            }
+        }
+        using var dot = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill };
+        for (int k = 0; k < points.Count; k++)
+        {
+            if (!Shown(points[k])) continue;
+            dot.Color = ColorFor(k);
+            canvas.DrawCircle(points[k].X, points[k].Y, lw * 1.5f, dot);
+        }
+        canvas.Flush();
+    }
 }

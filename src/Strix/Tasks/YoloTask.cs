@@ -76,7 +76,8 @@ public static class YoloTasks
     {
         var stem = Path.GetFileNameWithoutExtension(model ?? "");
         return stem.EndsWith("-seg", StringComparison.OrdinalIgnoreCase) ? "segment"
-            : stem.EndsWith("-cls", StringComparison.OrdinalIgnoreCase) ? "classify" : null;
+            : stem.EndsWith("-cls", StringComparison.OrdinalIgnoreCase) ? "classify"
+            : stem.EndsWith("-pose", StringComparison.OrdinalIgnoreCase) ? "pose" : null;
     }
 
     /// <summary>Adds (or replaces) a task.</summary>

@@ -158,10 +158,21 @@ public class OnnxRuntimeBackendTests : IDisposable
         Assert.Contains("3 classes", e2.Message);
 
         proto.MetadataProps.RemoveAll(p => p.Key == "names");
+        proto.MetadataProps.Add(new StringStringEntryProto("task", "obb"));
+        var obb = Path.Combine(_dir, "obb.onnx");
+        proto.Save(obb);
+        Assert.Contains("'obb'", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(obb)).Message);
+
+        // A pose file must say its keypoint shape, and the rows must fit it.
+        proto.MetadataProps.RemoveAll(p => p.Key == "task");
         proto.MetadataProps.Add(new StringStringEntryProto("task", "pose"));
         var pose = Path.Combine(_dir, "pose.onnx");
         proto.Save(pose);
-        Assert.Contains("'pose'", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(pose)).Message);
+        Assert.Contains("without kpt_shape", Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(pose)).Message);
+        proto.MetadataProps.Add(new StringStringEntryProto("kpt_shape", "[0, 3]"));
+        proto.Save(pose);
+        Assert.Contains("kpt_shape [0, 3]", Assert.Throws<InvalidDataException>(() => OnnxRuntimeBackend.Open(pose)).Message);
+        proto.MetadataProps.RemoveAll(p => p.Key == "task" || p.Key == "kpt_shape");
 
         // A file claiming segmentation without the prototypes output.
         proto.MetadataProps.RemoveAll(p => p.Key == "task");

@@ -22,7 +22,7 @@ public static class LayerFactory
     /// <summary>The module names a model file may use.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment", "Classify",
+        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment", "Pose", "Classify",
     };
 
     static readonly HashSet<string> Csp = new() { "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA" };
@@ -40,7 +40,7 @@ public static class LayerFactory
 
         if (!Known.Contains(row.Module))
             throw new InvalidDataException($"{at}: unknown module '{row.Module}' (Strix builds {string.Join(", ", Known)})");
-        if (from.Length != 1 && row.Module is not ("Concat" or "Detect" or "Segment"))
+        if (from.Length != 1 && row.Module is not ("Concat" or "Detect" or "Segment" or "Pose"))
             throw new InvalidDataException($"{at}: takes one input, 'from' lists {from.Length}");
 
         try
@@ -80,6 +80,7 @@ public static class LayerFactory
                 }
                 case "Detect":
                 case "Segment":
+                case "Pose":
                 {
                     One(repeats, at);
                     var ch = from.Select(InCh).ToArray();
@@ -89,6 +90,18 @@ public static class LayerFactory
                     var chList = ch.Select(c => (object?)(long)c).ToList();
                     if (row.Module == "Detect")
                         return new BuiltLayer(row, new Detect(nc, ch, strides, legacy: !spec.HasModernHead), Format(new object?[] { (long)nc, chList }), 0, 0);
+                    if (row.Module == "Pose")
+                    {
+                        // Pose [nc, kpt_shape]: the shape as a list, or the name of the file's kpt_shape key.
+                        int[] kpt = a.Get(1) switch
+                        {
+                            null or "kpt_shape" => spec.KptShape ?? Pose.DefaultKeypointShape,
+                            List<object?> { Count: 2 } l when l.All(v => v is long) => l.Select(v => (int)(long)v!).ToArray(),
+                            var v => throw new InvalidDataException($"{at}: argument 1 must be kpt_shape or [keypoints, 2 or 3] (got {FormatOne(v)})"),
+                        };
+                        var pose = new Pose(nc, kpt, ch, strides, legacy: !spec.HasModernHead);
+                        return new BuiltLayer(row, pose, Format(new object?[] { (long)nc, kpt.Select(v => (object?)(long)v).ToList(), chList }), 0, 0);
+                    }
                     // Segment [nc, nm, npr]: the prototype width npr is scaled like an output width.
                     int nm = (int)a.Int(1, Segment.DefaultMasks);
                     if (nm is < 1 or > 256) throw new InvalidDataException($"{at}: {nm} mask coefficients is outside 1–256");

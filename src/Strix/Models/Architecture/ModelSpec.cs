@@ -52,6 +52,9 @@ public sealed record ModelSpec(
     /// <summary>The name Ultralytics prints (<c>YOLOv8n</c>, <c>YOLO11n</c>).</summary>
     public string DisplayName(YoloScale scale) => ModelName(scale).Replace("yolo", "YOLO");
 
+    /// <summary>The file's <c>kpt_shape</c> [keypoints, values per keypoint] for a Pose head; null when it has none.</summary>
+    public int[]? KptShape { get; init; }
+
     /// <summary>True when the file uses YOLO11 modules, so the head takes YOLO11's layout (Ultralytics' rule).</summary>
     public bool HasModernHead => Layers.Any(l => l.Module == "C3k2");
 }

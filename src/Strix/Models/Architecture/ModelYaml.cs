@@ -79,8 +79,14 @@ public static partial class ModelYaml
             ch = Value(chNode, source) is long l and >= 1 and <= 64 ? (int)l
                 : throw new InvalidDataException($"{At(chNode)}: ch must be an input channel count from 1 to 64");
         }
-        foreach (var key in new[] { "activation", "kpt_shape" })
-            if (Get(key) is { } n) throw new InvalidDataException($"{At(n)}: '{key}' is not supported by Strix's detection models yet");
+        if (Get("activation") is { } act) throw new InvalidDataException($"{At(act)}: 'activation' is not supported by Strix's models yet");
+        int[]? kptShape = null;
+        if (Get("kpt_shape") is { } kNode)
+        {
+            kptShape = Value(kNode, source) is List<object?> { Count: 2 } kl && kl[0] is long k and >= 1 and <= 1000 && kl[1] is long d and (2 or 3)
+                ? new[] { (int)k, (int)d }
+                : throw new InvalidDataException($"{At(kNode)}: kpt_shape must be [keypoints, 2 or 3] with 1 to 1000 keypoints");
+        }
 
         var scales = ReadScales(root, Get("scales"), Get("depth_multiple"), Get("width_multiple"), source);
         string? fileScale = null;
@@ -105,7 +111,7 @@ public static partial class ModelYaml
             }
         }
         if (layers.Count == 0) throw new InvalidDataException($"{source}: the model file has no layers");
-        var spec = new ModelSpec(family, nc, scales, fileScale, ch, layers, source, text);
+        var spec = new ModelSpec(family, nc, scales, fileScale, ch, layers, source, text) { KptShape = kptShape };
         return (spec, nameScale ?? fileScale);
     }
 

@@ -47,7 +47,7 @@ public static class PickledArchitecture
     internal static string ToYaml(PickleDict yaml)
     {
         var sb = new StringBuilder();
-        foreach (var key in new[] { "nc", "scale", "ch", "depth_multiple", "width_multiple" })
+        foreach (var key in new[] { "nc", "kpt_shape", "scale", "ch", "depth_multiple", "width_multiple" })
             if (yaml.GetValueOrDefault(key) is { } v) sb.Append(key).Append(": ").Append(Literal(v)).Append('\n');
         if (yaml.GetValueOrDefault("scales") is PickleDict scales && scales.Count > 0)
         {

@@ -10,7 +10,7 @@ namespace Strix.Tasks.Segment;
 /// carrying each detection's mask coefficients; then each kept detection's mask — coefficients · prototypes, cropped
 /// to its box, upsampled, the letterbox undone — as a bitmap at the original image's size.
 /// </summary>
-public sealed class SegmentationPostprocessor(PredictOptions options) : IMaskPostprocessor
+public sealed class SegmentationPostprocessor(PredictOptions options) : IOutputsPostprocessor
 {
     public PredictOptions Options { get; } = options;
 
