@@ -18,7 +18,6 @@ Outputs (next to this script):
                                    Ultralytics' metadata_props (task 'classify', stride 1 as a ClassificationModel has)
 """
 import copy
-import datetime
 import math
 import os
 
@@ -129,14 +128,7 @@ def make(family):
     with torch.no_grad():
         probs = model(images)
     print(family, "params", sum(p.numel() for p in model.parameters()), "probs", probs.tolist())
-    ema = copy.deepcopy(model).half()
-    for p in ema.parameters():
-        p.requires_grad = False
-    ckpt = {"date": datetime.datetime(2025, 1, 2, 3, 4, 5).isoformat(), "version": "8.3.40",
-            "license": "AGPL-3.0 (https://ultralytics.com/license)", "docs": "https://docs.ultralytics.com",
-            "epoch": -1, "best_fitness": None, "model": None, "ema": ema, "updates": 7, "optimizer": None,
-            "train_args": train_args}
-    torch.save(ckpt, os.path.join(HERE, f"tiny_{family}_cls.pt"))
+    v8.save_ultralytics_checkpoint(os.path.join(HERE, f"tiny_{family}_cls.pt"), model, train_args)
     v8.write_safetensors(os.path.join(HERE, f"tiny_{family}_cls_io.safetensors"), {"images": images, "probs": probs},
                          {"source": "make_cls_fixture.py", "torch": torch.__version__})
     if family == "yolov8":
@@ -154,16 +146,10 @@ def export_onnx(model, image, probs):
     print("fused vs unfused max abs diff", (fp - probs).abs().max().item())
     path = os.path.join(HERE, "tiny_yolov8_cls.onnx")
     torch.onnx.export(fused, image, path, opset_version=12, do_constant_folding=True, input_names=["images"], output_names=["output0"])
-    import onnx
-    m = onnx.load(path)
-    meta = {"description": "Ultralytics YOLOv8t-cls model trained on parts", "author": "Ultralytics",
+    v8.add_ultralytics_metadata(path, {"description": "Ultralytics YOLOv8t-cls model trained on parts", "author": "Ultralytics",
             "date": "2025-01-02T03:04:05", "version": "8.3.40", "license": "AGPL-3.0 License (https://ultralytics.com/license)",
             "docs": "https://docs.ultralytics.com", "stride": 1, "task": "classify", "batch": 1, "imgsz": [IMGSZ, IMGSZ],
-            "names": NAMES}
-    for k, v in meta.items():
-        entry = m.metadata_props.add()
-        entry.key, entry.value = k, str(v)
-    onnx.save(m, path)
+            "names": NAMES})
 
 
 if __name__ == "__main__":

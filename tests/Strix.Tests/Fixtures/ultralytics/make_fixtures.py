@@ -383,6 +383,28 @@ def randomize(model):
     model.eval()
 
 
+def save_ultralytics_checkpoint(path, model, train_args, version="8.3.40"):
+    """Saves ``model`` as Ultralytics' trainer does: no 'model', 'ema' = an fp16 copy of the module tree (used by the newer fixtures)."""
+    ema = copy.deepcopy(model).half()
+    for p in ema.parameters():
+        p.requires_grad = False
+    ckpt = {"date": datetime.datetime(2025, 1, 2, 3, 4, 5).isoformat(), "version": version,
+            "license": "AGPL-3.0 (https://ultralytics.com/license)", "docs": "https://docs.ultralytics.com",
+            "epoch": -1, "best_fitness": None, "model": None, "ema": ema, "updates": 7, "optimizer": None,
+            "train_args": train_args}
+    torch.save(ckpt, path)
+
+
+def add_ultralytics_metadata(path, meta):
+    """Writes ``meta`` into an exported ONNX file's metadata_props, as Ultralytics' exporter does (values as str())."""
+    import onnx
+    m = onnx.load(path)
+    for k, v in meta.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = k, str(v)
+    onnx.save(m, path)
+
+
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in tensors.items():

@@ -13,7 +13,6 @@ Outputs (next to this script):
                                     metadata_props with task 'pose' and kpt_shape
 """
 import copy
-import datetime
 import os
 
 import torch
@@ -103,14 +102,7 @@ def main():
     with torch.no_grad():
         pred = model.pose(images)
     print("params", sum(p.numel() for p in model.parameters()), "pred", tuple(pred.shape), "max |pred|", pred.abs().max().item())
-    ema = copy.deepcopy(model).half()
-    for p in ema.parameters():
-        p.requires_grad = False
-    ckpt = {"date": datetime.datetime(2025, 1, 2, 3, 4, 5).isoformat(), "version": "8.3.40",
-            "license": "AGPL-3.0 (https://ultralytics.com/license)", "docs": "https://docs.ultralytics.com",
-            "epoch": -1, "best_fitness": None, "model": None, "ema": ema, "updates": 7, "optimizer": None,
-            "train_args": train_args}
-    torch.save(ckpt, os.path.join(HERE, "tiny_yolov8_pose.pt"))
+    v8.save_ultralytics_checkpoint(os.path.join(HERE, "tiny_yolov8_pose.pt"), model, train_args)
     v8.write_safetensors(os.path.join(HERE, "tiny_yolov8_pose_io.safetensors"), {"images": images, "pred": pred},
                          {"source": "make_pose_fixture.py", "torch": torch.__version__})
     export_onnx(model, images, pred)
@@ -133,16 +125,10 @@ def export_onnx(model, images, pred):
     path = os.path.join(HERE, "tiny_yolov8_pose.onnx")
     torch.onnx.export(PoseOutput(fused), images, path, opset_version=12, do_constant_folding=True,
                       input_names=["images"], output_names=["output0"])
-    import onnx
-    m = onnx.load(path)
-    meta = {"description": "Ultralytics YOLOv8t-pose model trained on parts-pose.yaml", "author": "Ultralytics",
+    v8.add_ultralytics_metadata(path, {"description": "Ultralytics YOLOv8t-pose model trained on parts-pose.yaml", "author": "Ultralytics",
             "date": "2025-01-02T03:04:05", "version": "8.3.40", "license": "AGPL-3.0 License (https://ultralytics.com/license)",
             "docs": "https://docs.ultralytics.com", "stride": 32, "task": "pose", "batch": 1, "imgsz": [IMGSZ, IMGSZ],
-            "names": NAMES, "kpt_shape": KPT_SHAPE}
-    for k, v in meta.items():
-        entry = m.metadata_props.add()
-        entry.key, entry.value = k, str(v)
-    onnx.save(m, path)
+            "names": NAMES, "kpt_shape": KPT_SHAPE})
 
 
 if __name__ == "__main__":
