@@ -62,6 +62,7 @@ public sealed class Yolo : IDisposable
         IPostprocessor post = _backend.Task switch
         {
             "segment" => new Tasks.Segment.SegmentationPostprocessor(options),
+            "obb" => new Tasks.Obb.ObbPostprocessor(options),
             "pose" => new Tasks.Pose.PosePostprocessor(options, _backend.KptShape ?? throw new InvalidOperationException($"the {_backend.GetType().Name} runs a pose model but gives no kpt_shape")),
             _ => new DetectionPostprocessor(options),
         };

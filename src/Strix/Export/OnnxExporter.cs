@@ -31,8 +31,8 @@ public static class OnnxExporter
         var b = new OnnxGraphBuilder(o.Half ? OnnxDataType.Float16 : OnnxDataType.Float, o.Opset, model.Name);
         int nc = model.NumClasses;
         bool classifier = model.ClassifyHead is not null;
-        int nm = classifier ? 0 : (model.Head as Segment)?.NumMasks ?? (model.Head as Pose)?.KeypointOutputs ?? 0; // extra rows of output0
-        bool pose = model.Task == "pose";
+        int nm = classifier ? 0 : (model.Head as Segment)?.NumMasks ?? (model.Head as Pose)?.KeypointOutputs ?? (model.Head as OBB)?.NumExtra ?? 0; // extra rows of output0
+        bool pose = model.Task is "pose" or "obb"; // one output: its extra rows hold keypoints or the angle
         long anchors = model.Strides.Sum(s => (long)(o.Height / s) * (long)(o.Width / s));
         if (classifier)
         {
@@ -140,7 +140,7 @@ public static class OnnxExporter
         if (o.Nms)
         {
             if (model.ClassifyHead is not null) throw new NotSupportedException("nms=true exports detection models; a classifier has no boxes (export it without nms)");
-            if (model.Task == "pose") throw new NotSupportedException("nms=true exports detection models; a pose model keeps NMS outside the graph (export it without nms)");
+            if (model.Task is "pose" or "obb") throw new NotSupportedException($"nms=true exports detection models; a {model.Task} model keeps NMS outside the graph (export it without nms)");
             if (model.Head is Segment) throw new NotSupportedException("nms=true exports detection models; a segmentation model keeps NMS outside the graph (export it without nms)");
             if (!(o.Conf >= 0 && o.Conf < 1)) throw new ArgumentException($"conf={o.Conf} must be in [0, 1)");
             if (!(o.Iou > 0 && o.Iou <= 1)) throw new ArgumentException($"iou={o.Iou} must be in (0, 1]");
@@ -323,6 +323,7 @@ public static class OnnxExporter
     static (string Output0, string? Output1) EmitDetect(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
     {
         var (det, anchorPoints, strides) = EmitBoxesAndScores(b, d, xs, p, o);
+        if (d is OBB obb) return (EmitObb(b, obb, xs, p, o), null);
         if (d is Pose pose) return (b.Concat($"/{p}", new[] { det, EmitKeypoints(b, pose, xs, anchorPoints, strides, p) }, 1), null);
         if (d is not Segment seg) return (det, null);
         var coefs = new string[seg.NumLevels];
@@ -372,6 +373,21 @@ public static class OnnxExporter
 
     static (string Detections, string AnchorPoints, string Strides) EmitBoxesAndScores(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
     {
+        var (dist, scores, anchorPoints, strides) = EmitDistances(b, d, xs, p, o);
+        // dist2bbox (xywh), scaled by stride: the same arithmetic as Detect.Decode.
+        var lr = b.Split($"/{p}", dist, 1, 2, 2);
+        var x1y1 = b.Sub($"/{p}", anchorPoints, lr[0]);
+        var x2y2 = b.Add($"/{p}", anchorPoints, lr[1]);
+        var two = b.Weight($"/{p}/two", Array.Empty<long>(), new[] { 2f });
+        var cxy = b.Div($"/{p}", b.Add($"/{p}", x1y1, x2y2), two);
+        var wh = b.Sub($"/{p}", x2y2, x1y1);
+        var boxes = b.Mul($"/{p}", b.Concat($"/{p}", new[] { cxy, wh }, 1), strides);
+        return (b.Concat($"/{p}", new[] { boxes, scores }, 1), anchorPoints, strides);
+    }
+
+    /// <summary>The head's box distances after DFL [B, 4, A] (grid units), class probabilities [B, nc, A], anchor points [1, 2, A] and strides [1, A].</summary>
+    static (string Dist, string Scores, string AnchorPoints, string Strides) EmitDistances(OnnxGraphBuilder b, Detect d, string[] xs, string p, OnnxExportOptions o)
+    {
         int nc = d.NumClasses, reg = d.RegMax, no = d.NumOutputs;
         var levels = new string[d.NumLevels];
         for (int i = 0; i < d.NumLevels; i++)
@@ -390,19 +406,35 @@ public static class OnnxExporter
         var sm = b.Softmax(dflScope, t, 1);
         var dc = EmitConvNode(b, d.dfl.conv, d.dfl.conv.weight!, null, sm, $"{dflScope}/conv", $"{p}.dfl.conv");
         var dist = b.Reshape(dflScope, dc, 0, 4, -1);
-
         var (anchorPoints, strides) = o.Dynamic ? DynamicAnchors(b, d, levels, p) : StaticAnchors(b, d, o, p);
+        return (dist, b.Sigmoid($"/{p}", parts[1]), anchorPoints, strides);
+    }
 
-        // dist2bbox (xywh), scaled by stride: the same arithmetic as Detect.Decode.
-        var lr = b.Split($"/{p}", dist, 1, 2, 2);
-        var x1y1 = b.Sub($"/{p}", anchorPoints, lr[0]);
-        var x2y2 = b.Add($"/{p}", anchorPoints, lr[1]);
-        var two = b.Weight($"/{p}/two", Array.Empty<long>(), new[] { 2f });
-        var cxy = b.Div($"/{p}", b.Add($"/{p}", x1y1, x2y2), two);
-        var wh = b.Sub($"/{p}", x2y2, x1y1);
-        var boxes = b.Mul($"/{p}", b.Concat($"/{p}", new[] { cxy, wh }, 1), strides);
-        var scores = b.Sigmoid($"/{p}", parts[1]);
-        return (b.Concat($"/{p}", new[] { boxes, scores }, 1), anchorPoints, strides);
+    /// <summary>
+    /// An OBB head's output [B, 4 + nc + 1, A]: the angle (sigmoid(raw) − ¼)·π from cv4, then dist2rbox — the centre moved by
+    /// the half-difference of the distances rotated by the angle, the size their sum — scaled by the stride (OBB.DecodeObb).
+    /// </summary>
+    static string EmitObb(OnnxGraphBuilder b, OBB obb, string[] xs, string p, OnnxExportOptions o)
+    {
+        var (dist, scores, anchorPoints, strides) = EmitDistances(b, obb, xs, p, o);
+        var raw = b.Concat($"/{p}", Enumerable.Range(0, obb.NumLevels)
+            .Select(i => b.Reshape($"/{p}", EmitSequential(b, obb.cv4[i], xs[i], $"{p}.cv4.{i}"), 0, obb.NumExtra, -1)), 2);
+        var scope = $"/{p}/angle";
+        var quarter = b.Weight($"{scope}/quarter", Array.Empty<long>(), new[] { 0.25f });
+        var pi = b.Weight($"{scope}/pi", Array.Empty<long>(), new[] { MathF.PI });
+        var angle = b.Mul(scope, b.Sub(scope, b.Sigmoid(scope, raw), quarter), pi);
+        var lr = b.Split($"/{p}/rbox", dist, 1, 2, 2);
+        var two = b.Weight($"/{p}/rbox/two", Array.Empty<long>(), new[] { 2f });
+        var half = b.Div($"/{p}/rbox", b.Sub($"/{p}/rbox", lr[1], lr[0]), two);
+        var xyf = b.Split($"/{p}/rbox", half, 1, 1, 1);
+        var cos = b.Node("Cos", $"/{p}/rbox", new[] { angle });
+        var sin = b.Node("Sin", $"/{p}/rbox", new[] { angle });
+        var x = b.Sub($"/{p}/rbox", b.Mul($"/{p}/rbox", xyf[0], cos), b.Mul($"/{p}/rbox", xyf[1], sin));
+        var y = b.Add($"/{p}/rbox", b.Mul($"/{p}/rbox", xyf[0], sin), b.Mul($"/{p}/rbox", xyf[1], cos));
+        var xy = b.Add($"/{p}/rbox", b.Concat($"/{p}/rbox", new[] { x, y }, 1), anchorPoints);
+        var wh = b.Add($"/{p}/rbox", lr[0], lr[1]);
+        var boxes = b.Mul($"/{p}/rbox", b.Concat($"/{p}/rbox", new[] { xy, wh }, 1), strides);
+        return b.Concat($"/{p}", new[] { boxes, scores, angle }, 1);
     }
 
     /// <summary>Anchor points [1,2,A] and strides [1,A] as constants for a fixed input size.</summary>

@@ -72,7 +72,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
     /// <summary>The file's custom metadata (Ultralytics keys: names, stride, imgsz, batch, task, …).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary><c>detect</c>, <c>segment</c> or <c>classify</c>.</summary>
-    public string Task => _classifier ? "classify" : _kptShape is not null ? "pose" : _protoName is null ? "detect" : "segment";
+    public string Task => _classifier ? "classify" : _kptShape is not null ? "pose" : _obb ? "obb" : _protoName is null ? "detect" : "segment";
+    readonly bool _obb;
     readonly bool _classifier;
     readonly int[]? _kptShape;
     /// <summary>A pose export's [keypoints, values per keypoint] (its <c>kpt_shape</c> metadata); null otherwise.</summary>
@@ -93,8 +94,9 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
         Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
         string Where() => $"ONNX model '{path}'";
 
-        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment" or "classify" or "pose"))
-            throw new NotSupportedException($"{Where()} is a '{task}' model; detection, segmentation, pose and classification models are supported");
+        if (Metadata.TryGetValue("task", out var task) && task is not ("detect" or "segment" or "classify" or "pose" or "obb"))
+            throw new NotSupportedException($"{Where()} is a '{task}' model; detection, segmentation, pose, OBB and classification models are supported");
+        _obb = task == "obb";
         if (task == "pose")
         {
             int[] shape;
@@ -139,8 +141,8 @@ public sealed class OnnxRuntimeBackend : IDetectionBackend
             NumMasks = protoMeta.Dimensions[1];
         }
         // NMS in the graph (exported with nms=true): output0 is [B, max_det, 6] rows of x1 y1 x2 y2 score class.
-        NmsInGraph = !_classifier && _kptShape is null && _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
-        int extra = _kptShape is { } ks ? ks[0] * ks[1] : NumMasks; // rows after the class scores
+        NmsInGraph = !_classifier && !_obb && _kptShape is null && _protoName is null && (outMeta.Dimensions[2] == 6 || Metadata.GetValueOrDefault("nms") is "True" or "true");
+        int extra = _kptShape is { } ks ? ks[0] * ks[1] : _obb ? 1 : NumMasks; // rows after the class scores
         if (NmsInGraph && outMeta.Dimensions[2] != 6)
             throw new InvalidDataException($"{Where()}: metadata says nms but output '{outName}' is [{string.Join(", ", outMeta.Dimensions)}], not [B, max_det, 6]");
         int? nc = _classifier ? (outMeta.Dimensions[1] > 0 ? outMeta.Dimensions[1] : null)

@@ -2,8 +2,9 @@ using static TorchSharp.torch;
 
 namespace Strix.Inference;
 
-/// <summary>One image's post-processed predictions: its detections and, for segmentation, their masks, for pose their keypoints.</summary>
-public sealed record ImagePredictions(IReadOnlyList<Detection> Detections, SegmentMasks? Masks = null, PoseKeypoints? Keypoints = null);
+/// <summary>One image's post-processed predictions: its detections and, for segmentation, their masks, for pose their keypoints, for OBB their rotated boxes.</summary>
+public sealed record ImagePredictions(IReadOnlyList<Detection> Detections, SegmentMasks? Masks = null, PoseKeypoints? Keypoints = null,
+    IReadOnlyList<OrientedBox>? OrientedBoxes = null);
 
 /// <summary>
 /// A task's post-processing that reads every output of the backend and returns more than boxes: segmentation's masks

@@ -134,7 +134,7 @@ public sealed class Predictor
         var predictions = Postprocess(outputs, Enumerable.Repeat(new InputFrame(1, 1, 0, 0, w, h), n).ToList());
         double postMs = sw.Elapsed.TotalMilliseconds;
         var speed = new Speed(0, inferMs / Math.Max(1, n), postMs / Math.Max(1, n));
-        return predictions.Select(p => new Results(null, h, w, _backend.Names, p.Detections, speed) { Masks = p.Masks, Keypoints = p.Keypoints }).ToList();
+        return predictions.Select(p => new Results(null, h, w, _backend.Names, p.Detections, speed) { Masks = p.Masks, Keypoints = p.Keypoints, OrientedBoxes = p.OrientedBoxes }).ToList();
     }
 
     /// <summary>The task's post-processing of every output (and disposes them): masks when the model and postprocessor make them.</summary>
@@ -173,7 +173,7 @@ public sealed class Predictor
         int n = batch.Count;
         var speed = new Speed(preMs / n, inferMs / n, postMs / n);
         return batch.Select((b, i) => new Results(b.Path, b.Image.Height, b.Image.Width, _backend.Names, predictions[i].Detections, speed,
-            Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks, Keypoints = predictions[i].Keypoints }).ToList();
+            Options.KeepImages ? b.Image : null) { Masks = predictions[i].Masks, Keypoints = predictions[i].Keypoints, OrientedBoxes = predictions[i].OrientedBoxes }).ToList();
     }
 
     /// <summary>A classifier's batch: the validation centre crop (short side to imgsz), softmax probabilities, no detections.</summary>

@@ -35,6 +35,8 @@ public sealed class Results
     public RgbImage? OrigImage { get; }
     /// <summary>A segmentation model's masks, one per detection in the same order, at the original size; null for detection.</summary>
     public SegmentMasks? Masks { get; init; }
+    /// <summary>An OBB model's rotated boxes, one per detection in the same order (the detection's box is their axis-aligned bounds); null for the other tasks.</summary>
+    public IReadOnlyList<OrientedBox>? OrientedBoxes { get; init; }
     /// <summary>A pose model's keypoints, one set per detection in the same order; null for the other tasks.</summary>
     public PoseKeypoints? Keypoints { get; init; }
     /// <summary>A classifier's class probabilities (then there are no detections); null for the other tasks.</summary>
@@ -55,7 +57,7 @@ public sealed class Results
 
     /// <summary>These results as frame <paramref name="index"/> of a video, at <paramref name="timestamp"/>.</summary>
     public Results AtFrame(int index, TimeSpan timestamp, double frameRate, int? sourceFrames = null) =>
-        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks, Probs = Probs, Keypoints = Keypoints };
+        new(Path, OrigHeight, OrigWidth, Names, Detections, Speed, OrigImage) { FrameIndex = index, Timestamp = timestamp, FrameRate = frameRate, SourceFrames = sourceFrames, Masks = Masks, Probs = Probs, Keypoints = Keypoints, OrientedBoxes = OrientedBoxes };
 
     /// <summary>For a video frame: the frames its file declares (null for live sources).</summary>
     public int? SourceFrames { get; init; }
@@ -114,7 +116,15 @@ public sealed class Results
         for (int i = 0; i < Detections.Count; i++)
         {
             var d = Detections[i];
-            if (Masks is { } masks)
+            if (OrientedBoxes is { } obbs)
+            {
+                // OBB: the four corners, normalised, Ultralytics' OBB label format.
+                sb.Append(d.ClassId.ToString(CultureInfo.InvariantCulture));
+                var c = obbs[i].Corners();
+                for (int k = 0; k < 8; k += 2)
+                    sb.Append(string.Create(CultureInfo.InvariantCulture, $" {c[k] / OrigWidth:0.######} {c[k + 1] / OrigHeight:0.######}"));
+            }
+            else if (Masks is { } masks)
             {
                 var poly = masks.Polygon(i);
                 if (poly.Length < 6) continue;
@@ -173,8 +183,11 @@ public sealed class Results
             for (int i = 0; i < kps.Count; i++) Annotator.DrawKeypoints(bmp, kps[i], kps.NumKeypoints == 17 ? PoseKeypoints.CocoSkeleton : null);
             image = ImageIO.FromBitmap(bmp);
         }
-        return Annotator.Draw(image, Detections.Select(d => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
-            !labels ? null : (d.TrackId is int id ? $"id:{id} " : "") + (conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName), d.Confidence)));
+        return Annotator.Draw(image, Detections.Select((d, i) => new DrawnBox(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2, d.ClassId,
+            !labels ? null : (d.TrackId is int id ? $"id:{id} " : "") + (conf ? $"{d.ClassName} {d.Confidence:0.00}" : d.ClassName), d.Confidence)
+        {
+            Corners = OrientedBoxes?[i].Corners(), // an OBB model's rotated box, drawn as its polygon
+        }));
     }
 
     /// <summary>Draws and saves to <paramref name="path"/> (JPEG/PNG by extension), atomically.</summary>

@@ -52,11 +52,11 @@ public sealed class TorchBackend : IDetectionBackend
             using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
             return new[] { Model.PredictClasses(x) };
         }
-        if (Model.Task == "pose")
+        if (Model.Task is "pose" or "obb")
         {
             using var __ = no_grad();
             using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
-            return new[] { Model.PredictPose(x) };
+            return new[] { Model.Task == "pose" ? Model.PredictPose(x) : Model.PredictObb(x) };
         }
         if (Model.Task != "segment") return new[] { Forward(images) };
         using var _ = no_grad();

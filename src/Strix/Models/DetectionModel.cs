@@ -50,7 +50,7 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
     /// The task the head was built for (Ultralytics' names): <c>segment</c> for a <see cref="Segment"/> head,
     /// <c>classify</c> for a <see cref="Classify"/> head, else <c>detect</c>.
     /// </summary>
-    public string Task => model[^1] switch { Segment => "segment", Pose => "pose", Classify => "classify", _ => "detect" };
+    public string Task => model[^1] switch { Segment => "segment", Pose => "pose", OBB => "obb", Classify => "classify", _ => "detect" };
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> for a segmentation model, so a detection-only path (its loss,
@@ -62,6 +62,8 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
             throw new NotSupportedException($"{Name} is a classification model; {what} works on detection models only (use e.g. {Name.Replace("-cls", "")}, or the classify task's own path)");
         if (Head is Segment)
             throw new NotSupportedException($"{Name} is a segmentation model; {what} works on detection models only (use e.g. {Name.Replace("-seg", "")}, or the segment task's own path)");
+        if (Head is OBB)
+            throw new NotSupportedException($"{Name} is an oriented-box (OBB) model; {what} works on detection models only (use e.g. {Name.Replace("-obb", "")}, or the OBB path)");
         if (Head is Pose)
             throw new NotSupportedException($"{Name} is a pose model; {what} works on detection models only (use e.g. {Name.Replace("-pose", "")}, or the pose path)");
     }
@@ -179,6 +181,14 @@ public sealed class DetectionModel : Module<Tensor, Tensor[]>
         var head = Head as Pose ?? throw new NotSupportedException($"{Name} is a {Task} model; {nameof(PredictPose)} needs a pose model (e.g. yolov8n-pose)");
         using var scope = NewDisposeScope();
         return head.DecodePose(forward(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An OBB model's decoded output, Ultralytics' output0: [B, 4 + nc + 1, anchors] (rotated centre and size in pixels, class scores, angle in radians).</summary>
+    public Tensor PredictObb(Tensor x)
+    {
+        var head = Head as OBB ?? throw new NotSupportedException($"{Name} is a {Task} model; {nameof(PredictObb)} needs an OBB model (e.g. yolov8n-obb)");
+        using var scope = NewDisposeScope();
+        return head.DecodeObb(forward(x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classifier's class probabilities [B, nc] (softmax of the logits).</summary>

@@ -4,7 +4,11 @@ using Strix.Data;
 namespace Strix.Plotting;
 
 /// <summary>A box to draw: corners in the picture's pixels, its class (the colour), its label (null: none) and its confidence (weaker boxes are drawn first, so the strongest end on top).</summary>
-public readonly record struct DrawnBox(float X1, float Y1, float X2, float Y2, int ClassId, string? Label, float Confidence = 1f);
+public readonly record struct DrawnBox(float X1, float Y1, float X2, float Y2, int ClassId, string? Label, float Confidence = 1f)
+{
+    /// <summary>An oriented box's four corners (x1 y1 … x4 y4), drawn as a polygon instead of the axis-aligned rectangle; null for a plain box.</summary>
+    public float[]? Corners { get; init; }
+}
 
 /// <summary>Draws class-coloured boxes with "name conf" labels, sized relative to the image.</summary>
 public static class Annotator
@@ -52,7 +56,15 @@ public static class Annotator
             var color = ColorFor(d.ClassId);
             stroke.Color = color;
             var rect = new SKRect(d.X1, d.Y1, d.X2, d.Y2);
-            canvas.DrawRect(rect, stroke);
+            if (d.Corners is { Length: 8 } c)
+            {
+                using var path = new SKPath();
+                path.MoveTo(c[0], c[1]);
+                for (int k = 2; k < 8; k += 2) path.LineTo(c[k], c[k + 1]);
+                path.Close();
+                canvas.DrawPath(path, stroke);
+            }
+            else canvas.DrawRect(rect, stroke);
             if (d.Label is not string label) continue;
             float tw = font.MeasureText(label);
             var metrics = font.Metrics;

@@ -77,7 +77,8 @@ public static class YoloTasks
         var stem = Path.GetFileNameWithoutExtension(model ?? "");
         return stem.EndsWith("-seg", StringComparison.OrdinalIgnoreCase) ? "segment"
             : stem.EndsWith("-cls", StringComparison.OrdinalIgnoreCase) ? "classify"
-            : stem.EndsWith("-pose", StringComparison.OrdinalIgnoreCase) ? "pose" : null;
+            : stem.EndsWith("-pose", StringComparison.OrdinalIgnoreCase) ? "pose"
+            : stem.EndsWith("-obb", StringComparison.OrdinalIgnoreCase) ? "obb" : null;
     }
 
     /// <summary>Adds (or replaces) a task.</summary>

@@ -158,10 +158,10 @@ public class OnnxRuntimeBackendTests : IDisposable
         Assert.Contains("3 classes", e2.Message);
 
         proto.MetadataProps.RemoveAll(p => p.Key == "names");
-        proto.MetadataProps.Add(new StringStringEntryProto("task", "obb"));
-        var obb = Path.Combine(_dir, "obb.onnx");
-        proto.Save(obb);
-        Assert.Contains("'obb'", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(obb)).Message);
+        proto.MetadataProps.Add(new StringStringEntryProto("task", "rtdetr"));
+        var rtdetr = Path.Combine(_dir, "rtdetr.onnx");
+        proto.Save(rtdetr);
+        Assert.Contains("'rtdetr'", Assert.Throws<NotSupportedException>(() => OnnxRuntimeBackend.Open(rtdetr)).Message);
 
         // A pose file must say its keypoint shape, and the rows must fit it.
         proto.MetadataProps.RemoveAll(p => p.Key == "task");

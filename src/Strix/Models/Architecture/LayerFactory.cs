@@ -22,7 +22,7 @@ public static class LayerFactory
     /// <summary>The module names a model file may use.</summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment", "Pose", "Classify",
+        "Conv", "DWConv", "Bottleneck", "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA", "SPPF", "Upsample", "Concat", "Detect", "Segment", "Pose", "OBB", "Classify",
     };
 
     static readonly HashSet<string> Csp = new() { "C2", "C2f", "C3", "C3k", "C3k2", "C2PSA" };
@@ -40,7 +40,7 @@ public static class LayerFactory
 
         if (!Known.Contains(row.Module))
             throw new InvalidDataException($"{at}: unknown module '{row.Module}' (Strix builds {string.Join(", ", Known)})");
-        if (from.Length != 1 && row.Module is not ("Concat" or "Detect" or "Segment" or "Pose"))
+        if (from.Length != 1 && row.Module is not ("Concat" or "Detect" or "Segment" or "Pose" or "OBB"))
             throw new InvalidDataException($"{at}: takes one input, 'from' lists {from.Length}");
 
         try
@@ -81,6 +81,7 @@ public static class LayerFactory
                 case "Detect":
                 case "Segment":
                 case "Pose":
+                case "OBB":
                 {
                     One(repeats, at);
                     var ch = from.Select(InCh).ToArray();
@@ -90,6 +91,14 @@ public static class LayerFactory
                     var chList = ch.Select(c => (object?)(long)c).ToList();
                     if (row.Module == "Detect")
                         return new BuiltLayer(row, new Detect(nc, ch, strides, legacy: !spec.HasModernHead), Format(new object?[] { (long)nc, chList }), 0, 0);
+                    if (row.Module == "OBB")
+                    {
+                        // OBB [nc, ne]: ne extra values per anchor (1, the angle).
+                        long ne = a.Int(1, 1);
+                        if (ne != 1) throw new InvalidDataException($"{at}: OBB takes ne = 1 (one angle per anchor), not {ne}");
+                        var obb = new OBB(nc, (int)ne, ch, strides, legacy: !spec.HasModernHead);
+                        return new BuiltLayer(row, obb, Format(new object?[] { (long)nc, ne, chList }), 0, 0);
+                    }
                     if (row.Module == "Pose")
                     {
                         // Pose [nc, kpt_shape]: the shape as a list, or the name of the file's kpt_shape key.

@@ -10,7 +10,7 @@ namespace Strix.Models.Architecture;
 public static class ModelCatalog
 {
     /// <summary>The built-in families, in the order the README lists them.</summary>
-    public static IReadOnlyList<string> Families { get; } = new[] { "yolov8", "yolo11", "yolov8-p2", "yolov8-p6", "yolov8-seg", "yolo11-seg", "yolov8-cls", "yolo11-cls", "yolov8-pose", "yolo11-pose" };
+    public static IReadOnlyList<string> Families { get; } = new[] { "yolov8", "yolo11", "yolov8-p2", "yolov8-p6", "yolov8-seg", "yolo11-seg", "yolov8-cls", "yolo11-cls", "yolov8-pose", "yolo11-pose", "yolov8-obb", "yolo11-obb" };
 
     static readonly ConcurrentDictionary<string, ModelSpec> Cache = new();
 
@@ -19,7 +19,7 @@ public static class ModelCatalog
     /// <summary>YOLO11 (P3–P5).</summary>
     public static ModelSpec Yolo11 => Builtin("yolo11");
 
-    /// <summary>A built-in family by name (yolov8, yolo11, yolov8-p2, yolov8-p6, yolov8-seg, yolo11-seg, yolov8-cls, yolo11-cls, yolov8-pose, yolo11-pose).</summary>
+    /// <summary>A built-in family by name (yolov8, yolo11, yolov8-p2, yolov8-p6, yolov8-seg, yolo11-seg, yolov8-cls, yolo11-cls, yolov8-pose, yolo11-pose, yolov8-obb, yolo11-obb).</summary>
     public static ModelSpec Builtin(string family) => Cache.GetOrAdd(family.ToLowerInvariant(), f =>
     {
         if (!Families.Contains(f)) throw new ArgumentException($"no built-in model family '{family}' (built in: {string.Join(", ", Families)})");

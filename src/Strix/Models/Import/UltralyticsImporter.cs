@@ -161,11 +161,11 @@ public static partial class UltralyticsImporter
         visiting.Remove(m);
     }
 
-    /// <summary>Refuses models of tasks Strix does not build (OBB, RT-DETR, World) by their class name.</summary>
+    /// <summary>Refuses models Strix does not build (RT-DETR, World) by their class name.</summary>
     static void CheckTask(PickleObject root, string path)
     {
-        if (root.Type.Name is "OBBModel" or "RTDETRDetectionModel" or "WorldModel")
-            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection, segmentation, pose and classification models");
+        if (root.Type.Name is "RTDETRDetectionModel" or "WorldModel")
+            throw new InvalidDataException($"{path}: {root.Type.FullName} is not supported; Strix imports detection, segmentation, pose, OBB and classification models");
     }
 
     /// <summary>The class names of the module tree's layers (<c>model.model</c>).</summary>

@@ -20,6 +20,7 @@ The reference outputs are computed in fp32 from the fp16-rounded weights, i.e. e
 checkpoint holds, so an importer that widens fp16 -> fp32 should reproduce them to float rounding.
 """
 import collections
+import copy
 import datetime
 import json
 import math

@@ -141,9 +141,9 @@ public class UltralyticsImporterTests(ITestOutputHelper output)
         var e3 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(stripped));
         Assert.Contains("ultralytics.nn.tasks.DetectionModel has no 'model' layer sequence", e3.Message);
 
-        // An OBB model object: refused by class name before anything else (segmentation, pose and classification models import).
-        var obb = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nOBBModel\n)\u0081}b."));
-        var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(obb));
-        Assert.Contains("ultralytics.nn.tasks.OBBModel is not supported", e2.Message);
+        // An RT-DETR model object: refused by class name before anything else (the five YOLO tasks import).
+        var rtdetr = WriteCheckpoint(Encoding.Latin1.GetBytes("\u0080\u0002cultralytics.nn.tasks\nRTDETRDetectionModel\n)\u0081}b."));
+        var e2 = Assert.Throws<InvalidDataException>(() => UltralyticsImporter.Load(rtdetr));
+        Assert.Contains("ultralytics.nn.tasks.RTDETRDetectionModel is not supported", e2.Message);
     }
 }
