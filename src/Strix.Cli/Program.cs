@@ -23,7 +23,7 @@ if (args.Length == 0 || args[0] is "help" or "-h" or "--help")
 }
 
 // Ultralytics' task-first form: `strix segment train …` is `strix train task=segment …`.
-if (Strix.Tasks.YoloTasks.IsTask(args[0]))
+if (Strix.Tasks.YoloTasks.IsTaskWord(args[0]))
 {
     if (args.Length < 2)
     {

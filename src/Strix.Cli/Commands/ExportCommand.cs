@@ -42,7 +42,9 @@ public sealed class ExportCommand : ICommand
         string shapeIn = dynamic ? "(batch, 3, height, width)" : $"({batch}, 3, {h}, {w})";
         bool classifier = model.Task == "classify";
         if (classifier && c.Int8) throw new NotSupportedException("int8=true quantises detection and segmentation exports; export the classifier in fp32 or fp16");
-        int rows = classifier ? 0 : 4 + model.NumClasses + ((model.Head as Strix.Nn.Segment)?.NumMasks ?? 0);   // a -seg model adds its mask coefficients
+        // A -seg model adds its mask coefficients, a -pose model its keypoints, an -obb model its angle.
+        int extra = classifier ? 0 : model.Head switch { Strix.Nn.Segment s => s.NumMasks, Strix.Nn.Pose p => p.KeypointOutputs, Strix.Nn.OBB o => o.NumExtra, _ => 0 };
+        int rows = classifier ? 0 : 4 + model.NumClasses + extra;
         string shapeOut = classifier ? $"({(dynamic ? "batch" : batch)}, {model.NumClasses})"
             : c.Nms ? $"({(dynamic ? "batch" : batch)}, {c.MaxDet}, 6)"
             : dynamic ? $"(batch, {rows}, anchors)" : $"({batch}, {rows}, {anchors})";

@@ -108,7 +108,8 @@ public static class BatchGrid
                 PaintMasks(img, boxes[i], confThreshold);
                 if (scale < 1) img = ImageOps.ResizeBilinear(img, tw, th);
                 using var tile = ImageIO.ToBitmap(img);
-                Annotator.DrawOn(tile, Drawn(boxes[i], names, scale, confThreshold));
+                var drawn = Drawn(boxes[i], names, scale, confThreshold).ToList();
+                Annotator.DrawOn(tile, drawn);
                 int x = tw * (i % ns), y = th * (i / ns);
                 canvas.DrawBitmap(tile, x, y);
                 canvas.DrawRect(new SKRect(x, y, x + tw, y + th), border);
@@ -116,7 +117,9 @@ public static class BatchGrid
                 {
                     var name = Path.GetFileName(files[i]);
                     if (name.Length > 40) name = name[..40];
-                    float tx = x + 5, ty = y + 5 - font.Metrics.Ascent;
+                    // A label drawn at the tile's top edge (a classifier's whole-image box) keeps the top: the name goes to the bottom.
+                    bool topTaken = drawn.Any(d => d.Label is not null && d.Y1 <= 2);
+                    float tx = x + 5, ty = topTaken ? y + th - 5 - font.Metrics.Descent : y + 5 - font.Metrics.Ascent;
                     canvas.DrawText(name, tx + 1, ty + 1, SKTextAlign.Left, font, nameShadow);
                     canvas.DrawText(name, tx, ty, SKTextAlign.Left, font, nameFill);
                 }

@@ -55,7 +55,13 @@ public static class YoloTasks
         Register(new Classify.ClassifyTask());
     }
 
-    /// <summary>Whether <paramref name="name"/> is a registered task (the CLI's <c>strix segment train …</c> form).</summary>
+    /// <summary>Ultralytics' five task names: the CLI's <c>strix TASK COMMAND</c> form accepts each (prediction and export work for all five).</summary>
+    public static IReadOnlyList<string> TaskWords { get; } = new[] { "detect", "segment", "classify", "pose", "obb" };
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="TaskWords"/> or a registered task.</summary>
+    public static bool IsTaskWord(string name) => TaskWords.Contains(name, StringComparer.OrdinalIgnoreCase) || IsTask(name);
+
+    /// <summary>Whether <paramref name="name"/> is a registered task (one that trains).</summary>
     public static bool IsTask(string name)
     {
         lock (Registered) return Registered.ContainsKey(name);
@@ -92,6 +98,7 @@ public static class YoloTasks
     {
         lock (Registered)
             return Registered.TryGetValue(name, out var t) ? t
-                : throw new ArgumentException($"task={name} is not available; tasks: {string.Join(", ", Registered.Keys.Order(StringComparer.Ordinal))}");
+                : throw new ArgumentException($"task={name} is not available for training; tasks: {string.Join(", ", Registered.Keys.Order(StringComparer.Ordinal))}" +
+                    (name.ToLowerInvariant() is "pose" or "obb" ? $" ({name} models predict, export and import; their training is not built yet)" : ""));
     }
 }
