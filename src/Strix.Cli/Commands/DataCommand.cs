@@ -27,7 +27,13 @@ public sealed class DataCommand : ICommand
         Console.WriteLine($"dataset: {config.YamlFile} ({config.Nc} classes, root {config.Path})");
         var saveDir = RunDirectory.Create(project, name, existOk, withWeights: false);
 
-        var opts = DataLoaderOptions.ForTraining(imgsz, batch, workers, seed, hyp) with { Cache = cache, Fraction = fraction };
+        // A pose dataset's rows carry keypoints: check them as such (kpt_shape and flip_idx from the yaml).
+        var opts = DataLoaderOptions.ForTraining(imgsz, batch, workers, seed, hyp) with
+        {
+            Cache = cache, Fraction = fraction, KptShape = config.KptShape, FlipIdx = config.FlipIdx,
+        };
+        if (config.KptShape is { } ks)
+            Console.WriteLine($"pose: kpt_shape [{ks[0]}, {ks[1]}]" + (config.FlipIdx is { } fi ? $", flip_idx [{string.Join(", ", fi)}]" : ", no flip_idx (a left-right flip keeps keypoint indices)"));
         YoloDataset? train = null;
         foreach (var split in new[] { "train", "val", "test" })
         {

@@ -62,6 +62,8 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     [Arg("warmup_bias_lr", "initial warm-up learning rate of the biases")] public double WarmupBiasLr { get; init; } = 0.1;
     [Arg("box", "box loss gain")] public double Box { get; init; } = 7.5;
     [Arg("cls", "class loss gain")] public double Cls { get; init; } = 0.5;
+    [Arg("pose", "pose: keypoint location loss gain")] public double PoseGain { get; init; } = 12.0;
+    [Arg("kobj", "pose: keypoint visibility loss gain")] public double Kobj { get; init; } = 1.0;
     [Arg("dfl", "distribution focal loss gain")] public double Dfl { get; init; } = 1.5;
     [Arg("overlap_mask", "segment: one mask plane per image, smaller objects on top (false: a plane per object)")] public bool OverlapMask { get; init; } = true;
     [Arg("mask_ratio", "segment: target masks at 1/mask_ratio of the input size")] public int MaskRatio { get; init; } = 4;
@@ -140,6 +142,8 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
         ArgChecks.NonNegative("warmup_epochs", WarmupEpochs);
         ArgChecks.NonNegative("box", Box);
         ArgChecks.NonNegative("cls", Cls);
+        ArgChecks.NonNegative("pose", PoseGain);
+        ArgChecks.NonNegative("kobj", Kobj);
         ArgChecks.NonNegative("dfl", Dfl);
         ArgChecks.Iou("iou", Iou);
         ArgChecks.AtLeast("max_det", MaxDet, 1);

@@ -25,6 +25,8 @@ public sealed class Batch : IDisposable
     public Tensor? Masks;
     /// <summary>Segmentation: per box (in batch order) its polygon, normalised to the batch image; null without polygons.</summary>
     public float[][]? Segments;
+    /// <summary>Pose: float32 <c>[N, K, 3]</c> keypoints per box, normalised <c>x y</c> and visibility v (0, 1, 2); null otherwise.</summary>
+    public Tensor? Keypoints;
     public string[] Files = Array.Empty<string>();
     /// <summary>Image size before any resize.</summary>
     public (int Height, int Width)[] OriginalShapes = Array.Empty<(int, int)>();
@@ -99,6 +101,7 @@ public sealed class Batch : IDisposable
             Images = images,
             Masks = CollateMasks(samples),
             Segments = samples.All(s => s.Segments is not null) ? samples.SelectMany(s => s.Segments!).ToArray() : null,
+            Keypoints = CollateKeypoints(samples, n),
             BatchIdx = tensor(idx, new long[] { n }),
             Cls = tensor(cls, new long[] { n }),
             Bboxes = tensor(boxes, new long[] { n, 4 }),
@@ -108,6 +111,27 @@ public sealed class Batch : IDisposable
             RatioPad = samples.Select(s => s.RatioPad).ToArray(),
             Count = b,
         };
+    }
+
+    /// <summary>The samples' keypoints as [N, K, 3] in box order; null when none has keypoints.</summary>
+    static Tensor? CollateKeypoints(IReadOnlyList<Sample> samples, int n)
+    {
+        if (samples.All(s => s.Keypoints is null)) return null;
+        int per = samples.Where(s => s.Keypoints is not null).SelectMany(s => s.Keypoints!).FirstOrDefault()?.Length ?? 0;
+        if (per == 0) return zeros(new long[] { n, 0, 3 });
+        var data = new float[n * per];
+        int o = 0;
+        foreach (var s in samples)
+        {
+            var kps = s.Keypoints ?? throw new InvalidOperationException($"{s.File}: sample has no keypoints, others in its batch do");
+            foreach (var k in kps)
+            {
+                if (k.Length != per) throw new InvalidOperationException($"{s.File}: {k.Length / 3} keypoints, others in its batch have {per / 3}");
+                Array.Copy(k, 0, data, o, per);
+                o += per;
+            }
+        }
+        return tensor(data, new long[] { n, per / 3, 3 });
     }
 
     static Tensor? CollateMasks(IReadOnlyList<Sample> samples)
@@ -144,7 +168,7 @@ public sealed class Batch : IDisposable
     public Batch To(Device device) => new()
     {
         Images = Images.to(device), BatchIdx = BatchIdx.to(device), Cls = Cls.to(device), Bboxes = Bboxes.to(device),
-        Masks = Masks?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
+        Masks = Masks?.to(device), Keypoints = Keypoints?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
     };
 
     /// <summary>
@@ -167,6 +191,6 @@ public sealed class Batch : IDisposable
 
     public void Dispose()
     {
-        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose();
+        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose(); Keypoints?.Dispose();
     }
 }

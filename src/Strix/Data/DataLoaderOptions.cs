@@ -69,6 +69,11 @@ public sealed record DataLoaderOptions
     /// <summary><c>overlap_mask</c>: one index plane per image (objects sorted by area) instead of one plane per object.</summary>
     public bool OverlapMask { get; init; } = true;
 
+    /// <summary>Pose: <c>kpt_shape</c> [K, D]: labels carry K keypoints per object, through every augmentation into <see cref="Batch.Keypoints"/>.</summary>
+    public int[]? KptShape { get; init; }
+    /// <summary>Pose: <c>flip_idx</c>: for each keypoint, the one it becomes in a left-right flip (null: keypoints keep their index).</summary>
+    public int[]? FlipIdx { get; init; }
+
     /// <summary>Options Ultralytics uses for a training loader (<paramref name="workers"/> −1 = <see cref="DefaultWorkers"/>).</summary>
     public static DataLoaderOptions ForTraining(int imgsz = 640, int batch = 16, int workers = -1, int seed = 0, AugmentationOptions? hyp = null, int epochs = 0) => new()
     {
@@ -96,6 +101,9 @@ public sealed record DataLoaderOptions
         if (Pad < 0) throw new ArgumentException($"pad={Pad} must be ≥ 0");
         if (MaskRatio < 1 || ImgSize % MaskRatio != 0) throw new ArgumentException($"mask_ratio={MaskRatio} must be a positive divisor of imgsz={ImgSize}");
         if (WorldSize < 1 || Rank < 0 || Rank >= WorldSize) throw new ArgumentException($"rank {Rank} of world size {WorldSize} is not a valid data shard");
+        if (KptShape is not null && KptShape is not [>= 1 and <= 1000, 2 or 3]) throw new ArgumentException($"kpt_shape [{string.Join(", ", KptShape)}] must be [K, 2 or 3]");
+        if (FlipIdx is not null && (KptShape is null || FlipIdx.Length != KptShape[0] || FlipIdx.Order().Where((v, i) => v != i).Any()))
+            throw new ArgumentException($"flip_idx [{string.Join(", ", FlipIdx)}] must be a permutation of the {KptShape?[0] ?? 0} keypoints");
         Hyp.Validate();
     }
 

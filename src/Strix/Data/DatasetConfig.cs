@@ -23,6 +23,11 @@ public sealed class DatasetConfig
         Train = train; Val = val; Test = test;
     }
 
+    /// <summary>Pose: <c>kpt_shape</c> [keypoints, 2 or 3] from the yaml; null for other datasets.</summary>
+    public int[]? KptShape { get; init; }
+    /// <summary>Pose: <c>flip_idx</c>, for each keypoint the one it becomes in a left-right flip; null when not given.</summary>
+    public int[]? FlipIdx { get; init; }
+
     /// <summary>The yaml file this was read from (null for a config built in code).</summary>
     public string? YamlFile { get; }
     /// <summary>The dataset root every relative split entry resolves against.</summary>
@@ -61,7 +66,10 @@ public sealed class DatasetConfig
     public static DatasetConfig Resolve(string data, Action<string>? log = null)
     {
         if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("data: no dataset given (data=path/to/data.yaml, data=shapes or data=shapes-seg)");
-        var config = !File.Exists(data) && ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(options: ShapesDataset.OptionsFor(data), log: log)) : Load(data);
+        var config = File.Exists(data) ? Load(data)
+            : ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(options: ShapesDataset.OptionsFor(data), log: log))
+            : ShapesPose.IsBuiltInName(data) ? Load(ShapesPose.Ensure(log: log))
+            : Load(data);
         foreach (var w in config.Warnings) log?.Invoke($"WARNING ⚠️ {w}");
         return config;
     }
@@ -106,7 +114,37 @@ public sealed class DatasetConfig
         var train = ListImages(full, "train", trainSources, warnings);
         var val = ListImages(full, "val", valSources, warnings);
         var test = testSources is null ? null : ListImages(full, "test", testSources, warnings);
-        return new DatasetConfig(full, root, names, trainSources, valSources, testSources, train, val, test) { Warnings = warnings.Distinct().ToList() };
+        var (kptShape, flipIdx) = ParseKeypoints(full, map);
+        return new DatasetConfig(full, root, names, trainSources, valSources, testSources, train, val, test)
+        {
+            Warnings = warnings.Distinct().ToList(), KptShape = kptShape, FlipIdx = flipIdx,
+        };
+    }
+
+    /// <summary>A pose dataset's <c>kpt_shape: [K, 2 or 3]</c> and <c>flip_idx</c> (a permutation of 0..K−1), checked; (null, null) when absent.</summary>
+    static (int[]? KptShape, int[]? FlipIdx) ParseKeypoints(string yaml, YamlMappingNode map)
+    {
+        int[]? Ints(string key)
+        {
+            var node = Get(map, key);
+            if (IsNull(node)) return null;
+            if (node is not YamlSequenceNode seq)
+                throw new InvalidDataException($"{yaml} line {node!.Start.Line}: '{key}' must be a list of whole numbers");
+            return seq.Children.Select(c => c is YamlScalarNode s && int.TryParse(s.Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+                : throw new InvalidDataException($"{yaml} line {c.Start.Line}: '{key}' holds '{(c as YamlScalarNode)?.Value}', not a whole number")).ToArray();
+        }
+        var shape = Ints("kpt_shape");
+        var flip = Ints("flip_idx");
+        if (shape is null)
+        {
+            if (flip is not null) throw new InvalidDataException($"{yaml}: flip_idx is given without kpt_shape");
+            return (null, null);
+        }
+        if (shape is not [>= 1 and <= 1000, 2 or 3])
+            throw new InvalidDataException($"{yaml}: kpt_shape [{string.Join(", ", shape)}] must be [keypoints, 2 or 3] with 1 to 1000 keypoints");
+        if (flip is not null && (flip.Length != shape[0] || flip.Order().Where((v, i) => v != i).Any()))
+            throw new InvalidDataException($"{yaml}: flip_idx [{string.Join(", ", flip)}] must list each of the {shape[0]} keypoints 0..{shape[0] - 1} once");
+        return (shape, flip);
     }
 
     static YamlNode? Get(YamlMappingNode map, string key)

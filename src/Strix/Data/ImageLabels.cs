@@ -18,13 +18,17 @@ public enum ImageStatus : byte
 public sealed class ImageLabels
 {
     public ImageLabels(string imageFile, string labelFile, int width, int height, float[] cls, float[] boxes,
-        ImageStatus status, string? message, bool labelMissing, float[][]? segments = null)
+        ImageStatus status, string? message, bool labelMissing, float[][]? segments = null, float[][]? keypoints = null)
     {
         if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
         if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
+        if (keypoints is not null && keypoints.Length != cls.Length) throw new ArgumentException("keypoints must hold one set per class entry");
         ImageFile = imageFile; LabelFile = labelFile; Width = width; Height = height; Cls = cls; Boxes = boxes;
-        Status = status; Message = message; LabelMissing = labelMissing; Segments = segments;
+        Status = status; Message = message; LabelMissing = labelMissing; Segments = segments; Keypoints = keypoints;
     }
+
+    /// <summary>Pose: per object its K keypoints as normalised <c>x y v</c> (v 0, 1 or 2; 2 when the labels carry no visibility); null otherwise.</summary>
+    public float[][]? Keypoints { get; }
 
     public string ImageFile { get; }
     /// <summary>Where the label file is (or would be) by the Ultralytics <c>/images/ → /labels/</c> rule.</summary>

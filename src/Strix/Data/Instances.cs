@@ -3,16 +3,25 @@ namespace Strix.Data;
 /// <summary>
 /// Boxes travelling with an image through augmentation: class ids and pixel <c>x1 y1 x2 y2</c>
 /// corners in the current image's coordinates, and for segmentation each object's polygon
-/// (<see cref="Segments"/>, pixel <c>x y</c> pairs in the same coordinates), moved by every step that moves the boxes.
+/// (<see cref="Segments"/>, pixel <c>x y</c> pairs in the same coordinates), for pose each object's keypoints
+/// (<see cref="Keypoints"/>, pixel <c>x y v</c> triples), moved by every step that moves the boxes.
 /// </summary>
 public sealed class Instances
 {
-    public Instances(float[] cls, float[] xyxy, float[][]? segments = null)
+    public Instances(float[] cls, float[] xyxy, float[][]? segments = null, float[][]? keypoints = null)
     {
         if (xyxy.Length != cls.Length * 4) throw new ArgumentException("xyxy must hold 4 numbers per class entry");
         if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
-        Cls = cls; Xyxy = xyxy; Segments = segments;
+        if (keypoints is not null && keypoints.Length != cls.Length) throw new ArgumentException("keypoints must hold one set per class entry");
+        Cls = cls; Xyxy = xyxy; Segments = segments; Keypoints = keypoints;
     }
+
+    /// <summary>
+    /// Pose: per object its K keypoints as pixel <c>x y v</c> (v: 0 not labelled or out of the image, 1 occluded, 2
+    /// visible; labels without visibility read as 2); null without keypoints. A step that moves a point out of the image
+    /// sets its v to 0 and leaves the point where it went, as Ultralytics does.
+    /// </summary>
+    public float[][]? Keypoints { get; }
 
     public static Instances Empty => new(Array.Empty<float>(), Array.Empty<float>());
 
@@ -39,7 +48,7 @@ public sealed class Instances
     /// <paramref name="segmentPoints"/> points each (0 keeps the vertices as written).
     /// </summary>
     public static Instances FromNormalized(float[] cls, float[] xywh, float[][]? segments, float w, float h,
-        float padW = 0, float padH = 0, int segmentPoints = 0)
+        float padW = 0, float padH = 0, int segmentPoints = 0, float[][]? keypoints = null)
     {
         var b = new float[xywh.Length];
         for (int i = 0; i < xywh.Length; i += 4)
@@ -58,7 +67,8 @@ public sealed class Instances
                 segs[k] = ScaleShift(src, w, h, padW, padH);
             }
         }
-        return new Instances((float[])cls.Clone(), b, segs);
+        var kpts = keypoints?.Select(k => MapPoints(k, (x, y) => (x * w + padW, y * h + padH))).ToArray();
+        return new Instances((float[])cls.Clone(), b, segs, kpts);
     }
 
     /// <summary>Normalised centre boxes relative to an image of <paramref name="w"/>×<paramref name="h"/>.</summary>
@@ -85,7 +95,28 @@ public sealed class Instances
             b[i + 2] = Xyxy[i + 2] * sx + dx; b[i + 3] = Xyxy[i + 3] * sy + dy;
         }
         var segs = Segments?.Select(s => ScaleShift(s, sx, sy, dx, dy)).ToArray();
-        return new Instances(Cls, b, segs);
+        var kpts = Keypoints?.Select(k => MapPoints(k, (x, y) => (x * sx + dx, y * sy + dy))).ToArray();
+        return new Instances(Cls, b, segs, kpts);
+    }
+
+    /// <summary>Keypoints <c>x y v</c> with each point moved by <paramref name="map"/> (a new array; v kept).</summary>
+    public static float[] MapPoints(float[] kpts, Func<float, float, (float X, float Y)> map)
+    {
+        var d = new float[kpts.Length];
+        for (int i = 0; i < d.Length; i += 3)
+        {
+            (d[i], d[i + 1]) = map(kpts[i], kpts[i + 1]);
+            d[i + 2] = kpts[i + 2];
+        }
+        return d;
+    }
+
+    /// <summary>Sets v = 0 for every keypoint outside [0, w]×[0, h] (in place).</summary>
+    public void HideKeypointsOutside(float w, float h)
+    {
+        foreach (var k in Keypoints ?? Array.Empty<float[]>())
+            for (int i = 0; i < k.Length; i += 3)
+                if (k[i] < 0 || k[i + 1] < 0 || k[i] > w || k[i + 1] > h) k[i + 2] = 0;
     }
 
     /// <summary>A polygon's points as <c>x·sx + dx</c>, <c>y·sy + dy</c> (a new array).</summary>
@@ -96,9 +127,10 @@ public sealed class Instances
         return d;
     }
 
-    /// <summary>Clips every box and every polygon vertex to [0, w]×[0, h] in place.</summary>
+    /// <summary>Clips every box and every polygon vertex to [0, w]×[0, h] in place; keypoints outside are hidden (v = 0), not moved.</summary>
     public void Clip(float w, float h)
     {
+        HideKeypointsOutside(w, h);
         for (int i = 0; i < Xyxy.Length; i += 4)
         {
             Xyxy[i] = Math.Clamp(Xyxy[i], 0, w); Xyxy[i + 2] = Math.Clamp(Xyxy[i + 2], 0, w);
@@ -118,13 +150,15 @@ public sealed class Instances
         var cls = new float[indices.Count];
         var xyxy = new float[indices.Count * 4];
         var segs = Segments is null ? null : new float[indices.Count][];
+        var kpts = Keypoints is null ? null : new float[indices.Count][];
         for (int k = 0; k < indices.Count; k++)
         {
             cls[k] = Cls[indices[k]];
             Array.Copy(Xyxy, 4 * indices[k], xyxy, 4 * k, 4);
             if (segs is not null) segs[k] = Segments![indices[k]];
+            if (kpts is not null) kpts[k] = Keypoints![indices[k]];
         }
-        return new Instances(cls, xyxy, segs);
+        return new Instances(cls, xyxy, segs, kpts);
     }
 
     /// <summary>Drops boxes with no width or height (after clipping, e.g. outside a mosaic tile).</summary>
@@ -139,6 +173,9 @@ public sealed class Instances
         var list = parts.ToList();
         bool polygons = list.Any(p => p.Segments is not null) && list.All(p => p.Segments is not null || p.Count == 0);
         var segs = polygons ? list.SelectMany(p => p.Segments ?? Array.Empty<float[]>()).ToArray() : null;
-        return new Instances(list.SelectMany(p => p.Cls).ToArray(), list.SelectMany(p => p.Xyxy).ToArray(), segs);
+        // Keypoints: every part has them in a pose dataset (an image without objects has an empty list).
+        bool keypoints = list.Any(p => p.Keypoints is not null) && list.All(p => p.Keypoints is not null || p.Count == 0);
+        var kpts = keypoints ? list.SelectMany(p => p.Keypoints ?? Array.Empty<float[]>()).ToArray() : null;
+        return new Instances(list.SelectMany(p => p.Cls).ToArray(), list.SelectMany(p => p.Xyxy).ToArray(), segs, kpts);
     }
 }

@@ -15,7 +15,7 @@ namespace Strix.Data;
 public static class LabelCache
 {
     /// <summary>Bumped whenever the check rules or the file layout change.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
     static readonly byte[] Magic = "STRIXLBL"u8.ToArray();
     static readonly ConcurrentDictionary<string, ImageLabels[]> Memory = new();
 
@@ -30,10 +30,12 @@ public static class LabelCache
     }
 
     /// <summary>The cache key: changes when any image or label file is added, removed, resized or touched, or nc changes.</summary>
-    public static string Key(IReadOnlyList<string> imageFiles, int nc)
+    public static string Key(IReadOnlyList<string> imageFiles, int nc, int[]? kptShape = null)
     {
         var sb = new StringBuilder();
-        sb.Append("v").Append(Version).Append(";nc=").Append(nc).Append('\n');
+        sb.Append("v").Append(Version).Append(";nc=").Append(nc);
+        if (kptShape is not null) sb.Append(";kpt=").Append(string.Join(",", kptShape));
+        sb.Append('\n');
         foreach (var img in imageFiles)
         {
             Append(sb, img);
@@ -60,10 +62,10 @@ public static class LabelCache
     /// Problems with the cache itself are reported through <paramref name="warn"/>.
     /// </summary>
     public static (ImageLabels[] Labels, Source Source, string CacheFile) LoadOrCheck(
-        IReadOnlyList<string> imageFiles, int nc, Action<string>? warn = null, int workers = -1)
+        IReadOnlyList<string> imageFiles, int nc, Action<string>? warn = null, int workers = -1, int[]? kptShape = null)
     {
         var cacheFile = PathFor(imageFiles);
-        var key = Key(imageFiles, nc);
+        var key = Key(imageFiles, nc, kptShape);
         if (Memory.TryGetValue(key, out var mem)) return (mem, Source.LoadedFromMemory, cacheFile);
 
         if (File.Exists(cacheFile))
@@ -77,7 +79,7 @@ public static class LabelCache
             warn?.Invoke($"{cacheFile}: {why}; rebuilding the label cache");
         }
 
-        var checkedLabels = LabelChecker.CheckAll(imageFiles, nc, workers);
+        var checkedLabels = LabelChecker.CheckAll(imageFiles, nc, workers, kptShape);
         Memory[key] = checkedLabels;
         try
         {
@@ -122,6 +124,12 @@ public static class LabelCache
                 {
                     w.Write(seg.Length);
                     foreach (var v in seg) w.Write(v);
+                }
+                w.Write(l.Keypoints is not null);
+                foreach (var kp in l.Keypoints ?? Array.Empty<float[]>())
+                {
+                    w.Write(kp.Length);
+                    foreach (var v in kp) w.Write(v);
                 }
             }
         }
@@ -174,7 +182,19 @@ public static class LabelCache
                         for (int q = 0; q < len; q++) segments[j][q] = r.ReadSingle();
                     }
                 }
-                result[i] = new ImageLabels(img, LabelChecker.LabelPathFor(img), w, h, cls, boxes, status, msg.Length == 0 ? null : msg, missing, segments);
+                float[][]? keypoints = null;
+                if (r.ReadBoolean())
+                {
+                    keypoints = new float[k][];
+                    for (int j = 0; j < k; j++)
+                    {
+                        int len = r.ReadInt32();
+                        if (len < 3 || len % 3 != 0 || len > 3_000) return (null, "cache file is damaged (bad keypoint count)");
+                        keypoints[j] = new float[len];
+                        for (int q = 0; q < len; q++) keypoints[j][q] = r.ReadSingle();
+                    }
+                }
+                result[i] = new ImageLabels(img, LabelChecker.LabelPathFor(img), w, h, cls, boxes, status, msg.Length == 0 ? null : msg, missing, segments, keypoints);
             }
             return (result, "");
         }

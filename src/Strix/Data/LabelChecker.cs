@@ -31,16 +31,19 @@ public static class LabelChecker
     }
 
     /// <summary>Checks all images in parallel; the order of the result matches <paramref name="imageFiles"/>.</summary>
-    public static ImageLabels[] CheckAll(IReadOnlyList<string> imageFiles, int nc, int maxParallelism = -1)
+    public static ImageLabels[] CheckAll(IReadOnlyList<string> imageFiles, int nc, int maxParallelism = -1, int[]? kptShape = null)
     {
         var result = new ImageLabels[imageFiles.Count];
         var po = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount };
-        Parallel.For(0, imageFiles.Count, po, i => result[i] = Check(imageFiles[i], nc));
+        Parallel.For(0, imageFiles.Count, po, i => result[i] = Check(imageFiles[i], nc, kptShape));
         return result;
     }
 
-    /// <summary>Checks one image and its label file. Never throws for bad data: the verdict is in the result.</summary>
-    public static ImageLabels Check(string imageFile, int nc)
+    /// <summary>
+    /// Checks one image and its label file. Never throws for bad data: the verdict is in the result. With
+    /// <paramref name="kptShape"/> [K, D] (a pose dataset) every row is <c>class x y w h</c> and K keypoints of D values.
+    /// </summary>
+    public static ImageLabels Check(string imageFile, int nc, int[]? kptShape = null)
     {
         var labelFile = LabelPathFor(imageFile);
         int w, h;
@@ -63,6 +66,7 @@ public static class LabelChecker
         var cls = new List<float>();
         var boxes = new List<float>();
         var polygons = new List<float[]>();
+        var keypoints = new List<float[]>();
         var seen = new HashSet<(float, float, float, float, float)>();
         int duplicates = 0, lineNo = 0, boxRows = 0;
         foreach (var rawLine in text.Split('\n'))
@@ -70,9 +74,19 @@ public static class LabelChecker
             lineNo++;
             var line = rawLine.Trim();
             if (line.Length == 0) continue;
-            var err = ParseRow(line, nc, out float c, out float x, out float y, out float bw, out float bh, out var polygon);
+            float[]? kpts = null;
+            string? err;
+            float c, x, y, bw, bh;
+            float[]? polygon;
+            if (kptShape is null) err = ParseRow(line, nc, out c, out x, out y, out bw, out bh, out polygon);
+            else
+            {
+                polygon = null;
+                err = ParsePoseRow(line, nc, kptShape, out c, out x, out y, out bw, out bh, out kpts);
+            }
             if (err is not null) return Corrupt(imageFile, labelFile, $"{labelFile} line {lineNo}: {err}");
             if (!seen.Add((c, x, y, bw, bh))) { duplicates++; continue; }
+            if (kpts is not null) keypoints.Add(kpts);
             cls.Add(c);
             boxes.Add(x); boxes.Add(y); boxes.Add(bw); boxes.Add(bh);
             if (polygon is null) boxRows++;
@@ -87,7 +101,43 @@ public static class LabelChecker
                       "all its objects are kept as boxes and its polygons are not used for masks");
         string? message = notes.Count > 0 ? $"{imageFile}: {string.Join("; ", notes)}" : null;
         var status = cls.Count > 0 ? ImageStatus.Labelled : ImageStatus.Background;
-        return new ImageLabels(imageFile, labelFile, w, h, cls.ToArray(), boxes.ToArray(), status, message, labelMissing: false, segments);
+        return new ImageLabels(imageFile, labelFile, w, h, cls.ToArray(), boxes.ToArray(), status, message, labelMissing: false, segments,
+            kptShape is null ? null : keypoints.ToArray());
+    }
+
+    /// <summary>
+    /// A pose row: <c>class x y w h</c> then K keypoints of D values (x y, or x y v with v 0 / 1 / 2), all normalised;
+    /// <paramref name="keypoints"/> receives K·3 values (v = 2 when D = 2). Returns an error message or null.
+    /// </summary>
+    internal static string? ParsePoseRow(string line, int nc, int[] kptShape, out float c, out float x, out float y, out float w, out float h, out float[]? keypoints)
+    {
+        c = x = y = w = h = 0;
+        keypoints = null;
+        int k = kptShape[0], d = kptShape[1];
+        var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 5 + k * d)
+            return $"{parts.Length} values in a row; a pose label with kpt_shape [{k}, {d}] has {5 + k * d} (class x y w h, then {k} keypoints of {d} values)";
+        var err = ParseRow(string.Join(' ', parts.Take(5)), nc, out c, out x, out y, out w, out h, out _);
+        if (err is not null) return err;
+        keypoints = new float[k * 3];
+        for (int j = 0; j < k; j++)
+        {
+            var values = new float[d];
+            for (int q = 0; q < d; q++)
+            {
+                var t = parts[5 + j * d + q];
+                if (!float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out values[q]) || !float.IsFinite(values[q]))
+                    return $"keypoint {j}: '{t}' is not a number";
+            }
+            float v = d == 3 ? values[2] : 2;
+            if (d == 3 && v is not (0 or 1 or 2)) return $"keypoint {j}: visibility {parts[5 + j * d + 2]} is not 0, 1 or 2";
+            if (v > 0 && (OutOfRange(values[0]) || OutOfRange(values[1])))
+                return $"keypoint {j} ({parts[5 + j * d]}, {parts[5 + j * d + 1]}) is not normalised to 0–1";
+            keypoints[j * 3] = v > 0 ? Math.Clamp(values[0], 0f, 1f) : 0;
+            keypoints[j * 3 + 1] = v > 0 ? Math.Clamp(values[1], 0f, 1f) : 0;
+            keypoints[j * 3 + 2] = v;
+        }
+        return null;
     }
 
     static ImageLabels Corrupt(string imageFile, string labelFile, string reason) =>

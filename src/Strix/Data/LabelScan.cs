@@ -58,13 +58,14 @@ public sealed class LabelScan
     /// Checks (or loads from cache) the labels of <paramref name="imageFiles"/>; each warning goes to
     /// <paramref name="warn"/> once, as it is found.
     /// </summary>
-    public static LabelScan Run(IReadOnlyList<string> imageFiles, int nc, string prefix = "", Action<string>? warn = null, int workers = -1)
+    public static LabelScan Run(IReadOnlyList<string> imageFiles, int nc, string prefix = "", Action<string>? warn = null, int workers = -1,
+        int[]? kptShape = null)
     {
         if (imageFiles.Count == 0) throw new InvalidDataException($"{prefix}no images to check");
         var warnings = new List<string>();
         void Warn(string m) { warnings.Add(m); warn?.Invoke(m); }
 
-        var (labels, source, cacheFile) = LabelCache.LoadOrCheck(imageFiles, nc, Warn, workers);
+        var (labels, source, cacheFile) = LabelCache.LoadOrCheck(imageFiles, nc, Warn, workers, kptShape);
         foreach (var l in labels) if (l.Message is not null) Warn(l.Message);
 
         // Label files with no image: usually a sign of a half-copied dataset.

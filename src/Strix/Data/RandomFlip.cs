@@ -1,11 +1,11 @@
 using Strix.Runtime;
 namespace Strix.Data;
 
-/// <summary>Horizontal and vertical flips of an image and its boxes and polygons (in place).</summary>
+/// <summary>Horizontal and vertical flips of an image and its boxes, polygons and keypoints (in place).</summary>
 public static class RandomFlip
 {
     /// <summary>Mirrors left-right: pixel columns reversed, box and polygon x → width − x.</summary>
-    public static unsafe void Horizontal(RgbImage img, Instances labels)
+    public static unsafe void Horizontal(RgbImage img, Instances labels, int[]? flipIdx = null)
     {
         int w = img.Width, h = img.Height, stride = w * 3;
         fixed (byte* p0 = img.Pixels)
@@ -25,6 +25,15 @@ public static class RandomFlip
         for (int i = 0; i < x.Length; i += 4) (x[i], x[i + 2]) = (w - x[i + 2], w - x[i]);
         foreach (var s in labels.Segments ?? Array.Empty<float[]>())
             for (int i = 0; i < s.Length; i += 2) s[i] = w - s[i];
+        // Pose: x → w − x, and left and right swap names (a left wrist becomes the right one): flip_idx gives, for each
+        // keypoint, the one whose place it takes.
+        foreach (var k in labels.Keypoints ?? Array.Empty<float[]>())
+        {
+            for (int i = 0; i < k.Length; i += 3) k[i] = w - k[i];
+            if (flipIdx is null) continue;
+            var copy = (float[])k.Clone();
+            for (int j = 0; j < flipIdx.Length; j++) Array.Copy(copy, flipIdx[j] * 3, k, j * 3, 3);
+        }
     }
 
     /// <summary>Mirrors up-down: rows reversed, box and polygon y → height − y.</summary>
@@ -43,12 +52,14 @@ public static class RandomFlip
         for (int i = 0; i < x.Length; i += 4) (x[i + 1], x[i + 3]) = (h - x[i + 3], h - x[i + 1]);
         foreach (var s in labels.Segments ?? Array.Empty<float[]>())
             for (int i = 1; i < s.Length; i += 2) s[i] = h - s[i];
+        foreach (var k in labels.Keypoints ?? Array.Empty<float[]>())
+            for (int i = 1; i < k.Length; i += 3) k[i] = h - k[i];
     }
 
     /// <summary>Flips with Ultralytics' probabilities (<c>flipud</c> first, then <c>fliplr</c>).</summary>
-    public static void Apply(RgbImage img, Instances labels, double flipUd, double flipLr, StrixRandom rng)
+    public static void Apply(RgbImage img, Instances labels, double flipUd, double flipLr, StrixRandom rng, int[]? flipIdx = null)
     {
         if (rng.Chance(flipUd)) Vertical(img, labels);
-        if (rng.Chance(flipLr)) Horizontal(img, labels);
+        if (rng.Chance(flipLr)) Horizontal(img, labels, flipIdx);
     }
 }

@@ -26,6 +26,9 @@ public static class RandomPerspective
         var moved = labels.Segments is null
             ? new Instances(labels.Cls, AffineWarp.TransformBoxes(labels.Xyxy, m))
             : WarpSegments(labels, m, width, height);
+        if (labels.Keypoints is { } kpts)
+            moved = new Instances(moved.Cls, moved.Xyxy, moved.Segments,
+                kpts.Select(k => Instances.MapPoints(k, (x, y) => { var (u, v) = AffineWarp.Apply(m, x, y); return ((float)u, (float)v); })).ToArray());
         moved.Clip(width, height);
         var before = labels.Xyxy;
         // Polygons give tight boxes, so a small remaining part is still a real object: 1 % of the area instead of 10 % (Ultralytics).

@@ -5,8 +5,10 @@ public sealed class Sample
 {
     public Sample(RgbImage image, float[] cls, float[] boxes, string file, (int Height, int Width) originalShape,
         (int Height, int Width) resizedShape, (double RatioW, double RatioH, double PadW, double PadH) ratioPad,
-        float[][]? segments = null, InstanceMasks? masks = null)
+        float[][]? segments = null, InstanceMasks? masks = null, float[][]? keypoints = null)
     {
+        if (keypoints is not null && keypoints.Length != cls.Length) throw new ArgumentException("keypoints must hold one set per class entry");
+        Keypoints = keypoints;
         if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
         if (segments is not null && segments.Length != cls.Length) throw new ArgumentException("segments must hold one polygon per class entry");
         if (masks is not null && masks.Count != cls.Length) throw new ArgumentException($"masks describe {masks.Count} objects, the sample has {cls.Length}");
@@ -35,5 +37,7 @@ public sealed class Sample
     /// Exact for validation samples; for augmented samples only the resize ratio (pad 0) is meaningful.
     /// </summary>
     public (double RatioW, double RatioH, double PadW, double PadH) RatioPad { get; }
+    /// <summary>Pose: per object its keypoints as normalised <c>x y v</c> relative to <see cref="Image"/>; null otherwise.</summary>
+    public float[][]? Keypoints { get; }
     public int Count => Cls.Length;
 }

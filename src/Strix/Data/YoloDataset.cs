@@ -37,7 +37,7 @@ public sealed class YoloDataset
         Names = names.ToArray();
         Warn = warn ?? (m => Console.Error.WriteLine($"WARNING {m}"));
         var files = imageFiles.Take(Math.Max(1, (int)Math.Round(imageFiles.Count * options.Fraction))).ToList();
-        Scan = LabelScan.Run(files, Names.Length, prefix, Warn);
+        Scan = LabelScan.Run(files, Names.Length, prefix, Warn, kptShape: options.KptShape);
         var items = Scan.Valid.ToArray();
 
         if (options.Rect)
@@ -144,7 +144,8 @@ public sealed class YoloDataset
         var l = li.Labels;
         // An image without objects has no polygons to drop: give it an empty list, so a mosaic with it keeps the others'.
         var segments = Options.Segments ? l.Segments ?? (l.Count == 0 ? Array.Empty<float[]>() : null) : null;
-        return Instances.FromNormalized(l.Cls, l.Boxes, segments, li.Image.Width, li.Image.Height, segmentPoints: Instances.SegmentPoints);
+        var keypoints = Options.KptShape is null ? null : l.Keypoints ?? Array.Empty<float[]>();
+        return Instances.FromNormalized(l.Cls, l.Boxes, segments, li.Image.Width, li.Image.Height, segmentPoints: Instances.SegmentPoints, keypoints: keypoints);
     }
 
     /// <summary>
@@ -169,7 +170,8 @@ public sealed class YoloDataset
             for (int i = 0; i < n.Length; i += 2) { n[i] = p[i] / w; n[i + 1] = p[i + 1] / h; }
             return n;
         }).ToArray();
-        return new Sample(img, inst.Cls, inst.ToNormalizedXywh(w, h), file, original, resized, ratioPad, segments, masks);
+        var keypoints = inst.Keypoints?.Select(k => Instances.MapPoints(k, (x, y) => (x / w, y / h))).ToArray();
+        return new Sample(img, inst.Cls, inst.ToNormalizedXywh(w, h), file, original, resized, ratioPad, segments, masks, keypoints);
     }
 
     Sample LoadAugmented(int index, int epoch)
@@ -185,7 +187,7 @@ public sealed class YoloDataset
             (img, inst) = MixUp.Apply(img, inst, img2, inst2, rng);
         }
         RandomHsv.Apply(img, hyp.HsvH, hyp.HsvS, hyp.HsvV, rng);
-        RandomFlip.Apply(img, inst, hyp.FlipUD, hyp.FlipLR, rng);
+        RandomFlip.Apply(img, inst, hyp.FlipUD, hyp.FlipLR, rng, Options.FlipIdx);
 
         var item = _items[index];
         var resized = ImageCache.ResizedSize(item.Width, item.Height, Options.ImgSize);

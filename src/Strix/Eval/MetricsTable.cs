@@ -39,8 +39,9 @@ public static class MetricsTable
     public static string Format(DetectionResults boxes, DetectionResults masks, bool perClass = true)
     {
         var sb = new StringBuilder();
+        var second = masks.Kind == "P" ? "Pose(P" : "Mask(P"; // keypoint metrics print as Ultralytics' Pose(…)
         sb.Append(string.Format(CultureInfo.InvariantCulture, SegFormat, "Class", "Images", "Instances",
-            "Box(P", "R", "mAP50", "mAP50-95)", "Mask(P", "R", "mAP50", "mAP50-95)")).Append('\n');
+            "Box(P", "R", "mAP50", "mAP50-95)", second, "R", "mAP50", "mAP50-95)")).Append('\n');
         sb.Append(SegRow("all", boxes.Images, boxes.Instances, (boxes.MeanPrecision, boxes.MeanRecall, boxes.Map50, boxes.Map),
             (masks.MeanPrecision, masks.MeanRecall, masks.Map50, masks.Map))).Append('\n');
         if (perClass)

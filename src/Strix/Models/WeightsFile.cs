@@ -47,8 +47,8 @@ public static class WeightsFile
             using var contents = Safetensors.Load(path, (header, tensors) =>
             {
                 meta = ModelMetadata.FromDictionary(header, path);
-                if (meta.Task is not ("detect" or "segment" or "classify"))
-                    throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detect, segment and classify models)");
+                if (meta.Task is not ("detect" or "segment" or "classify" or "pose" or "obb"))
+                    throw new InvalidDataException($"{path}: task '{meta.Task}' is not supported (Strix builds detect, segment, classify, pose and obb models)");
                 model = new DetectionModel(meta.ArchitectureSpec(path), meta.Scale, meta.NumClasses);
                 // Files written before the task was recorded say "detect" for every model: the architecture decides.
                 if (meta.Task != "detect" && meta.Task != model.Task)

@@ -23,11 +23,20 @@ public abstract class YoloTask
     /// <summary>The <c>model=</c> a run of this task uses when none is given.</summary>
     public virtual string DefaultModel => "yolov8n";
 
+    /// <summary>Whether the loaders carry the dataset's keypoints (pose): its kpt_shape and flip_idx go into their options.</summary>
+    public virtual bool ReadsKeypoints => false;
+
     /// <summary>The <c>imgsz</c> a run of this task uses when none is given (Ultralytics: 640, classification 224).</summary>
     public virtual int DefaultImgSz => 640;
 
     /// <summary>Reads the dataset <paramref name="data"/> names: a data.yaml (or a built-in name) by default.</summary>
     public virtual TaskDataset OpenDataset(string data, Action<string> log) => new YoloTaskDataset(DatasetConfig.Resolve(data, log), this);
+
+    /// <summary>
+    /// The model this task trains for <paramref name="dataset"/>: <paramref name="model"/> itself by default; pose rebuilds
+    /// it for the dataset's kpt_shape when they differ (Ultralytics builds the model from the data's kpt_shape).
+    /// </summary>
+    public virtual DetectionModel? AdaptModel(DetectionModel model, TaskDataset dataset, Action<string> log) => null;
 
     /// <summary>The data loaders' options for this task (segmentation asks for polygons and target masks).</summary>
     public virtual DataLoaderOptions ConfigureLoader(DataLoaderOptions options, TrainConfig config) => options;
@@ -53,6 +62,7 @@ public static class YoloTasks
         Register(new Detect.DetectTask());
         Register(new Segment.SegmentTask());
         Register(new Classify.ClassifyTask());
+        Register(new Pose.PoseTask());
     }
 
     /// <summary>Ultralytics' five task names: the CLI's <c>strix TASK COMMAND</c> form accepts each (prediction and export work for all five).</summary>

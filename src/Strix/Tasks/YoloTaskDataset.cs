@@ -25,6 +25,11 @@ public sealed class YoloTaskDataset(DatasetConfig config, YoloTask task) : TaskD
         {
             Cache = args.Cache, Stride = r.Stride, Rank = r.Rank, WorldSize = r.WorldSize,
         }, args);
+        if (task.ReadsKeypoints)
+        {
+            trainOptions = trainOptions with { KptShape = Config.KptShape, FlipIdx = Config.FlipIdx };
+            valOptions = valOptions with { KptShape = Config.KptShape, FlipIdx = Config.FlipIdx };
+        }
         var train = DataLoader.Create(Config, "train", trainOptions, warn);
         DataLoader val;
         try { val = DataLoader.Create(Config, valSplit, valOptions, warn); }

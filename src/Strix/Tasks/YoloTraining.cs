@@ -64,10 +64,11 @@ public static class YoloTraining
         // are the same in every process for the same seed; the trainer re-seeds at fit start.
         Seeding.SeedEverything(args.Seed, args.Deterministic);
         using var loaded = LoadModel(args, resumePath, names.Count, output);
-        var model = loaded.Model;
+        using var adapted = resumePath is null ? task.AdaptModel(loaded.Model, dataset, m => output.WriteLine(m)) : null;
+        var model = adapted ?? loaded.Model;
         if (model.Task != task.Name)
             throw new ArgumentException($"task={task.Name} needs a {task.Name} model, and {args.Model} is a {model.Task} model" +
-                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : task.Name == "classify" ? " (e.g. model=yolov8n-cls)"
+                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : task.Name == "classify" ? " (e.g. model=yolov8n-cls)" : task.Name == "pose" ? " (e.g. model=yolov8n-pose)"
                     : $" (e.g. model={model.Name.Replace("-seg", "").Replace("-cls", "")})"));
         model.train();
         Freeze(model, args.FrozenLayers(), output);

@@ -55,6 +55,24 @@ public sealed record ModelSpec(
     /// <summary>The file's <c>kpt_shape</c> [keypoints, values per keypoint] for a Pose head; null when it has none.</summary>
     public int[]? KptShape { get; init; }
 
+    /// <summary>
+    /// The same architecture for another keypoint shape: <see cref="KptShape"/> and the file's <c>kpt_shape:</c> line
+    /// (replaced, or added after <c>nc:</c>), so weights saved from the model rebuild with the new shape.
+    /// </summary>
+    public ModelSpec WithKptShape(int[] kptShape)
+    {
+        var line = $"kpt_shape: [{string.Join(", ", kptShape)}]";
+        var lines = Text.Split('\n').ToList();
+        int at = lines.FindIndex(l => l.TrimStart().StartsWith("kpt_shape:", StringComparison.Ordinal) && !l.StartsWith(' '));
+        if (at >= 0) lines[at] = line;
+        else
+        {
+            int nc = lines.FindIndex(l => l.StartsWith("nc:", StringComparison.Ordinal));
+            lines.Insert(nc + 1, line);
+        }
+        return this with { KptShape = (int[])kptShape.Clone(), Text = string.Join('\n', lines) };
+    }
+
     /// <summary>True when the file uses YOLO11 modules, so the head takes YOLO11's layout (Ultralytics' rule).</summary>
     public bool HasModernHead => Layers.Any(l => l.Module == "C3k2");
 }

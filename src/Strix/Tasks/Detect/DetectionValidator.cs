@@ -282,7 +282,7 @@ public class DetectionValidator
             if (Options.Plots)
             {
                 _files.AddRange(CurvePlots.SaveAll(metrics, dir, masks is null ? "" : "Box"));
-                if (masks is not null) _files.AddRange(CurvePlots.SaveAll(masks, dir, "Mask"));
+                if (masks is not null) _files.AddRange(CurvePlots.SaveAll(masks, dir, masks.Kind == "P" ? "Pose" : "Mask"));
                 _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, MetricNames, dir));
             }
             if (Options.SaveJson)

@@ -21,7 +21,7 @@ public sealed class ValidationResult
 
     /// <summary>The box metrics.</summary>
     public DetectionResults Metrics { get; }
-    /// <summary>The mask metrics of a segmentation model (Ultralytics' <c>(M)</c> columns); null for detection.</summary>
+    /// <summary>The second set of metrics: a segmentation model's masks (<c>(M)</c>) or a pose model's keypoints (<c>(P)</c>); null for detection.</summary>
     public DetectionResults? Masks { get; init; }
     public ValidationSpeed Speed { get; }
     /// <summary>Mean validation losses per batch, keyed <c>val/box_loss</c> …; empty without a loss function.</summary>
