@@ -79,6 +79,27 @@ public sealed class DetectionLoss
         return (loss.MoveToOuterDisposeScope(), items.detach().MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// A head whose levels carry <paramref name="extra"/> values per anchor after the detection outputs (segmentation's mask
+    /// coefficients, pose's keypoints): each level's detection part, and the extras of all levels as fp32 [B, extra, A].
+    /// </summary>
+    internal (Tensor[] Detection, Tensor Extra) SplitLevels(Tensor[] levels, int extra, string what)
+    {
+        long no = 4 * RegMax + NumClasses;
+        long bs = levels[0].shape[0];
+        var det = new Tensor[levels.Length];
+        var rest = new Tensor[levels.Length];
+        for (int i = 0; i < levels.Length; i++)
+        {
+            if (levels[i].dim() != 4 || levels[i].shape[1] != no + extra)
+                throw new ArgumentException($"level {i} must be [B, {no + extra}, H, W] ({no} detection outputs + {extra} {what}), got [{string.Join(", ", levels[i].shape)}]", nameof(levels));
+            var split = levels[i].split(new long[] { no, extra }, 1);
+            det[i] = split[0];
+            rest[i] = split[1].to(ScalarType.Float32).reshape(bs, extra, -1);
+        }
+        return (det, cat(rest, 2));
+    }
+
     /// <summary>The three detection terms before their gains, with the assignment they came from (for the mask loss).</summary>
     /// <remarks>Every tensor is moved to the caller's dispose scope.</remarks>
     internal sealed record Parts(Tensor Box, Tensor Cls, Tensor Dfl, Assignment Assignment, Tensor ImgszHw);

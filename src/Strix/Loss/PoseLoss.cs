@@ -52,22 +52,12 @@ public sealed class PoseLoss
         int levels = Detection.Strides.Length, k = KptShape[0], d = KptShape[1], nk = k * d;
         if (outputs is null || outputs.Length != levels) throw new ArgumentException($"expected {levels} levels, got {outputs?.Length ?? 0} tensors", nameof(outputs));
         using var scope = NewDisposeScope();
-        long no = 4 * Detection.RegMax + Detection.NumClasses;
         long bs = outputs[0].shape[0];
-        var det = new Tensor[levels];
-        var kraw = new Tensor[levels];
-        for (int i = 0; i < levels; i++)
-        {
-            if (outputs[i].dim() != 4 || outputs[i].shape[1] != no + nk)
-                throw new ArgumentException($"level {i} must be [B, {no + nk}, H, W] ({no} detection outputs + {nk} keypoint values), got [{string.Join(", ", outputs[i].shape)}]", nameof(outputs));
-            var split = outputs[i].split(new long[] { no, nk }, 1);
-            det[i] = split[0];
-            kraw[i] = split[1].to(ScalarType.Float32).reshape(bs, nk, -1);
-        }
+        var (det, kraw) = Detection.SplitLevels(outputs, nk, "keypoint values");
         var parts = Detection.ComputeParts(det, batchIdx, cls, bboxesXywhNorm, imgszOverride);
         var (anchors, strides) = Anchors.Make(det, Detection.Strides, 0.5);
         // Predicted keypoints in grid units [B, A, K, D]: x = 2·raw + anchor − ½ (no stride), visibility as a logit.
-        var raw = cat(kraw, 2).permute(0, 2, 1).reshape(bs, -1, k, d);
+        var raw = kraw.permute(0, 2, 1).reshape(bs, -1, k, d);
         var cell = anchors.Minus(0.5).view(1, -1, 1, 2);
         var xy = raw.narrow(3, 0, 2).Times(2.0).Plus(cell);
         var pred = d == 3 ? cat(new[] { xy, raw.narrow(3, 2, 1) }, 3) : xy;

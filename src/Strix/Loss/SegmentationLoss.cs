@@ -52,19 +52,9 @@ public sealed class SegmentationLoss
         if (outputs is null || outputs.Length != levels + 1)
             throw new ArgumentException($"expected {levels} levels and the prototypes, got {outputs?.Length ?? 0} tensors", nameof(outputs));
         using var scope = NewDisposeScope();
-        long no = 4 * Detection.RegMax + Detection.NumClasses;
         long bs = outputs[0].shape[0];
-        var det = new Tensor[levels];
-        var coef = new Tensor[levels];
-        for (int i = 0; i < levels; i++)
-        {
-            if (outputs[i].dim() != 4 || outputs[i].shape[1] != no + NumMasks)
-                throw new ArgumentException($"level {i} must be [B, {no + NumMasks}, H, W] ({no} detection outputs + {NumMasks} mask coefficients), got [{string.Join(", ", outputs[i].shape)}]", nameof(outputs));
-            var split = outputs[i].split(new long[] { no, NumMasks }, 1);
-            det[i] = split[0];
-            coef[i] = split[1].to(ScalarType.Float32).reshape(bs, NumMasks, -1);
-        }
-        var predMasks = cat(coef, 2).permute(0, 2, 1);                               // [B, A, nm]
+        var (det, coef) = Detection.SplitLevels(outputs[..levels], NumMasks, "mask coefficients");
+        var predMasks = coef.permute(0, 2, 1);                                         // [B, A, nm]
         var proto = outputs[levels].to(ScalarType.Float32);                           // [B, nm, h, w]
 
         var parts = Detection.ComputeParts(det, batchIdx, cls, bboxesXywhNorm, imgszOverride);
