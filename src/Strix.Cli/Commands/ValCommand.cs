@@ -61,10 +61,13 @@ public sealed class ValCommand : ICommand
             }
             imgsz = ArgChecks.RoundToStride(imgsz, backend.Stride, Console.WriteLine);
             bool onnxSegment = backend.Task == "segment";
-            using var onnxLoader = DataLoader.Create(config, split, DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = backend.Stride, Segments = onnxSegment }, Warn);
+            using var onnxLoader = DataLoader.Create(config, split, TaskLoaderOptions(DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with
+            {
+                Stride = backend.Stride, Segments = onnxSegment,
+            }, backend.Task, config, backend.KptShape, modelArg), Warn);
             Console.WriteLine($"val: {onnxLoader.Dataset.Count} images in {onnxLoader.Count} batches of {batch} at imgsz={imgsz} with ONNX Runtime on {string.Join(", ", backend.Providers)} ({modelArg})");
             var onnxNames = singleCls ? backend.Names : config.Names;
-            var onnxValidator = onnxSegment ? new Strix.Tasks.Segment.SegmentationValidator(onnxNames, Options(backend.Task)) : new DetectionValidator(onnxNames, Options());
+            var onnxValidator = CreateValidator(backend.Task, onnxNames, Options(backend.Task), backend.KptShape);
             var r = LastResult = onnxValidator.Run(backend, onnxLoader);
             return r.Metrics.Images > 0 ? 0 : 1;
         }
@@ -80,11 +83,12 @@ public sealed class ValCommand : ICommand
 
         // A segmentation model is measured on masks too: the loader rasterises the polygons (Ultralytics' defaults, overlap at ¼).
         bool segment = model.Task == "segment";
-        var loaderOptions = DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride, Segments = segment };
+        var loaderOptions = TaskLoaderOptions(DataLoaderOptions.ForValidation(imgsz, batch, c.Workers, rect) with { Stride = model.MaxStride, Segments = segment },
+            model.Task, config, model.KptShape, modelArg);
         using var loader = DataLoader.Create(config, split, loaderOptions, Warn);
         Console.WriteLine($"val: {loader.Dataset.Count} images in {loader.Count} batches of {batch} at imgsz={imgsz} on {device} ({modelArg})");
         var names = singleCls ? loaded.Metadata.Names : config.Names;
-        var validator = segment ? new Strix.Tasks.Segment.SegmentationValidator(names, Options(model.Task)) : new DetectionValidator(names, Options(model.Task));
+        var validator = CreateValidator(model.Task, names, Options(model.Task), model.KptShape);
         var result = LastResult = validator.Run(model, loader);
         return result.Metrics.Images > 0 ? 0 : 1;
     }
@@ -149,6 +153,24 @@ public sealed class ValCommand : ICommand
         }
         Console.WriteLine($"Results saved to {dir}");
         return result.Metrics.Images > 0 ? 0 : 1;
+    }
+
+    /// <summary>The task's validator: masks for segment, OKS keypoints for pose, boxes otherwise.</summary>
+    static DetectionValidator CreateValidator(string task, IReadOnlyList<string> names, ValidatorOptions options, int[]? kptShape) => task switch
+    {
+        "segment" => new Strix.Tasks.Segment.SegmentationValidator(names, options),
+        "pose" => new Strix.Tasks.Pose.PoseValidator(names, kptShape!, options),
+        _ => new DetectionValidator(names, options),
+    };
+
+    /// <summary>A pose model reads the data's keypoints, which must have the model's shape.</summary>
+    static DataLoaderOptions TaskLoaderOptions(DataLoaderOptions options, string task, DatasetConfig config, int[]? kptShape, string modelArg)
+    {
+        if (task != "pose") return options;
+        var data = config.KptShape ?? throw new ArgumentException($"model={modelArg} is a pose model; {config.YamlFile} has no kpt_shape, so it holds no keypoints to validate against");
+        if (kptShape is null || !data.SequenceEqual(kptShape))
+            throw new ArgumentException($"model={modelArg} predicts kpt_shape [{string.Join(", ", kptShape ?? Array.Empty<int>())}], {config.YamlFile} has [{string.Join(", ", data)}]");
+        return options with { KptShape = data, FlipIdx = config.FlipIdx };
     }
 
     /// <summary>The model's classes must be the dataset's, unless single_cls counts every class as one.</summary>

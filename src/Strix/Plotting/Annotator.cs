@@ -114,6 +114,13 @@ public static class Annotator
         canvas.Flush();
     }
 
+    /// <summary>COCO's person skeleton (17 keypoints): pairs of keypoint indices joined when drawn.</summary>
+    public static readonly (int A, int B)[] CocoSkeleton =
+    {
+        (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10),
+        (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+    };
+
     /// <summary>
     /// One object's keypoints as dots in a colour per keypoint, joined by <paramref name="skeleton"/>'s limbs; points with
     /// confidence under 0.5 are left out, as Ultralytics draws them.

@@ -10,6 +10,8 @@ public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidence
     public int Count => Classes.Length;
     /// <summary>Per box, its mask (row-major 0/1 at the image's size) or null; null for none at all (detection).</summary>
     public byte[]?[]? Masks { get; init; }
+    /// <summary>Per box, its keypoints as <c>x y conf</c> in the image's pixels (pose), or null for none at all.</summary>
+    public float[][]? Keypoints { get; init; }
     public static ImageBoxes Empty { get; } = new(Array.Empty<float>(), Array.Empty<int>());
 }
 
@@ -31,6 +33,16 @@ public static class BatchGrid
         var xywhnRows = new float[rows.Length * 4];
         for (int j = 0; j < rows.Length; j++) Array.Copy(xywhn, rows[j] * 4, xywhnRows, j * 4, 4);
         var boxes = FromXywhn(xywhnRows, rows.Select(k => (int)cls[k]).ToArray(), h, w);
+        if (batch.Keypoints is { } kp)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var all = Runtime.TensorArrays.Floats(kp);
+            int per = (int)(kp.shape[1] * 3);
+            boxes = boxes with
+            {
+                Keypoints = rows.Select(r => Enumerable.Range(0, per).Select(q => q % 3 == 0 ? all[r * per + q] * w : q % 3 == 1 ? all[r * per + q] * h : all[r * per + q] > 0 ? 1f : 0f).ToArray()).ToArray(),
+            };
+        }
         return batch.Masks is null ? boxes : boxes with { Masks = LabelMasks(batch, image, rows) };
     }
 
@@ -110,6 +122,13 @@ public static class BatchGrid
                 using var tile = ImageIO.ToBitmap(img);
                 var drawn = Drawn(boxes[i], names, scale, confThreshold).ToList();
                 Annotator.DrawOn(tile, drawn);
+                if (boxes[i].Keypoints is { } kps)
+                    for (int k = 0; k < kps.Length; k++)
+                    {
+                        if (boxes[i].Confidences is { } conf && conf[k] < confThreshold) continue;
+                        var pts = Enumerable.Range(0, kps[k].Length / 3).Select(q => (kps[k][q * 3] * (float)scale, kps[k][q * 3 + 1] * (float)scale, kps[k][q * 3 + 2])).ToList();
+                        Annotator.DrawKeypoints(tile, pts, pts.Count == 17 ? Annotator.CocoSkeleton : null);
+                    }
                 int x = tw * (i % ns), y = th * (i / ns);
                 canvas.DrawBitmap(tile, x, y);
                 canvas.DrawRect(new SKRect(x, y, x + tw, y + th), border);

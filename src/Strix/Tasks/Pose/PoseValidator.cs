@@ -80,5 +80,23 @@ public sealed class PoseValidator(IReadOnlyList<string> names, int[] kptShape, V
                 areas[j] = (float)(image.GtBoxes[j * 4 + 2] * w / rw * (image.GtBoxes[j * 4 + 3] * h / rh) * KeypointOks.AreaFactor);
         }
         PoseMetrics.UpdateIou(image.Original, KeypointOks.Matrix(pred, gt, areas, _sigmas, k), image.GtClasses);
+
+        if (image.PlotPredictions is { } plotPred && image.PlotLabels is { } plotLabels)
+        {
+            // The tiles show the model input: keypoints in its pixels (the letterbox not undone).
+            var input = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                input[i] = new float[k * 3];
+                for (int q = 0; q < k; q++)
+                {
+                    int s = i * width + 6 + q * d;
+                    input[i][q * 3] = det[s]; input[i][q * 3 + 1] = det[s + 1]; input[i][q * 3 + 2] = d == 3 ? det[s + 2] : 1;
+                }
+            }
+            plotPred[image.Index] = plotPred[image.Index] with { Keypoints = input };
+            plotLabels[image.Index] = Plotting.BatchGrid.Labels(batch, image.Index, Runtime.TensorArrays.Floats(batch.BatchIdx), Runtime.TensorArrays.Floats(batch.Cls),
+                Runtime.TensorArrays.Floats(batch.Bboxes));
+        }
     }
 }

@@ -139,8 +139,15 @@ public class PoseTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         var header = File.ReadAllLines(Path.Combine(result.RunDir, "results.csv"))[0].Split(',').Select(h => h.Trim());
         Assert.Equal(new[] { "epoch" }.Concat(PoseModule.Columns), header);
         Assert.True(result.FinalMetrics.ContainsKey("metrics/mAP50-95(P)"));
-        using var best = ModelLoader.Load(result.BestPath!, null, _ => { });
-        Assert.Equal("pose", best.Model.Task);
-        Assert.Equal(new[] { 2, 3 }, best.Model.KptShape); // the weights rebuild with the data's keypoint shape
+        using (var best = ModelLoader.Load(result.BestPath!, null, _ => { }))
+        {
+            Assert.Equal("pose", best.Model.Task);
+            Assert.Equal(new[] { 2, 3 }, best.Model.KptShape); // the weights rebuild with the data's keypoint shape
+        }
+        // strix val on the saved weights gives the final evaluation's numbers (same validator, same loader).
+        var val = new Strix.Cli.Commands.ValCommand();
+        Assert.Equal(0, val.Run(new[] { $"model={result.BestPath}", $"data={args.Data}", "imgsz=64", "batch=8", "workers=0", "plots=false", $"project={root}" }));
+        Assert.Equal(result.FinalMetrics["metrics/mAP50-95(P)"], val.LastResult!.Masks!.Map, 6);
+        Assert.Equal(result.FinalMetrics["metrics/mAP50-95(B)"], val.LastResult.Metrics.Map, 6);
     }
 }
