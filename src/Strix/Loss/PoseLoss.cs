@@ -45,7 +45,11 @@ public sealed class PoseLoss
 
     /// <summary>Loss of one batch.</summary>
     /// <param name="outputs">The head's outputs: per level [B, 4·reg_max + nc + K·D, H, W].</param>
+    /// <param name="batchIdx">[N] image index of each target.</param>
+    /// <param name="cls">[N] class of each target.</param>
+    /// <param name="bboxesXywhNorm">[N, 4] target boxes, xywh normalised to the input image.</param>
     /// <param name="keypoints">[N, K, 3] target keypoints, x y normalised to the input, v (0 unlabelled).</param>
+    /// <param name="imgszOverride">[2] (h, w) input size in pixels; by default the first level's size × its stride.</param>
     /// <returns><c>Loss</c>: scalar (the five terms with gains, summed) × batch size; <c>Items</c>: detached [5] box, pose, kobj, cls, dfl.</returns>
     public (Tensor Loss, Tensor Items) Compute(Tensor[] outputs, Tensor batchIdx, Tensor cls, Tensor bboxesXywhNorm, Tensor keypoints, Tensor? imgszOverride = null)
     {
