@@ -79,13 +79,21 @@ public sealed class Results
     }
 
     /// <summary>
-    /// The same image and timing with other detections (a tracker's, a filter's). Masks belong to the old detections, so
-    /// they go unless <paramref name="masks"/> gives the new ones' (e.g. <see cref="SegmentMasks.Select"/>).
+    /// The same image and timing with other detections (a tracker's, a filter's). Masks, keypoints and rotated boxes belong
+    /// to the old detections, so they go unless the new ones' are given (e.g. <see cref="SegmentMasks.Select"/>,
+    /// <see cref="PoseKeypoints.Select"/>).
     /// </summary>
-    public Results WithDetections(IReadOnlyList<Detection> detections, SegmentMasks? masks = null)
+    public Results WithDetections(IReadOnlyList<Detection> detections, SegmentMasks? masks = null, PoseKeypoints? keypoints = null,
+        IReadOnlyList<OrientedBox>? orientedBoxes = null)
     {
         if (masks is not null && masks.Count != detections.Count) throw new ArgumentException($"{masks.Count} masks for {detections.Count} detections", nameof(masks));
-        return new(Path, OrigHeight, OrigWidth, Names, detections, Speed, OrigImage) { FrameIndex = FrameIndex, Timestamp = Timestamp, FrameRate = FrameRate, SourceFrames = SourceFrames, Masks = masks };
+        if (keypoints is not null && keypoints.Count != detections.Count) throw new ArgumentException($"{keypoints.Count} keypoint sets for {detections.Count} detections", nameof(keypoints));
+        if (orientedBoxes is not null && orientedBoxes.Count != detections.Count) throw new ArgumentException($"{orientedBoxes.Count} rotated boxes for {detections.Count} detections", nameof(orientedBoxes));
+        return new(Path, OrigHeight, OrigWidth, Names, detections, Speed, OrigImage)
+        {
+            FrameIndex = FrameIndex, Timestamp = Timestamp, FrameRate = FrameRate, SourceFrames = SourceFrames,
+            Masks = masks, Keypoints = keypoints, OrientedBoxes = orientedBoxes,
+        };
     }
 
     /// <summary>[n, 4] corners in pixels.</summary>

@@ -49,8 +49,12 @@ public sealed class ResultsTracker : IDisposable
             var d = frame.Detections[t.DetectionIndex];
             return new Detection(Clip(t.Box, frame.OrigWidth, frame.OrigHeight), t.Confidence, t.ClassId, d.ClassName) { TrackId = t.TrackId };
         }).ToList();
-        // A segmentation model's masks follow their detections (the mask of the detection each track took).
-        var masks = frame.Masks?.Select(ordered.Select(t => t.DetectionIndex).ToList());
+        // A segmentation model's masks, a pose model's keypoints and an OBB model's rotated boxes follow their detections
+        // (those of the detection each track took).
+        var taken = ordered.Select(t => t.DetectionIndex).ToList();
+        var masks = frame.Masks?.Select(taken);
+        var keypoints = frame.Keypoints?.Select(taken);
+        var rotated = frame.OrientedBoxes is { } obbs ? taken.Select(i => obbs[i]).ToList() : null;
         var live = new HashSet<int>();
         foreach (var d in detections)
         {
@@ -61,7 +65,7 @@ public sealed class ResultsTracker : IDisposable
             if (trail.Count > _trailLength) trail.RemoveAt(0);
         }
         foreach (var id in _trails.Keys.Where(k => !live.Contains(k)).ToList()) _trails.Remove(id);
-        return frame.WithDetections(detections, masks);
+        return frame.WithDetections(detections, masks, keypoints, rotated);
     }
 
     /// <summary>Forgets all tracks (ids start again from 1).</summary>

@@ -56,6 +56,19 @@ public class ResultsTrackerTests
     }
 
     [Fact]
+    public void Keypoints_and_rotated_boxes_follow_their_tracked_detections_too()
+    {
+        // The same three detections, each with one keypoint at x = its number and a rotated box of width = its number.
+        var r = Frame(0, (150, 0.7f, 1), (10, 0.9f, 0), (80, 0.05f, 0));
+        var kp = new PoseKeypoints(3, 1, new float[] { 1, 0, 1, 2, 0, 1, 3, 0, 1 });
+        var obbs = new[] { new OrientedBox(0, 0, 1, 1, 0), new OrientedBox(0, 0, 2, 1, 0), new OrientedBox(0, 0, 3, 1, 0) };
+        var tracked = new ResultsTracker(new ByteTracker()).Track(r.WithDetections(r.Detections, keypoints: kp, orientedBoxes: obbs));
+        Assert.Equal(new[] { 2f, 1f }, new[] { tracked.Keypoints![0][0].X, tracked.Keypoints[1][0].X });
+        Assert.Equal(new[] { 2f, 1f }, tracked.OrientedBoxes!.Select(b => b.Width));
+        Assert.Throws<ArgumentException>(() => r.WithDetections(r.Detections, keypoints: new PoseKeypoints(1, 1, new float[3])));
+    }
+
+    [Fact]
     public void A_new_source_restarts_the_ids_unless_persist()
     {
         Results Other(Results r) => new Results("other.mp4", r.OrigHeight, r.OrigWidth, Names, r.Detections, default, r.OrigImage).AtFrame(0, TimeSpan.Zero, 25);
