@@ -69,6 +69,7 @@ public sealed class DatasetConfig
         var config = File.Exists(data) ? Load(data)
             : ShapesDataset.IsBuiltInName(data) ? Load(ShapesDataset.Ensure(options: ShapesDataset.OptionsFor(data), log: log))
             : ShapesPose.IsBuiltInName(data) ? Load(ShapesPose.Ensure(log: log))
+            : ShapesObb.IsBuiltInName(data) ? Load(ShapesObb.Ensure(log: log))
             : Load(data);
         foreach (var w in config.Warnings) log?.Invoke($"WARNING ⚠️ {w}");
         return config;

@@ -107,4 +107,72 @@ public static class Polygons
         }
         return set;
     }
+    /// <summary>
+    /// The smallest-area rectangle around points (x y pairs) as xywhr in its regular form (w ≥ h, angle in [0, π)): what
+    /// OpenCV's minAreaRect gives Ultralytics for an OBB label's four corners. Rotating calipers over the convex hull:
+    /// the best rectangle has a side on a hull edge.
+    /// </summary>
+    public static (float Cx, float Cy, float W, float H, float Angle) MinAreaRect(ReadOnlySpan<float> xy)
+    {
+        var hull = ConvexHull(xy);
+        if (hull.Count == 1) return ((float)hull[0].X, (float)hull[0].Y, 0, 0, 0);
+        double bestArea = double.MaxValue;
+        (double Cx, double Cy, double W, double H, double A) best = default;
+        for (int i = 0; i < hull.Count; i++)
+        {
+            var (ax, ay) = hull[i];
+            var (bx, by) = hull[(i + 1) % hull.Count];
+            double len = Math.Sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay));
+            if (len < 1e-12) continue;
+            double ux = (bx - ax) / len, uy = (by - ay) / len; // the edge direction; its normal is (−uy, ux)
+            double minU = double.MaxValue, maxU = double.MinValue, minV = double.MaxValue, maxV = double.MinValue;
+            foreach (var (px, py) in hull)
+            {
+                double u = px * ux + py * uy, v = -px * uy + py * ux;
+                minU = Math.Min(minU, u); maxU = Math.Max(maxU, u); minV = Math.Min(minV, v); maxV = Math.Max(maxV, v);
+            }
+            double area = (maxU - minU) * (maxV - minV);
+            if (area >= bestArea - 1e-12) continue;
+            bestArea = area;
+            double cu = (minU + maxU) / 2, cv = (minV + maxV) / 2;
+            best = (cu * ux - cv * uy, cu * uy + cv * ux, maxU - minU, maxV - minV, Math.Atan2(uy, ux));
+        }
+        var (cx, cy, w, h, a) = best;
+        if (w < h) { (w, h) = (h, w); a += Math.PI / 2; }
+        a %= Math.PI;
+        if (a < 0) a += Math.PI;
+        if (a >= Math.PI - 1e-9) a = 0;
+        return ((float)cx, (float)cy, (float)w, (float)h, (float)a);
+    }
+
+    /// <summary>Andrew's monotone chain: the convex hull counter-clockwise, without collinear points.</summary>
+    static List<(double X, double Y)> ConvexHull(ReadOnlySpan<float> xy)
+    {
+        if (xy.Length < 2 || xy.Length % 2 != 0) throw new ArgumentException($"{xy.Length} numbers are not x y pairs");
+        var pts = new List<(double X, double Y)>(xy.Length / 2);
+        for (int i = 0; i < xy.Length; i += 2) pts.Add((xy[i], xy[i + 1]));
+        pts = pts.Distinct().OrderBy(p => p.X).ThenBy(p => p.Y).ToList();
+        if (pts.Count < 3) return pts;
+        static double Cross((double X, double Y) o, (double X, double Y) a, (double X, double Y) b) => (a.X - o.X) * (b.Y - o.Y) - (a.Y - o.Y) * (b.X - o.X);
+        var hull = new List<(double X, double Y)>();
+        foreach (var pass in new[] { pts, Enumerable.Reverse(pts).ToList() })
+        {
+            int start = hull.Count;
+            foreach (var p in pass)
+            {
+                while (hull.Count >= start + 2 && Cross(hull[^2], hull[^1], p) <= 0) hull.RemoveAt(hull.Count - 1);
+                hull.Add(p);
+            }
+            hull.RemoveAt(hull.Count - 1);
+        }
+        return hull;
+    }
+
+    /// <summary>A rotated rectangle's corners x1 y1 … x4 y4 (Ultralytics' xyxyxyxy): centre ± the rotated half-axes.</summary>
+    public static float[] RectCorners(float cx, float cy, float w, float h, float angle)
+    {
+        float c = MathF.Cos(angle), s = MathF.Sin(angle);
+        float wx = w / 2 * c, wy = w / 2 * s, hx = -h / 2 * s, hy = h / 2 * c;
+        return new[] { cx + wx + hx, cy + wy + hy, cx + wx - hx, cy + wy - hy, cx - wx - hx, cy - wy - hy, cx - wx + hx, cy - wy + hy };
+    }
 }

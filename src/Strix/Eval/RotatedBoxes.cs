@@ -1,3 +1,4 @@
+using Strix.Data;
 using Strix.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -109,4 +110,7 @@ public static class RotatedBoxes
         var keep = best.lt(threshold).nonzero().squeeze(-1);
         return order.index_select(0, keep).data<long>().ToArray();
     }
+
+    /// <summary>The smallest-area rectangle around points, as xywhr in the regular form (<see cref="Polygons.MinAreaRect"/>).</summary>
+    public static (float Cx, float Cy, float W, float H, float Angle) MinAreaRect(ReadOnlySpan<float> xy) => Polygons.MinAreaRect(xy);
 }

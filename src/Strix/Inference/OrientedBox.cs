@@ -7,16 +7,7 @@ namespace Strix.Inference;
 public readonly record struct OrientedBox(float CenterX, float CenterY, float Width, float Height, float Angle)
 {
     /// <summary>The four corners x1 y1 … x4 y4 (Ultralytics' xyxyxyxy): centre ± the rotated half-axes.</summary>
-    public float[] Corners()
-    {
-        float c = MathF.Cos(Angle), s = MathF.Sin(Angle);
-        float wx = Width / 2 * c, wy = Width / 2 * s, hx = -Height / 2 * s, hy = Height / 2 * c;
-        return new[]
-        {
-            CenterX + wx + hx, CenterY + wy + hy, CenterX + wx - hx, CenterY + wy - hy,
-            CenterX - wx - hx, CenterY - wy - hy, CenterX - wx + hx, CenterY - wy + hy,
-        };
-    }
+    public float[] Corners() => Data.Polygons.RectCorners(CenterX, CenterY, Width, Height, Angle);
 
     /// <summary>The axis-aligned box around the corners (Ultralytics' obb.xyxy).</summary>
     public BoundingBox Bounds()
