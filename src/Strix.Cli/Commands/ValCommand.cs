@@ -31,7 +31,11 @@ public sealed class ValCommand : ICommand
     {
         var c = ConfigRecords.Parse<ValConfig>(args);
         var (modelArg, data, imgsz, batch, split, rect, singleCls) = (c.Model!, c.Data!, c.ImgSz, c.Batch, c.Split, c.Rect, c.SingleCls);
-        if (IsClassifier(modelArg)) return RunClassification(c);
+        // .onnx runs in ONNX Runtime, as deployed (one session, whose metadata also says the task); everything else in TorchSharp.
+        bool isOnnx = Path.GetExtension(modelArg).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+        if (isOnnx && !File.Exists(modelArg)) throw new FileNotFoundException($"model={modelArg}: file not found", modelArg);
+        using var onnx = isOnnx ? OnnxRuntimeBackend.Open(modelArg, new OnnxRuntimeOptions { Device = c.Device }) : null;
+        if (onnx?.Task == "classify" || !isOnnx && IsClassifier(modelArg)) return RunClassification(c, onnx);
 
         var config = DatasetConfig.Resolve(data, Console.WriteLine);
         string? anno = c.SaveJson && CocoCategories.IsCoco(config.Names) ? FindCocoAnnotations(config, split) : null;
@@ -44,11 +48,8 @@ public sealed class ValCommand : ICommand
         };
         void Warn(string m) => Console.WriteLine($"WARNING ⚠️ {m}");
 
-        // .onnx runs in ONNX Runtime, as deployed; everything else is loaded into TorchSharp.
-        if (Path.GetExtension(modelArg).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (onnx is { } backend)
         {
-            if (!File.Exists(modelArg)) throw new FileNotFoundException($"model={modelArg}: file not found", modelArg);
-            using var backend = OnnxRuntimeBackend.Open(modelArg, new OnnxRuntimeOptions { Device = c.Device });
             if (backend.NmsInGraph)
                 throw new NotSupportedException($"model={modelArg} was exported with nms=true (conf {backend.Metadata.GetValueOrDefault("conf", "?")} fixed in the graph), " +
                     "which drops the low-score detections mAP is computed from; validate the same weights exported without nms");
@@ -96,23 +97,20 @@ public sealed class ValCommand : ICommand
     /// <summary>What the last classification <see cref="Run"/> measured.</summary>
     public ClassificationResult? LastClassification { get; private set; }
 
-    /// <summary>True when <paramref name="modelArg"/> names a classifier: a <c>-cls</c> name, or Strix weights or an ONNX file that says so.</summary>
+    /// <summary>True when <paramref name="modelArg"/> (TorchSharp weights or a name) is a classifier: a <c>-cls</c> name, or Strix weights whose header says so.</summary>
     static bool IsClassifier(string modelArg)
     {
         if (YoloTasks.TaskOfModelName(modelArg) == "classify") return true;
-        if (!File.Exists(modelArg)) return false;
-        var ext = Path.GetExtension(modelArg).ToLowerInvariant();
-        if (ext == ".safetensors") return WeightsFile.ReadMetadata(modelArg).Task == "classify";
-        if (ext != ".onnx") return false;
-        using var backend = OnnxRuntimeBackend.Open(modelArg); // reads the header; the session is small next to validation
-        return backend.Task == "classify";
+        return File.Exists(modelArg) && Path.GetExtension(modelArg).Equals(".safetensors", StringComparison.OrdinalIgnoreCase)
+            && WeightsFile.ReadMetadata(modelArg).Task == "classify";
     }
 
     /// <summary>
     /// A classifier on a class-folder dataset (<c>data=</c> a folder or shapes-cls): top-1 / top-5 accuracy, the
-    /// confusion matrix and val_batch pictures in runs/classify/val*, at imgsz 224 unless given (Ultralytics' default).
+    /// confusion matrix and val_batch pictures in runs/classify/val*, at imgsz 224 unless given (Ultralytics' default);
+    /// <paramref name="onnx"/> is the session of an .onnx classifier, null for TorchSharp weights.
     /// </summary>
-    int RunClassification(ValConfig c)
+    int RunClassification(ValConfig c, OnnxRuntimeBackend? onnx)
     {
         var root = ClassificationDataset.ResolveRoot(c.Data!, Console.WriteLine);
         var dataset = ClassificationDataset.Load(root, c.Split, m => Console.WriteLine($"WARNING ⚠️ {m}"));
@@ -124,10 +122,8 @@ public sealed class ValCommand : ICommand
         }
         ClassificationResult result;
         string dir;
-        if (Path.GetExtension(c.Model!).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (onnx is { } backend)
         {
-            if (!File.Exists(c.Model)) throw new FileNotFoundException($"model={c.Model}: file not found", c.Model);
-            using var backend = OnnxRuntimeBackend.Open(c.Model!, new OnnxRuntimeOptions { Device = c.Device });
             CheckClasses(backend.Names.Count, dataset.Names.Count, false, c.Model!, c.Data!);
             if (!backend.DynamicShape && imgsz != backend.ImageSize)
             {

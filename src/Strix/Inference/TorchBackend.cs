@@ -46,23 +46,18 @@ public sealed class TorchBackend : IDetectionBackend
     /// <summary>A segmentation model's predictions and prototypes; a detection model's predictions; a pose model's [B, 4+nc+K·D, A]; a classifier's probabilities [B, nc].</summary>
     public Tensor[] ForwardOutputs(Tensor images)
     {
-        if (Model.Task == "classify")
-        {
-            using var __ = no_grad();
-            using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
-            return new[] { Model.PredictClasses(x) };
-        }
-        if (Model.Task is "pose" or "obb")
-        {
-            using var __ = no_grad();
-            using var x = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
-            return new[] { Model.Task == "pose" ? Model.PredictPose(x) : Model.PredictObb(x) };
-        }
-        if (Model.Task != "segment") return new[] { Forward(images) };
         using var _ = no_grad();
         using var input = MemoryFormat.PreferredOn(Device) ? MemoryFormat.ToChannelsLast(images) : images.alias();
-        var (p, protos) = Model.PredictMasks(input);
-        return new[] { p, protos };
+        switch (Model.Task)
+        {
+            case "segment":
+                var (p, protos) = Model.PredictMasks(input);
+                return new[] { p, protos };
+            case "pose": return new[] { Model.PredictPose(input) };
+            case "obb": return new[] { Model.PredictObb(input) };
+            case "classify": return new[] { Model.PredictClasses(input) };
+            default: return new[] { Model.Predict(input) };
+        }
     }
 
     public void Dispose() { if (_ownsModel) Model.Dispose(); }

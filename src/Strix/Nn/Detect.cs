@@ -64,14 +64,21 @@ public class Detect : Module<Tensor[], Tensor[]>
     }
 
     /// <summary>Per level: [B, 4·reg_max + nc, H, W] (box logits first, then class logits).</summary>
-    public override Tensor[] forward(Tensor[] x)
+    public override Tensor[] forward(Tensor[] x) => Levels(x, null);
+
+    /// <summary>
+    /// Per level the box and class maps, followed by <paramref name="extra"/>'s maps when given: the task branch of a head
+    /// that extends Detect (Segment's mask coefficients, Pose's keypoints, OBB's angle).
+    /// </summary>
+    protected Tensor[] Levels(Tensor[] x, ModuleList<Sequential>? extra)
     {
         var outs = new Tensor[NumLevels];
         for (int i = 0; i < NumLevels; i++)
         {
             using var box = Branch(cv2[i], x[i]);
             using var cls = Branch(cv3[i], x[i]);
-            outs[i] = cat(new[] { box, cls }, 1);
+            using var more = extra is null ? null : Branch(extra[i], x[i]);
+            outs[i] = cat(more is null ? new[] { box, cls } : new[] { box, cls, more }, 1);
         }
         return outs;
     }

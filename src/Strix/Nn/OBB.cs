@@ -32,18 +32,7 @@ public sealed class OBB : Detect
     }
 
     /// <summary>Per level [B, 4·reg_max + nc + 1, H, W]: box logits, class logits, the raw angle.</summary>
-    public override Tensor[] forward(Tensor[] x)
-    {
-        var outs = new Tensor[NumLevels];
-        var det = base.forward(x);
-        for (int i = 0; i < NumLevels; i++)
-        {
-            using var d = det[i];
-            using var angle = Branch(cv4[i], x[i]);
-            outs[i] = cat(new[] { d, angle }, 1);
-        }
-        return outs;
-    }
+    public override Tensor[] forward(Tensor[] x) => Levels(x, cv4);
 
     /// <summary>The angle in radians from its raw value: (sigmoid(raw) − ¼)·π.</summary>
     public static Tensor Angle(Tensor raw)

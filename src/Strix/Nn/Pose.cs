@@ -41,18 +41,7 @@ public sealed class Pose : Detect
     }
 
     /// <summary>Per level [B, 4·reg_max + nc + K·D, H, W]: box logits, class logits, raw keypoints.</summary>
-    public override Tensor[] forward(Tensor[] x)
-    {
-        var outs = new Tensor[NumLevels];
-        var det = base.forward(x);
-        for (int i = 0; i < NumLevels; i++)
-        {
-            using var d = det[i];
-            using var kpt = Branch(cv4[i], x[i]);
-            outs[i] = cat(new[] { d, kpt }, 1);
-        }
-        return outs;
-    }
+    public override Tensor[] forward(Tensor[] x) => Levels(x, cv4);
 
     /// <summary>The per-level maps → Ultralytics' inference output [B, 4 + nc + K·D, A]: pixel xywh, class probabilities, keypoints in pixels (visibility as a probability).</summary>
     public Tensor DecodePose(Tensor[] outputs)

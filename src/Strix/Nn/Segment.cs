@@ -40,19 +40,7 @@ public sealed class Segment : Detect
     /// Per level [B, 4·reg_max + nc + nm, H, W] (box logits, class logits, mask coefficients), then the prototypes
     /// [B, nm, H₀·2, W₀·2] as the last element.
     /// </summary>
-    public override Tensor[] forward(Tensor[] x)
-    {
-        var outs = new Tensor[NumLevels + 1];
-        var det = base.forward(x);
-        for (int i = 0; i < NumLevels; i++)
-        {
-            using var d = det[i];
-            using var coef = Branch(cv4[i], x[i]);
-            outs[i] = cat(new[] { d, coef }, 1);
-        }
-        outs[NumLevels] = Autocast.Float32(proto.call(x[0]));
-        return outs;
-    }
+    public override Tensor[] forward(Tensor[] x) => Levels(x, cv4).Append(Autocast.Float32(proto.call(x[0]))).ToArray();
 
     /// <summary>
     /// The head's outputs → Ultralytics' two inference outputs: [B, 4 + nc + nm, A] (pixel xywh, class probabilities,
