@@ -55,14 +55,22 @@ public sealed class TrainCommand : ICommand
         new("batch", "16"), new("nbs", "16"), new("optimizer", "AdamW"), new("lr0", "0.002"), new("warmup_epochs", "1"), new("close_mosaic", "5"),
     };
 
+    /// <summary>What a bare <c>strix obb train</c> runs: yolov8n-obb on the built-in shapes-obb (each shape's smallest rotated rectangle).</summary>
+    /// <remarks>The segmentation quick start's schedule (AdamW lr0 0.002, one warm-up epoch, mosaic off for the last 5 of 10 epochs).</remarks>
+    public static readonly KeyValuePair<string, string>[] ObbQuickStart =
+    {
+        new("task", "obb"), new("data", "shapes-obb"), new("model", "yolov8n-obb"), new("epochs", "10"), new("imgsz", "160"),
+        new("batch", "16"), new("nbs", "16"), new("optimizer", "AdamW"), new("lr0", "0.002"), new("warmup_epochs", "1"), new("close_mosaic", "5"),
+    };
+
     public string Name => "train";
-    public string Summary => "train a model (data=shapes model=yolov8n epochs=100 imgsz=640 …; task=segment|classify|pose; resume model=…/last.safetensors)";
+    public string Summary => "train a model (data=shapes model=yolov8n epochs=100 imgsz=640 …; task=segment|classify|pose|obb; resume model=…/last.safetensors)";
 
     /// <summary>The quick start a bare command line stands for: none for detection, <c>task=segment</c> or <c>task=classify</c> alone.</summary>
     static KeyValuePair<string, string>[]? QuickStartFor(IReadOnlyList<string> args) =>
         args.Count == 0 ? QuickStart
         : args.Count != 1 ? null
-        : args[0].ToLowerInvariant() switch { "task=segment" => SegmentQuickStart, "task=classify" => ClassifyQuickStart, "task=pose" => PoseQuickStart, _ => null };
+        : args[0].ToLowerInvariant() switch { "task=segment" => SegmentQuickStart, "task=classify" => ClassifyQuickStart, "task=pose" => PoseQuickStart, "task=obb" => ObbQuickStart, _ => null };
 
     public int Run(IReadOnlyList<string> args)
     {

@@ -151,17 +151,19 @@ public sealed class ValCommand : ICommand
         return result.Metrics.Images > 0 ? 0 : 1;
     }
 
-    /// <summary>The task's validator: masks for segment, OKS keypoints for pose, boxes otherwise.</summary>
+    /// <summary>The task's validator: masks for segment, OKS keypoints for pose, rotated boxes for obb, boxes otherwise.</summary>
     static DetectionValidator CreateValidator(string task, IReadOnlyList<string> names, ValidatorOptions options, int[]? kptShape) => task switch
     {
         "segment" => new Strix.Tasks.Segment.SegmentationValidator(names, options),
         "pose" => new Strix.Tasks.Pose.PoseValidator(names, kptShape!, options),
+        "obb" => new Strix.Tasks.Obb.ObbValidator(names, options),
         _ => new DetectionValidator(names, options),
     };
 
-    /// <summary>A pose model reads the data's keypoints, which must have the model's shape.</summary>
+    /// <summary>A pose model reads the data's keypoints, which must have the model's shape; an OBB model the rotated boxes.</summary>
     static DataLoaderOptions TaskLoaderOptions(DataLoaderOptions options, string task, DatasetConfig config, int[]? kptShape, string modelArg)
     {
+        if (task == "obb") return options with { OrientedBoxes = true };
         if (task != "pose") return options;
         var data = config.KptShape ?? throw new ArgumentException($"model={modelArg} is a pose model; {config.YamlFile} has no kpt_shape, so it holds no keypoints to validate against");
         if (kptShape is null || !data.SequenceEqual(kptShape))

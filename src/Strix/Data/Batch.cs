@@ -27,6 +27,8 @@ public sealed class Batch : IDisposable
     public float[][]? Segments;
     /// <summary>Pose: float32 <c>[N, K, 3]</c> keypoints per box, normalised <c>x y</c> and visibility v (0, 1, 2); null otherwise.</summary>
     public Tensor? Keypoints;
+    /// <summary>OBB: float32 <c>[N, 5]</c> rotated boxes per box row, <c>cx cy w h</c> normalised to the batch image and the angle in radians; null otherwise.</summary>
+    public Tensor? OrientedBoxes;
     public string[] Files = Array.Empty<string>();
     /// <summary>Image size before any resize.</summary>
     public (int Height, int Width)[] OriginalShapes = Array.Empty<(int, int)>();
@@ -102,6 +104,7 @@ public sealed class Batch : IDisposable
             Masks = CollateMasks(samples),
             Segments = samples.All(s => s.Segments is not null) ? samples.SelectMany(s => s.Segments!).ToArray() : null,
             Keypoints = CollateKeypoints(samples, n),
+            OrientedBoxes = CollateOrientedBoxes(samples, n),
             BatchIdx = tensor(idx, new long[] { n }),
             Cls = tensor(cls, new long[] { n }),
             Bboxes = tensor(boxes, new long[] { n, 4 }),
@@ -132,6 +135,21 @@ public sealed class Batch : IDisposable
             }
         }
         return tensor(data, new long[] { n, per / 3, 3 });
+    }
+
+    /// <summary>The samples' rotated boxes as [N, 5] in box order; null when none has them.</summary>
+    static Tensor? CollateOrientedBoxes(IReadOnlyList<Sample> samples, int n)
+    {
+        if (samples.All(s => s.OrientedBoxes is null)) return null;
+        var data = new float[n * 5];
+        int o = 0;
+        foreach (var s in samples)
+        {
+            var r = s.OrientedBoxes ?? throw new InvalidOperationException($"{s.File}: sample has no oriented boxes, others in its batch do");
+            Array.Copy(r, 0, data, o, r.Length);
+            o += r.Length;
+        }
+        return tensor(data, new long[] { n, 5 });
     }
 
     static Tensor? CollateMasks(IReadOnlyList<Sample> samples)
@@ -168,7 +186,7 @@ public sealed class Batch : IDisposable
     public Batch To(Device device) => new()
     {
         Images = Images.to(device), BatchIdx = BatchIdx.to(device), Cls = Cls.to(device), Bboxes = Bboxes.to(device),
-        Masks = Masks?.to(device), Keypoints = Keypoints?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
+        Masks = Masks?.to(device), Keypoints = Keypoints?.to(device), OrientedBoxes = OrientedBoxes?.to(device), Segments = Segments, Files = Files, OriginalShapes = OriginalShapes, ResizedShapes = ResizedShapes, RatioPad = RatioPad, Count = Count,
     };
 
     /// <summary>
@@ -191,6 +209,6 @@ public sealed class Batch : IDisposable
 
     public void Dispose()
     {
-        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose(); Keypoints?.Dispose();
+        Images?.Dispose(); BatchIdx?.Dispose(); Cls?.Dispose(); Bboxes?.Dispose(); Masks?.Dispose(); Keypoints?.Dispose(); OrientedBoxes?.Dispose();
     }
 }

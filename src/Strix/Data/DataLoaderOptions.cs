@@ -69,6 +69,13 @@ public sealed record DataLoaderOptions
     /// <summary><c>overlap_mask</c>: one index plane per image (objects sorted by area) instead of one plane per object.</summary>
     public bool OverlapMask { get; init; } = true;
 
+    /// <summary>
+    /// Oriented boxes (OBB): each object's outline (its four corners, resampled along the edges) travels through
+    /// augmentation, and the sample's rotated box is the smallest rectangle around what is left of it
+    /// (<see cref="Sample.OrientedBoxes"/>). A plain box row is an unrotated rectangle.
+    /// </summary>
+    public bool OrientedBoxes { get; init; } = false;
+
     /// <summary>Pose: <c>kpt_shape</c> [K, D]: labels carry K keypoints per object, through every augmentation into <see cref="Batch.Keypoints"/>.</summary>
     public int[]? KptShape { get; init; }
     /// <summary>Pose: <c>flip_idx</c>: for each keypoint, the one it becomes in a left-right flip (null: keypoints keep their index).</summary>

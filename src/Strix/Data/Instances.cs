@@ -39,6 +39,39 @@ public sealed class Instances
     /// </summary>
     public const int SegmentPoints = 1000;
 
+    /// <summary>Points an oriented box's outline is resampled to (Ultralytics' 100 for OBB): enough for its smallest rectangle after clipping.</summary>
+    public const int OrientedBoxPoints = 100;
+
+    /// <summary>
+    /// OBB: per object the smallest-area rectangle around its polygon (<see cref="Polygons.MinAreaRect"/>) as pixel
+    /// <c>cx cy w h angle</c>; an object without polygon points gets its box, unrotated.
+    /// </summary>
+    public float[] MinAreaRects()
+    {
+        var r = new float[Count * 5];
+        for (int i = 0; i < Count; i++)
+        {
+            var s = Segments?[i];
+            (float Cx, float Cy, float W, float H, float A) rect = s is { Length: >= 2 }
+                ? Polygons.MinAreaRect(s)
+                : ((Xyxy[4 * i] + Xyxy[4 * i + 2]) / 2, (Xyxy[4 * i + 1] + Xyxy[4 * i + 3]) / 2, Xyxy[4 * i + 2] - Xyxy[4 * i], Xyxy[4 * i + 3] - Xyxy[4 * i + 1], 0f);
+            (r[5 * i], r[5 * i + 1], r[5 * i + 2], r[5 * i + 3], r[5 * i + 4]) = rect;
+        }
+        return r;
+    }
+
+    /// <summary>The four corners of each normalised centre box (x1 y1 … x4 y4), as an unrotated OBB outline.</summary>
+    public static float[][] BoxCorners(float[] xywh)
+    {
+        var r = new float[xywh.Length / 4][];
+        for (int i = 0; i < r.Length; i++)
+        {
+            float cx = xywh[4 * i], cy = xywh[4 * i + 1], hw = xywh[4 * i + 2] / 2, hh = xywh[4 * i + 3] / 2;
+            r[i] = new[] { cx - hw, cy - hh, cx + hw, cy - hh, cx + hw, cy + hh, cx - hw, cy + hh };
+        }
+        return r;
+    }
+
     /// <summary>From normalised centre boxes on an image of <paramref name="w"/>×<paramref name="h"/>, shifted by (padW, padH).</summary>
     public static Instances FromNormalizedXywh(float[] cls, float[] xywh, float w, float h, float padW = 0, float padH = 0) =>
         FromNormalized(cls, xywh, null, w, h, padW, padH);

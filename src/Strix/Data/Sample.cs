@@ -5,8 +5,10 @@ public sealed class Sample
 {
     public Sample(RgbImage image, float[] cls, float[] boxes, string file, (int Height, int Width) originalShape,
         (int Height, int Width) resizedShape, (double RatioW, double RatioH, double PadW, double PadH) ratioPad,
-        float[][]? segments = null, InstanceMasks? masks = null, float[][]? keypoints = null)
+        float[][]? segments = null, InstanceMasks? masks = null, float[][]? keypoints = null, float[]? orientedBoxes = null)
     {
+        if (orientedBoxes is not null && orientedBoxes.Length != cls.Length * 5) throw new ArgumentException("oriented boxes must hold 5 numbers per class entry");
+        OrientedBoxes = orientedBoxes;
         if (keypoints is not null && keypoints.Length != cls.Length) throw new ArgumentException("keypoints must hold one set per class entry");
         Keypoints = keypoints;
         if (boxes.Length != cls.Length * 4) throw new ArgumentException("boxes must hold 4 numbers per class entry");
@@ -39,5 +41,10 @@ public sealed class Sample
     public (double RatioW, double RatioH, double PadW, double PadH) RatioPad { get; }
     /// <summary>Pose: per object its keypoints as normalised <c>x y v</c> relative to <see cref="Image"/>; null otherwise.</summary>
     public float[][]? Keypoints { get; }
+    /// <summary>
+    /// OBB: per object its rotated box <c>cx cy w h angle</c>, the first four normalised by the image's width and height
+    /// (as Ultralytics collates them), the angle in radians in [0, π) with w ≥ h; null otherwise.
+    /// </summary>
+    public float[]? OrientedBoxes { get; }
     public int Count => Cls.Length;
 }

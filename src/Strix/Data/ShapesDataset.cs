@@ -115,7 +115,7 @@ public static class ShapesDataset
     }
 
     /// <summary>One scene: JPEG bytes and YOLO label text (boxes, or polygons with <paramref name="segments"/>). Pure function of its arguments.</summary>
-    public static (byte[] Jpeg, string Labels) RenderScene(int seed, int split, int index, int size, bool segments = false)
+    public static (byte[] Jpeg, string Labels) RenderScene(int seed, int split, int index, int size, bool segments = false, bool elongate = false)
     {
         var rng = new StrixRandom(seed, split, index, segments ? RandomStreams.ShapesSeg : RandomStreams.Shapes);
         double aspect = rng.NextDouble();
@@ -139,7 +139,7 @@ public static class ShapesDataset
             {
                 for (int attempt = 0; attempt < 30; attempt++)
                 {
-                    var shape = RandomShape(rng, w, h, size, segments);
+                    var shape = RandomShape(rng, w, h, size, segments, elongate);
                     if (shape is null) continue;
                     if (!TryPlace(shape, owner, w, h, placed, segments ? 1.0 : MinVisibleFraction)) continue;
                     DrawShape(canvas, bmp, shape, rng);
@@ -180,6 +180,7 @@ public static class ShapesDataset
         public int Class;
         public SKPoint[] Polygon = Array.Empty<SKPoint>(); // exact outline (circle: fine polygon for the mask)
         public float Cx, Cy, Radius;
+        public bool Round;                                    // an unstretched circle: drawn and hit-tested as one
         public float Stroke;                                  // outline width (0 = none)
         public float X1, Y1, X2, Y2;                          // label box incl. outline
         public int Area;                                      // pixels it owned when placed
@@ -187,7 +188,7 @@ public static class ShapesDataset
         public int Id;
     }
 
-    static PlacedShape? RandomShape(StrixRandom rng, int w, int h, int size, bool segments)
+    static PlacedShape? RandomShape(StrixRandom rng, int w, int h, int size, bool segments, bool elongate = false)
     {
         int cls = rng.NextInt(ClassNames.Length);
         float scale = size / 320f;
@@ -205,8 +206,19 @@ public static class ShapesDataset
             4 => Cross(r, r * (float)rng.Uniform(0.28, 0.38), rot),
             _ => Regular(6, r, rot),
         };
+        // Stretched along an axis of the shape's own symmetry, so a square becomes a rectangle and a cross gets long arms.
+        if (elongate) poly = Stretch(poly, (float)rng.Uniform(1.4, 2.5), cls switch
+        {
+            1 => rot - MathF.PI / 2 + MathF.PI / 3, // triangle: across a side (an isosceles triangle)
+            2 => rot - MathF.PI / 4,                 // square: across a side (a rectangle)
+            3 => rot - MathF.PI / 2,                 // star: along a point
+            4 => rot + MathF.PI / 2,                 // cross: along an arm
+            5 => rot - MathF.PI / 2 + MathF.PI / 6,  // hexagon: across a side
+            _ => rot,                                // circle: an ellipse
+        });
+        bool round = cls == 0 && !elongate;
         float minX = poly.Min(p => p.X), maxX = poly.Max(p => p.X), minY = poly.Min(p => p.Y), maxY = poly.Max(p => p.Y);
-        if (cls == 0) { minX = minY = -r; maxX = maxY = r; }
+        if (round) { minX = minY = -r; maxX = maxY = r; }
         float half = stroke / 2, margin = 1 + half;
         float loX = margin - minX, hiX = w - margin - maxX, loY = margin - minY, hiY = h - margin - maxY;
         if (hiX <= loX || hiY <= loY) return null;
@@ -214,9 +226,23 @@ public static class ShapesDataset
         for (int i = 0; i < poly.Length; i++) poly[i] = new SKPoint(poly[i].X + cx, poly[i].Y + cy);
         return new PlacedShape
         {
-            Class = cls, Polygon = poly, Cx = cx, Cy = cy, Radius = r, Stroke = stroke,
+            Class = cls, Polygon = poly, Cx = cx, Cy = cy, Radius = r, Round = round, Stroke = stroke,
             X1 = cx + minX - half, Y1 = cy + minY - half, X2 = cx + maxX + half, Y2 = cy + maxY + half,
         };
+    }
+
+    /// <summary>
+    /// An outline centred on the origin stretched by √k along the direction <paramref name="axis"/> and shrunk by √k across
+    /// it (the same area, aspect k): parts that lie at an angle, for the oriented-box data.
+    /// </summary>
+    static SKPoint[] Stretch(SKPoint[] poly, float k, float axis)
+    {
+        float c = MathF.Cos(axis), s = MathF.Sin(axis), along = MathF.Sqrt(k), across = 1 / along;
+        return poly.Select(p =>
+        {
+            float u = (p.X * c + p.Y * s) * along, v = (-p.X * s + p.Y * c) * across;
+            return new SKPoint(u * c - v * s, u * s + v * c);
+        }).ToArray();
     }
 
     /// <summary>The outline of class <paramref name="cls"/> centred on the origin (circles as a 64-gon); used by <see cref="ShapesClip"/>.</summary>
@@ -274,7 +300,7 @@ public static class ShapesDataset
     static bool Inside(PlacedShape s, float x, float y)
     {
         float half = s.Stroke / 2;
-        if (s.Class == 0) { float dx = x - s.Cx, dy = y - s.Cy, rr = s.Radius + half; return dx * dx + dy * dy <= rr * rr; }
+        if (s.Round) { float dx = x - s.Cx, dy = y - s.Cy, rr = s.Radius + half; return dx * dx + dy * dy <= rr * rr; }
         var p = s.Polygon;
         bool inside = false;
         for (int i = 0, j = p.Length - 1; i < p.Length; j = i++)
@@ -289,7 +315,7 @@ public static class ShapesDataset
         var bg = MeanColor(bmp, s);
         var fill = ContrastingColor(bg, rng);
         using var path = new SKPath();
-        if (s.Class == 0) path.AddCircle(s.Cx, s.Cy, s.Radius);
+        if (s.Round) path.AddCircle(s.Cx, s.Cy, s.Radius);
         else path.AddPoly(s.Polygon, close: true);
         using var paint = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill, Color = fill };
         if (rng.Chance(0.3))

@@ -4,14 +4,15 @@ using System.Text;
 namespace Strix.Data;
 
 /// <summary>
-/// The built-in <c>data=shapes-obb</c> dataset: the <c>shapes-seg</c> scenes, each shape labelled with its oriented box
-/// in Ultralytics' OBB format (<c>class x1 y1 x2 y2 x3 y3 x4 y4</c>, normalised): the smallest-area rectangle around its
-/// exact outline, so a square or a cross lying at 30° gets a box at 30° (a circle's has no meaningful angle, and
-/// ProbIoU, the OBB measure, does not depend on it for a square box). Generated on first use, atomically.
+/// The built-in <c>data=shapes-obb</c> dataset: scenes like <c>shapes-seg</c>'s whose shapes are stretched along their own
+/// axis of symmetry (aspect 1.4–2.5: rectangles, ellipses, long stars and crosses, parts lying at any angle), each labelled with its
+/// oriented box in Ultralytics' OBB format (<c>class x1 y1 x2 y2 x3 y3 x4 y4</c>, normalised): the smallest-area
+/// rectangle around its exact outline. Stretched, every box has a definite angle: ProbIoU, the OBB loss, cannot see the
+/// angle of a square box, so square-ish parts would teach no rotation. Generated on first use, atomically.
 /// </summary>
 public static class ShapesObb
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 3;
     public const int TrainScenes = 1000, ValScenes = 200;
 
     public static bool IsBuiltInName(string data) => data.Trim().ToLowerInvariant() is "shapes-obb" or "shapes-obb.yaml";
@@ -25,8 +26,8 @@ public static class ShapesObb
     /// <summary>Writes images/, labels/ (OBB rows) and data.yaml into <paramref name="dir"/>.</summary>
     public static void Generate(string dir, int trainScenes = TrainScenes, int valScenes = ValScenes, int seed = 0) =>
         ShapesVariant.Generate(dir, trainScenes, valScenes, seed, Row,
-            $"# Strix built-in synthetic dataset 'shapes-obb' v{FormatVersion} (seed {seed}): oriented boxes of the shapes-seg scenes; regenerate by deleting this folder.",
-            Array.Empty<string>());
+            $"# Strix built-in synthetic dataset 'shapes-obb' v{FormatVersion} (seed {seed}): oriented boxes of stretched shapes; regenerate by deleting this folder.",
+            Array.Empty<string>(), elongate: true);
 
     /// <summary>
     /// One OBB row from a normalised outline on a <paramref name="w"/>×<paramref name="h"/> image: the rectangle is found in

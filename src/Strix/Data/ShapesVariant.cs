@@ -7,7 +7,7 @@ namespace Strix.Data;
 /// <summary>
 /// What the built-in datasets derived from the shapes-seg scenes share (<see cref="ShapesPose"/>, <see cref="ShapesObb"/>):
 /// generation on first use into <see cref="ShapesDataset.DatasetsDir"/>, atomically, and the images/, labels/ and
-/// data.yaml layout, each label row made from a shape's exact outline.
+/// data.yaml layout, each label row made from a shape's exact outline (stretched shapes for the oriented boxes).
 /// </summary>
 internal static class ShapesVariant
 {
@@ -29,7 +29,7 @@ internal static class ShapesVariant
     /// image height); data.yaml gets <paramref name="comment"/>, the splits, <paramref name="extraYaml"/> and the class names.
     /// </summary>
     public static void Generate(string dir, int trainScenes, int valScenes, int seed, Func<int, float[], int, int, string> row,
-        string comment, IEnumerable<string> extraYaml)
+        string comment, IEnumerable<string> extraYaml, bool elongate = false)
     {
         foreach (var split in new[] { "train", "val" })
         {
@@ -40,7 +40,7 @@ internal static class ShapesVariant
         Parallel.ForEach(jobs, job =>
         {
             var (split, splitId, i) = job;
-            var (jpeg, polygons) = ShapesDataset.RenderScene(seed, splitId, i, 320, segments: true);
+            var (jpeg, polygons) = ShapesDataset.RenderScene(seed, splitId, i, 320, segments: true, elongate: elongate);
             var decoded = ImageIO.Decode(jpeg);
             int w = decoded.Width, h = decoded.Height;
             var name = $"{split}_{i:D5}";

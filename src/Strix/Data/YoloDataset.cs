@@ -145,6 +145,10 @@ public sealed class YoloDataset
         // An image without objects has no polygons to drop: give it an empty list, so a mosaic with it keeps the others'.
         var segments = Options.Segments ? l.Segments ?? (l.Count == 0 ? Array.Empty<float[]>() : null) : null;
         var keypoints = Options.KptShape is null ? null : l.Keypoints ?? Array.Empty<float[]>();
+        if (Options.OrientedBoxes)
+            // OBB: the corners (or a box row's unrotated rectangle) follow every warp, flip and clip as an outline.
+            return Instances.FromNormalized(l.Cls, l.Boxes, l.Segments ?? Instances.BoxCorners(l.Boxes), li.Image.Width, li.Image.Height,
+                segmentPoints: Instances.OrientedBoxPoints);
         return Instances.FromNormalized(l.Cls, l.Boxes, segments, li.Image.Width, li.Image.Height, segmentPoints: Instances.SegmentPoints, keypoints: keypoints);
     }
 
@@ -164,6 +168,12 @@ public sealed class YoloDataset
             inst = withPolygons.Select(order);
         }
         float w = img.Width, h = img.Height;
+        if (Options.OrientedBoxes)
+        {
+            var rects = inst.MinAreaRects();
+            for (int i = 0; i < rects.Length; i += 5) { rects[i] /= w; rects[i + 1] /= h; rects[i + 2] /= w; rects[i + 3] /= h; }
+            return new Sample(img, inst.Cls, inst.ToNormalizedXywh(w, h), file, original, resized, ratioPad, orientedBoxes: rects);
+        }
         var segments = inst.Segments?.Select(p =>
         {
             var n = new float[p.Length];

@@ -58,10 +58,27 @@ public sealed class ConfusionMatrix
     /// </summary>
     public void Process(ReadOnlySpan<float> predictions, ReadOnlySpan<float> gtBoxes, ReadOnlySpan<int> gtClasses)
     {
+        if (gtBoxes.Length != gtClasses.Length * 4) throw new ArgumentException("one box per ground-truth class", nameof(gtBoxes));
+        const int W = DetectionMatcher.PredictionWidth;
+        if (predictions.Length % W != 0) throw new ArgumentException($"predictions must be rows of {W} floats", nameof(predictions));
+        int n = predictions.Length / W, m = gtClasses.Length;
+        var iou = new float[n * m];
+        for (int k = 0; k < n; k++)
+            for (int j = 0; j < m; j++)
+                iou[k * m + j] = BoxOps.Iou(gtBoxes.Slice(j * 4, 4), predictions.Slice(k * W, 4));
+        ProcessIou(predictions, iou, gtClasses);
+    }
+
+    /// <summary>
+    /// As <see cref="Process(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int})"/> with the overlaps measured
+    /// elsewhere: <paramref name="iou"/> row-major [n, m] between each prediction and each ground truth (rotated boxes' polygon IoU).
+    /// </summary>
+    public void ProcessIou(ReadOnlySpan<float> predictions, ReadOnlySpan<float> iou, ReadOnlySpan<int> gtClasses)
+    {
         if (!HasBackground) throw new InvalidOperationException("a classification confusion matrix takes ProcessClassification, not detections");
         const int W = DetectionMatcher.PredictionWidth;
         if (predictions.Length % W != 0) throw new ArgumentException($"predictions must be rows of {W} floats", nameof(predictions));
-        if (gtBoxes.Length != gtClasses.Length * 4) throw new ArgumentException("one box per ground-truth class", nameof(gtBoxes));
+        if (iou.Length != predictions.Length / W * gtClasses.Length) throw new ArgumentException($"iou must be [{predictions.Length / W}, {gtClasses.Length}]", nameof(iou));
         foreach (var c in gtClasses) CheckClass(c);
 
         // Confident predictions only.
@@ -75,14 +92,11 @@ public sealed class ConfusionMatrix
         // Class-agnostic pairs above the IoU threshold, best first.
         var pairs = new List<(float Iou, int Gt, int Det)>();
         for (int k = 0; k < n; k++)
-        {
-            var box = predictions.Slice(keep[k] * W, 4);
             for (int j = 0; j < m; j++)
             {
-                float iou = BoxOps.Iou(gtBoxes.Slice(j * 4, 4), box);
-                if (iou > IouThreshold) pairs.Add((iou, j, k));
+                float o = iou[keep[k] * m + j];
+                if (o > IouThreshold) pairs.Add((o, j, k));
             }
-        }
         pairs.Sort((a, b) => b.Iou != a.Iou ? b.Iou.CompareTo(a.Iou) : a.Det != b.Det ? a.Det.CompareTo(b.Det) : a.Gt.CompareTo(b.Gt));
         var detTaken = new bool[n];
         var gtMatch = Enumerable.Repeat(-1, m).ToArray();

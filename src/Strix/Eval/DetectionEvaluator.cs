@@ -69,6 +69,21 @@ public sealed class DetectionEvaluator
         return pred;
     }
 
+    /// <summary>
+    /// Adds one image whose overlaps were measured elsewhere (oriented boxes: polygon IoU in original pixels):
+    /// <paramref name="detectionsOriginal"/> row-major [n,6] in original pixels (their boxes are only drawn and written),
+    /// <paramref name="iou"/> row-major [n, m], <paramref name="gtClasses"/> [m].
+    /// </summary>
+    public void AddIou(float[] detectionsOriginal, ReadOnlySpan<float> iou, ReadOnlySpan<int> gtClasses, string file)
+    {
+        const int W = DetectionMatcher.PredictionWidth;
+        if (SingleClass) for (int o = 5; o < detectionsOriginal.Length; o += W) detectionsOriginal[o] = 0;
+        Metrics.UpdateIou(detectionsOriginal, iou, gtClasses);
+        _files.Add(file);
+        Confusion?.ProcessIou(detectionsOriginal, iou, gtClasses);
+        Json?.Add(file, detectionsOriginal);
+    }
+
     /// <summary>Tensor form of <see cref="Add(ReadOnlySpan{float},ReadOnlySpan{int},ReadOnlySpan{float},int,int,ValueTuple{int,int},ValueTuple{double,double,double,double},string)"/> (any device).</summary>
     public float[] Add(Tensor detections, Tensor gtClasses, Tensor gtBoxesXywhn, int inputHeight, int inputWidth,
         (int Height, int Width) original, (double RatioW, double RatioH, double PadW, double PadH) ratioPad, string file) =>

@@ -59,14 +59,35 @@ public static class Nms
     {
         using var scope = NewDisposeScope();
         var device = pred.device;
-        using var confThreshold = o.Conf.ToScalar();
         var x = pred.transpose(0, 1).to(ScalarType.Float32); // [A, 4+nc+extra]
         long nc = o.NumClasses ?? x.shape[1] - 4;
         long extra = x.shape[1] - 4 - nc;
         if (nc < 1 || extra < 0) throw new ArgumentException($"NMS: {x.shape[1]} rows per anchor cannot hold 4 box rows and {nc} classes");
         var boxes = BoxOps.XywhToXyxy(x[.., ..4]);
         var scores = x[.., 4..(int)(4 + nc)];
-        Tensor candBoxes, candConf, candCls, candAnchor;
+        var (candAnchor, candConf, candCls) = Candidates(scores, o);
+        if (candConf.shape[0] == 0) return zeros(0, 6 + extra, device: device).MoveToOuterDisposeScope();
+        var candBoxes = boxes.index_select(0, candAnchor);
+        long n = candConf.shape[0];
+
+        var keptIdx = GreedyByClass(candBoxes.cpu().data<float>().ToArray(), o.Agnostic ? null : candCls.cpu().data<float>().ToArray(), (int)n, (float)o.Iou, o.MaxDet);
+        var keepT = tensor(keptIdx, dtype: ScalarType.Int64, device: device);
+        var columns = new List<Tensor> { candBoxes.index_select(0, keepT), candConf.index_select(0, keepT).unsqueeze(1), candCls.index_select(0, keepT).unsqueeze(1) };
+        if (extra > 0) columns.Add(x[.., (int)(4 + nc)..].index_select(0, candAnchor.index_select(0, keepT)));
+        return cat(columns, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The candidates of one image's class scores [A, nc]: (anchor, class) pairs above conf (every passing class under
+    /// multi-label, else each anchor's best), only the wanted classes, best first, at most <see cref="NmsOptions.MaxCandidates"/>.
+    /// Returns anchor indices, scores and classes (float32); the tensors belong to the caller's dispose scope.
+    /// </summary>
+    internal static (Tensor Anchor, Tensor Conf, Tensor Cls) Candidates(Tensor scores, NmsOptions o)
+    {
+        var device = scores.device;
+        long nc = scores.shape[1];
+        using var confThreshold = o.Conf.ToScalar();
+        Tensor candConf, candCls, candAnchor;
         if (o.MultiLabel && nc > 1)
         {
             var idx = (scores > confThreshold).nonzero();           // [k, 2] (anchor, class)
@@ -87,20 +108,9 @@ public static class Nms
             var keep = (candCls.unsqueeze(1) == wanted.unsqueeze(0)).any(1).nonzero().squeeze(1);
             candAnchor = candAnchor.index_select(0, keep); candConf = candConf.index_select(0, keep); candCls = candCls.index_select(0, keep);
         }
-        long n = candConf.shape[0];
-        if (n == 0) return zeros(0, 6 + extra, device: device).MoveToOuterDisposeScope();
-        // Rank by score; cap the candidate count.
         var order = candConf.argsort(descending: true);
-        if (n > o.MaxCandidates) order = order[..o.MaxCandidates];
-        candAnchor = candAnchor.index_select(0, order); candConf = candConf.index_select(0, order); candCls = candCls.index_select(0, order);
-        candBoxes = boxes.index_select(0, candAnchor);
-        n = candConf.shape[0];
-
-        var keptIdx = GreedyByClass(candBoxes.cpu().data<float>().ToArray(), o.Agnostic ? null : candCls.cpu().data<float>().ToArray(), (int)n, (float)o.Iou, o.MaxDet);
-        var keepT = tensor(keptIdx, dtype: ScalarType.Int64, device: device);
-        var columns = new List<Tensor> { candBoxes.index_select(0, keepT), candConf.index_select(0, keepT).unsqueeze(1), candCls.index_select(0, keepT).unsqueeze(1) };
-        if (extra > 0) columns.Add(x[.., (int)(4 + nc)..].index_select(0, candAnchor.index_select(0, keepT)));
-        return cat(columns, 1).MoveToOuterDisposeScope();
+        if (order.shape[0] > o.MaxCandidates) order = order[..o.MaxCandidates];
+        return (candAnchor.index_select(0, order), candConf.index_select(0, order), candCls.index_select(0, order));
     }
 
     /// <summary>

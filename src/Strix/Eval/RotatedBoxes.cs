@@ -71,16 +71,22 @@ public static class RotatedBoxes
     public static Tensor ProbIou(Tensor a, Tensor b, double eps = 1e-7)
     {
         using var scope = NewDisposeScope();
+        return ProbIouPairs(a.unsqueeze(1), b.unsqueeze(0), eps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// ProbIoU of boxes paired element by element: <paramref name="a"/> and <paramref name="b"/> [..., 5] broadcast
+    /// against each other, the result has their shape without the last dimension. Differentiable (the OBB box loss).
+    /// </summary>
+    public static Tensor ProbIouPairs(Tensor a, Tensor b, double eps = 1e-7)
+    {
+        using var scope = NewDisposeScope();
         var pa = a.unbind(-1);
         var pb = b.unbind(-1);
-        var x1 = pa[0].unsqueeze(1); var y1 = pa[1].unsqueeze(1);
-        var x2 = pb[0].unsqueeze(0); var y2 = pb[1].unsqueeze(0);
         var (a1, b1, c1) = Covariance(a);
         var (a2, b2, c2) = Covariance(b);
-        a1 = a1.unsqueeze(1); b1 = b1.unsqueeze(1); c1 = c1.unsqueeze(1);
-        a2 = a2.unsqueeze(0); b2 = b2.unsqueeze(0); c2 = c2.unsqueeze(0);
         var sa = a1.Plus(a2); var sb = b1.Plus(b2); var sc = c1.Plus(c2);
-        var dx = x1.sub(x2); var dy = y1.sub(y2);
+        var dx = pa[0].sub(pb[0]); var dy = pa[1].sub(pb[1]);
         var det = sa.mul(sb).sub(sc.mul(sc));
         var t1 = sa.mul(dy.mul(dy)).Plus(sb.mul(dx.mul(dx))).div(det.Plus(eps)).Times(0.25);
         var t2 = sc.mul(dx.neg()).mul(dy).div(det.Plus(eps)).Times(0.5);
@@ -96,20 +102,34 @@ public static class RotatedBoxes
 
     /// <summary>
     /// Rotated NMS as Ultralytics' <c>nms_rotated</c>: boxes sorted by score, and box j kept when its ProbIoU with every
-    /// higher-scored box (kept or not) is under <paramref name="iou"/>. Returns the kept indices, best first.
+    /// higher-scored box (kept or not) is under <paramref name="iou"/>. Returns the kept indices, best first. The overlaps
+    /// are measured a block of rows at a time, so thousands of candidates never need an n × n matrix at once.
     /// </summary>
     public static long[] Nms(Tensor xywhr, Tensor scores, double iou)
     {
-        if (xywhr.shape[0] == 0) return Array.Empty<long>();
+        long n = xywhr.shape[0];
+        if (n == 0) return Array.Empty<long>();
         using var scope = NewDisposeScope();
         var order = scores.argsort(descending: true);
-        var sorted = xywhr.index_select(0, order);
-        var ious = ProbIou(sorted, sorted).triu(1);
-        var best = ious.max(0).values;
+        var sorted = xywhr.to(ScalarType.Float32).index_select(0, order);
+        var best = zeros(n, device: sorted.device);                       // highest overlap with a better-scored box
+        long block = Math.Max(1, MaxPairsPerBlock / n);
+        for (long r0 = 0; r0 < n; r0 += block)
+        {
+            using var inner = NewDisposeScope();
+            long rows = Math.Min(block, n - r0);
+            // Rows r0.. against columns r0..: only a column after its row (a lower score) can be suppressed by it.
+            var overlaps = ProbIou(sorted.narrow(0, r0, rows), sorted.narrow(0, r0, n - r0)).triu(1);
+            var tail = best.narrow(0, r0, n - r0);
+            tail.copy_(maximum(tail, overlaps.max(0).values));
+        }
         using var threshold = iou.ToScalar();
         var keep = best.lt(threshold).nonzero().squeeze(-1);
         return order.index_select(0, keep).data<long>().ToArray();
     }
+
+    /// <summary>Pairs of boxes whose overlaps one block of <see cref="Nms"/> measures at once.</summary>
+    const long MaxPairsPerBlock = 1 << 21;
 
     /// <summary>The smallest-area rectangle around points, as xywhr in the regular form (<see cref="Polygons.MinAreaRect"/>).</summary>
     public static (float Cx, float Cy, float W, float H, float Angle) MinAreaRect(ReadOnlySpan<float> xy) => Polygons.MinAreaRect(xy);

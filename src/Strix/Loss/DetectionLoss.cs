@@ -189,31 +189,32 @@ public sealed class DetectionLoss
             return (zeros(batchSize, 0, 1, device: device).MoveToOuterDisposeScope(),
                     zeros(batchSize, 0, 4, device: device).MoveToOuterDisposeScope());
 
-        var idx = batchIdx.reshape(-1).to(device).to(ScalarType.Int64);
-        long lo = idx.min().item<long>(), hi = idx.max().item<long>();
-        if (lo < 0 || hi >= batchSize)
-            throw new ArgumentException($"target batch index {(lo < 0 ? lo : hi)} is outside the batch of {batchSize} images");
-
-        var clsFlat = cls.reshape(-1).to(device).to(ScalarType.Float32);
-        double cmin = clsFlat.min().item<float>(), cmax = clsFlat.max().item<float>();
-        if (cmin < 0 || cmax >= numClasses)
-            throw new ArgumentException($"target class {(cmin < 0 ? cmin : cmax)} is outside the model's {numClasses} classes (0..{numClasses - 1})");
-
-        var counts = idx.bincount(null, batchSize);                                 // [B]
-        long m = counts.max().item<long>();
-        // Position of each target within its image's list, keeping the input order.
-        var (sortedIdx, order) = idx.sort(stable: true);
-        var starts = counts.cumsum(0) - counts;
-        var pos = HeldScalarMath.Arange(n, ScalarType.Int64, device) - starts.index_select(0, sortedIdx);
+        var (idx, clsFlat) = CheckTargets(batchIdx, cls, batchSize, device, numClasses);
 
         var scale = stack(new[] { imgszHw[1], imgszHw[0], imgszHw[1], imgszHw[0] });    // w, h, w, h
         var xywh = bboxesXywhNorm.reshape(n, 4).to(device).to(ScalarType.Float32) * scale;
         Held xy = xywh[.., 0..2], half = (Held)xywh[.., 2..4] / 2;
         var xyxy = cat(new[] { (xy - half).T, (xy + half).T }, 1);
 
-        var labels = zeros(batchSize, m, 1, device: device)
-            .index_put_(clsFlat.reshape(n, 1).index_select(0, order), sortedIdx, pos);
-        var boxes = zeros(batchSize, m, 4, device: device).index_put_(xyxy.index_select(0, order), sortedIdx, pos);
+        var labels = TargetPadding.Pad(idx, clsFlat.reshape(n, 1), batchSize);
+        var boxes = TargetPadding.Pad(idx, xyxy, batchSize);
         return (labels.MoveToOuterDisposeScope(), boxes.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The targets' image indices (int64) and classes (float32) on <paramref name="device"/>, checked: an index outside the
+    /// batch or a class outside 0..numClasses−1 throws, naming the value. Non-empty input only; tensors in the caller's scope.
+    /// </summary>
+    internal static (Tensor Index, Tensor Classes) CheckTargets(Tensor batchIdx, Tensor cls, long batchSize, Device device, int numClasses)
+    {
+        var idx = batchIdx.reshape(-1).to(device).to(ScalarType.Int64);
+        long lo = idx.min().item<long>(), hi = idx.max().item<long>();
+        if (lo < 0 || hi >= batchSize)
+            throw new ArgumentException($"target batch index {(lo < 0 ? lo : hi)} is outside the batch of {batchSize} images");
+        var clsFlat = cls.reshape(-1).to(device).to(ScalarType.Float32);
+        double cmin = clsFlat.min().item<float>(), cmax = clsFlat.max().item<float>();
+        if (cmin < 0 || cmax >= numClasses)
+            throw new ArgumentException($"target class {(cmin < 0 ? cmin : cmax)} is outside the model's {numClasses} classes (0..{numClasses - 1})");
+        return (idx, clsFlat);
     }
 }

@@ -92,12 +92,7 @@ public sealed class PoseLoss
         var scale = stack(new[] { imgszHw[1], imgszHw[0], imgszHw.new_ones(1).squeeze() }).view(1, 1, 3);
         kp = kp.mul(scale);
         var idx = batchIdx.reshape(-1).to(pred.device).to(ScalarType.Int64);
-        var counts = idx.bincount(null, bs);
-        long m = counts.max().item<long>();
-        var (sortedIdx, order) = idx.sort(stable: true);
-        var starts = counts.cumsum(0) - counts;
-        var pos = HeldScalarMath.Arange(idx.numel(), ScalarType.Int64, pred.device) - starts.index_select(0, sortedIdx);
-        var batched = zeros(new long[] { bs, m, k, 3 }, device: pred.device).index_put_(kp.index_select(0, order), sortedIdx, pos);
+        var batched = TargetPadding.Pad(idx, kp, bs);                        // [B, M, K, 3]
         var gathered = batched.gather(1, a.TargetGtIdx.view(bs, -1, 1, 1).expand(-1, -1, k, 3));   // [B, A, K, 3]
         var gridScale = cat(new[] { strides.view(1, -1, 1, 1).expand(-1, -1, -1, 2), strides.new_ones(1, strides.shape[0], 1, 1) }, 3);
         var gt = gathered.div(gridScale);

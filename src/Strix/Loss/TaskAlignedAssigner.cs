@@ -42,13 +42,22 @@ public sealed record Assignment(
 /// choice keeps the invariants: each gt gets at most top-k anchors, all inside its box. On the nested-box
 /// fixture case (15 contested anchors) the loss items differ from the Ultralytics rule by under 0.2 %.
 /// </remarks>
-public sealed class TaskAlignedAssigner
+public class TaskAlignedAssigner
 {
     public int TopK { get; }
     public int NumClasses { get; }
     public double Alpha { get; }
     public double Beta { get; }
     public double Eps { get; }
+
+    /// <summary>Numbers per box: 4 (xyxy) here, 5 (xywhr) for oriented boxes.</summary>
+    public virtual int BoxDim => 4;
+
+    /// <summary>Overlap of paired boxes [P, BoxDim] → [P], clamped at 0: CIoU here, ProbIoU for oriented boxes.</summary>
+    protected virtual Tensor PairOverlaps(Tensor gtBoxes, Tensor predBoxes) => BoxIou.CIoU(gtBoxes, predBoxes).clamp_min(Scalars.Zero);
+
+    /// <summary>[B, M, A]: whether each anchor centre lies inside each gt box (the candidates of that gt).</summary>
+    protected virtual Tensor Candidates(Tensor anchorPoints, Tensor gtBoxes) => CandidatesInGts(anchorPoints, gtBoxes, Eps);
 
     public TaskAlignedAssigner(int numClasses, int topk = 10, double alpha = 0.5, double beta = 6.0, double eps = 1e-9)
     {
@@ -75,12 +84,12 @@ public sealed class TaskAlignedAssigner
         if (pdScores.dim() != 3 || pdScores.shape[2] != NumClasses)
             throw new ArgumentException($"pdScores must be [B, A, {NumClasses}], got [{string.Join(", ", pdScores.shape)}]");
         long bs = pdScores.shape[0], na = pdScores.shape[1], nmax = gtBboxes.shape[1];
-        if (pdBboxes.dim() != 3 || pdBboxes.shape[0] != bs || pdBboxes.shape[1] != na || pdBboxes.shape[2] != 4)
-            throw new ArgumentException($"pdBboxes must be [{bs}, {na}, 4], got [{string.Join(", ", pdBboxes.shape)}]");
+        if (pdBboxes.dim() != 3 || pdBboxes.shape[0] != bs || pdBboxes.shape[1] != na || pdBboxes.shape[2] != BoxDim)
+            throw new ArgumentException($"pdBboxes must be [{bs}, {na}, {BoxDim}], got [{string.Join(", ", pdBboxes.shape)}]");
         if (anchorPoints.dim() != 2 || anchorPoints.shape[0] != na || anchorPoints.shape[1] != 2)
             throw new ArgumentException($"anchorPoints must be [{na}, 2], got [{string.Join(", ", anchorPoints.shape)}]");
-        if (gtBboxes.dim() != 3 || gtBboxes.shape[0] != bs || gtBboxes.shape[2] != 4)
-            throw new ArgumentException($"gtBboxes must be [{bs}, M, 4], got [{string.Join(", ", gtBboxes.shape)}]");
+        if (gtBboxes.dim() != 3 || gtBboxes.shape[0] != bs || gtBboxes.shape[2] != BoxDim)
+            throw new ArgumentException($"gtBboxes must be [{bs}, M, {BoxDim}], got [{string.Join(", ", gtBboxes.shape)}]");
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -108,7 +117,7 @@ public sealed class TaskAlignedAssigner
 
         // Targets of each anchor's gt.
         var targetLabels = labels.gather(1, targetGtIdx).clamp_(Scalars.Zero, lastClass);        // [B, A]
-        var targetBboxes = gboxes.gather(1, targetGtIdx.unsqueeze(-1).expand(bs, na, 4));
+        var targetBboxes = gboxes.gather(1, targetGtIdx.unsqueeze(-1).expand(bs, na, BoxDim));
         var targetScores = nn.functional.one_hot(targetLabels, NumClasses).to(ScalarType.Float32)
                            * fgMask.unsqueeze(-1).to(ScalarType.Float32);               // [B, A, nc]
 
@@ -145,7 +154,7 @@ public sealed class TaskAlignedAssigner
         using var noClaim = (-1.0).ToScalar();
 
         // Candidates: anchor centre strictly inside the gt box.
-        var inGts = CandidatesInGts(anchors, gboxes, Eps) & valid;                      // [B, M, A]
+        var inGts = Candidates(anchors, gboxes) & valid;                      // [B, M, A]
 
         // Alignment metric t = s^α · CIoU^β on candidates (0 elsewhere), computed only for the candidate
         // pairs (a small fraction of B·M·A) to bound time and memory.
@@ -153,8 +162,8 @@ public sealed class TaskAlignedAssigner
         var (pb, pm, pa) = (pairs[.., 0], pairs[.., 1], pairs[.., 2]);
         var pairLabel = labels.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }).clamp(Scalars.Zero, lastClass);
         var pairScore = scores.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa), TensorIndex.Tensor(pairLabel) });
-        var pairIou = BoxIou.CIoU(gboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }),
-                                  pboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa) })).clamp_min(Scalars.Zero);
+        var pairIou = PairOverlaps(gboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pm) }),
+                                   pboxes.index(new TensorIndex[] { TensorIndex.Tensor(pb), TensorIndex.Tensor(pa) }));
         var pairMetric = pairScore.pow(alpha) * pairIou.pow(beta);
         var overlaps = zeros(new long[] { bs, nmax, na }, device: scores.device).index_put_(pairIou, pb, pm, pa);        // [B, M, A]
         var alignMetric = zeros(new long[] { bs, nmax, na }, device: scores.device).index_put_(pairMetric, pb, pm, pa);

@@ -12,6 +12,8 @@ public sealed record ImageBoxes(float[] Xyxy, int[] Classes, float[]? Confidence
     public byte[]?[]? Masks { get; init; }
     /// <summary>Per box, its keypoints as <c>x y conf</c> in the image's pixels (pose), or null for none at all.</summary>
     public float[][]? Keypoints { get; init; }
+    /// <summary>Per box, its rotated box's corners <c>x1 y1 … x4 y4</c> in the image's pixels (OBB, drawn as the polygon), or null for none at all.</summary>
+    public float[][]? Corners { get; init; }
     public static ImageBoxes Empty { get; } = new(Array.Empty<float>(), Array.Empty<int>());
 }
 
@@ -42,6 +44,12 @@ public static class BatchGrid
             {
                 Keypoints = rows.Select(r => Enumerable.Range(0, per).Select(q => q % 3 == 0 ? all[r * per + q] * w : q % 3 == 1 ? all[r * per + q] * h : all[r * per + q] > 0 ? 1f : 0f).ToArray()).ToArray(),
             };
+        }
+        if (batch.OrientedBoxes is { } ob)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var r = Runtime.TensorArrays.Floats(ob);
+            boxes = boxes with { Corners = rows.Select(k => Data.Polygons.RectCorners(r[5 * k] * w, r[5 * k + 1] * h, r[5 * k + 2] * w, r[5 * k + 3] * h, r[5 * k + 4])).ToArray() };
         }
         return batch.Masks is null ? boxes : boxes with { Masks = LabelMasks(batch, image, rows) };
     }
@@ -167,7 +175,10 @@ public static class BatchGrid
             string name = c >= 0 && c < names.Count ? names[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
             yield return new DrawnBox((float)(b.Xyxy[j * 4] * scale), (float)(b.Xyxy[j * 4 + 1] * scale),
                 (float)(b.Xyxy[j * 4 + 2] * scale), (float)(b.Xyxy[j * 4 + 3] * scale), c,
-                b.Confidences is null ? name : $"{name} {conf:0.00}", conf);
+                b.Confidences is null ? name : $"{name} {conf:0.00}", conf)
+            {
+                Corners = b.Corners?[j] is { Length: 8 } c8 ? c8.Select(v => (float)(v * scale)).ToArray() : null,
+            };
         }
     }
 }

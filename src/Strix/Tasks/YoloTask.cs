@@ -63,6 +63,7 @@ public static class YoloTasks
         Register(new Segment.SegmentTask());
         Register(new Classify.ClassifyTask());
         Register(new Pose.PoseTask());
+        Register(new Obb.ObbTask());
     }
 
     /// <summary>Ultralytics' five task names: the CLI's <c>strix TASK COMMAND</c> form accepts each (prediction and export work for all five).</summary>
@@ -108,7 +109,6 @@ public static class YoloTasks
     {
         lock (Registered)
             return Registered.TryGetValue(name, out var t) ? t
-                : throw new ArgumentException($"task={name} is not available for training; tasks: {string.Join(", ", Registered.Keys.Order(StringComparer.Ordinal))}" +
-                    (name.ToLowerInvariant() is "pose" or "obb" ? $" ({name} models predict, export and import; their training is not built yet)" : ""));
+                : throw new ArgumentException($"task={name} is not available for training; tasks: {string.Join(", ", Registered.Keys.Order(StringComparer.Ordinal))}");
     }
 }

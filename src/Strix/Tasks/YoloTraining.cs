@@ -68,8 +68,8 @@ public static class YoloTraining
         var model = adapted ?? loaded.Model;
         if (model.Task != task.Name)
             throw new ArgumentException($"task={task.Name} needs a {task.Name} model, and {args.Model} is a {model.Task} model" +
-                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : task.Name == "classify" ? " (e.g. model=yolov8n-cls)" : task.Name == "pose" ? " (e.g. model=yolov8n-pose)"
-                    : $" (e.g. model={model.Name.Replace("-seg", "").Replace("-cls", "")})"));
+                (task.Name == "segment" ? " (e.g. model=yolov8n-seg)" : task.Name == "classify" ? " (e.g. model=yolov8n-cls)" : task.Name == "pose" ? " (e.g. model=yolov8n-pose)" : task.Name == "obb" ? " (e.g. model=yolov8n-obb)"
+                    : $" (e.g. model={model.Name.Replace("-seg", "").Replace("-cls", "").Replace("-pose", "").Replace("-obb", "")})"));
         model.train();
         Freeze(model, args.FrozenLayers(), output);
 

@@ -33,7 +33,7 @@ public class ObbDataTests
         Assert.Equal(0, scan.Corrupt);
         Assert.All(scan.Valid.Where(l => l.Count > 0), l => Assert.All(l.Segments!, s => Assert.Equal(8, s.Length)));
         // The rows of scene 0 against its outlines: every outline point lies inside its row's rectangle (1 px of slack).
-        var (jpeg, outlines) = ShapesDataset.RenderScene(0, 0, 0, 320, segments: true);
+        var (jpeg, outlines) = ShapesDataset.RenderScene(0, 0, 0, 320, segments: true, elongate: true);
         var img = ImageIO.Decode(jpeg);
         var rows = File.ReadAllLines(Path.Combine(root, "labels", "train", "train_00000.txt"));
         var polys = outlines.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -119,6 +119,20 @@ public class DetectionValidator
     /// </summary>
     protected virtual (Tensor Predictions, Tensor? Extra) Decode(DetectionModel model, Tensor[] raw) => (model.Head.Decode(raw), null);
 
+    /// <summary>
+    /// NMS of one batch's predictions → per image its kept rows [n, 6 + extra], the first six x1 y1 x2 y2 conf cls in
+    /// input pixels (oriented boxes: their axis-aligned bounds, the rotated box after them).
+    /// </summary>
+    protected virtual Tensor[] Suppress(Tensor decoded, NmsOptions options) => Nms.NonMaxSuppression(decoded, options);
+
+    /// <summary>
+    /// Matches one image's detections (<paramref name="det"/> row-major [n,6] input pixels; <paramref name="rows"/> the whole
+    /// rows) with its labels (classes, normalised xywh, their rows in the batch) and feeds the evaluator; returns the
+    /// detections in original pixels. Detection compares boxes; oriented boxes compare their rotated rectangles.
+    /// </summary>
+    protected virtual float[] Evaluate(float[] det, Tensor rows, int[] gtClasses, float[] gtBoxes, int[] gtRows, int h, int w, Batch batch, int image) =>
+        Evaluator.Add(det, gtClasses, gtBoxes, h, w, batch.OriginalShapes[image], batch.RatioPad[image], batch.Files[image]);
+
     /// <summary>Rows per anchor after the class scores that the task carries through NMS (mask coefficients); 0 for detection.</summary>
     protected virtual bool CarriesExtraRows => false;
 
@@ -148,14 +162,13 @@ public class DetectionValidator
     /// <summary>One batch of decoded predictions and the task's extra output (see <see cref="Decode"/>).</summary>
     protected void PostprocessWith(Tensor decoded, Tensor? extra, Batch batch, int batchIndex)
     {
-        var eval = Evaluator;
         if (decoded.dim() != 3 || decoded.shape[0] != batch.Count || decoded.shape[1] < 4 + Names.Count
             || (!CarriesExtraRows && decoded.shape[1] != 4 + Names.Count))
             throw new ArgumentException($"predictions [{string.Join(",", decoded.shape)}] do not fit a batch of {batch.Count} with {Names.Count} classes");
         int h = (int)batch.Images.shape[2], w = (int)batch.Images.shape[3];
         // Timed as "postprocess" like Ultralytics: NMS only; matching and plotting are bookkeeping.
         var sw = Stopwatch.StartNew();
-        var dets = Nms.NonMaxSuppression(decoded, new NmsOptions
+        var dets = Suppress(decoded, new NmsOptions
         {
             Conf = Options.Conf, Iou = Options.Iou, MaxDet = Options.MaxDet, MultiLabel = true, Agnostic = Options.SingleCls,
             NumClasses = Names.Count,
@@ -178,7 +191,7 @@ public class DetectionValidator
                 for (int j = 0; j < sel.Length; j++) Array.Copy(boxes, sel[j] * 4, gtBoxes, j * 4, 4);
                 using var det6 = dets[i].narrow(1, 0, DetectionMatcher.PredictionWidth);
                 var det = DetectionMatcher.ToFloats(det6, DetectionMatcher.PredictionWidth, "detections");
-                var original = eval.Add(det, gtCls, gtBoxes, h, w, batch.OriginalShapes[i], batch.RatioPad[i], batch.Files[i]);
+                var original = Evaluate(det, dets[i], gtCls, gtBoxes, sel, h, w, batch, i);
                 if (plot)
                 {
                     predBoxes![i] = ToImageBoxes(det);
@@ -285,7 +298,9 @@ public class DetectionValidator
                 if (masks is not null) _files.AddRange(CurvePlots.SaveAll(masks, dir, masks.Kind == "P" ? "Pose" : "Mask"));
                 _files.AddRange(ConfusionMatrixPlot.SaveBoth(eval.Confusion!, MetricNames, dir));
             }
-            if (Options.SaveJson)
+            if (Options.SaveJson && JsonWriter is null)
+                log?.Invoke($"WARNING ⚠️ save_json writes COCO predictions for detection and segmentation; {Task} validation writes none");
+            else if (Options.SaveJson)
             {
                 var json = Path.Combine(dir, "predictions.json");
                 log?.Invoke($"Saving {json}...");

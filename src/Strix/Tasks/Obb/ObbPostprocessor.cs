@@ -8,16 +8,11 @@ namespace Strix.Tasks.Obb;
 
 /// <summary>
 /// OBB's prediction post-processing on [B, 4 + nc + 1, A] (rotated centre and size, class scores, angle): each anchor's
-/// best class above conf (at most 30,000 candidates, the highest), rotated NMS by ProbIoU (per class unless agnostic,
-/// by moving each class's centres apart), max_det kept, boxes put in their regular form (w ≥ h, angle in [0, π)) and
-/// mapped back through the letterbox. Each detection's box is the rotated box's axis-aligned bounds.
+/// best class above conf, rotated NMS by ProbIoU (<see cref="RotatedNms"/>: per class unless agnostic), max_det kept,
+/// boxes in their regular form (w ≥ h, angle in [0, π)) mapped back through the letterbox. Each detection's box is the rotated box's axis-aligned bounds.
 /// </summary>
 public sealed class ObbPostprocessor(PredictOptions options) : IOutputsPostprocessor
 {
-    /// <summary>Ultralytics' cap on the boxes NMS sees, and the offset that keeps classes apart.</summary>
-    const int MaxCandidates = 30_000;
-    const double ClassOffset = 7680;
-
     public PredictOptions Options { get; } = options;
 
     public IReadOnlyList<IReadOnlyList<Detection>> Postprocess(Tensor raw, IReadOnlyList<InputFrame> frames, IReadOnlyList<string> names) =>
@@ -44,42 +39,23 @@ public sealed class ObbPostprocessor(PredictOptions options) : IOutputsPostproce
     ImagePredictions Image(Tensor p, InputFrame f, IReadOnlyList<string> names)
     {
         using var scope = NewDisposeScope();
-        int nc = names.Count;
-        var x = p.transpose(0, 1); // [A, 4 + nc + 1]
-        var scores = x.narrow(1, 4, nc);
-        var (conf, cls) = scores.max(1);
-        using var threshold = Options.PredictConf.ToScalar();
-        var mask = conf.gt(threshold);
-        if (Options.Classes is { Length: > 0 } wanted)
+        var kept = RotatedNms.SingleImage(p, new NmsOptions
         {
-            var allow = new bool[nc];
-            foreach (int w in wanted) if (w >= 0 && w < nc) allow[w] = true;
-            mask = mask.logical_and(tensor(allow).index_select(0, cls));
-        }
-        var idx = mask.nonzero().squeeze(-1);
-        if (idx.shape[0] > MaxCandidates) idx = idx.index_select(0, conf.index_select(0, idx).argsort(descending: true).narrow(0, 0, MaxCandidates));
-        var boxes = cat(new[] { x.narrow(1, 0, 4), x.narrow(1, 4 + nc, 1) }, 1).index_select(0, idx);
-        var c = cls.index_select(0, idx);
-        var s = conf.index_select(0, idx);
-        var shifted = boxes.clone();
-        if (!Options.Agnostic) shifted.narrow(1, 0, 2).add_(c.to(ScalarType.Float32).Times(ClassOffset).unsqueeze(1), Scalars.One);
-        var keep = RotatedBoxes.Nms(shifted, s, Options.Iou).Take(Options.MaxDet).ToArray();
-        if (keep.Length == 0) return new ImagePredictions(Array.Empty<Detection>(), OrientedBoxes: Array.Empty<OrientedBox>());
-        var k = tensor(keep);
-        var kept = RotatedBoxes.Regularize(boxes.index_select(0, k));
-        var v = TensorArrays.Floats(kept);
-        var sv = TensorArrays.Floats(s.index_select(0, k));
-        var cv = c.index_select(0, k).data<long>().ToArray();
-        var dets = new List<Detection>(keep.Length);
-        var obbs = new List<OrientedBox>(keep.Length);
-        for (int j = 0; j < keep.Length; j++)
+            Conf = Options.PredictConf, Iou = Options.Iou, MaxDet = Options.MaxDet, Classes = Options.Classes, Agnostic = Options.Agnostic,
+            NumClasses = names.Count,
+        });
+        int n = (int)kept.shape[0];
+        var v = n == 0 ? Array.Empty<float>() : TensorArrays.Floats(kept);
+        var dets = new List<Detection>(n);
+        var obbs = new List<OrientedBox>(n);
+        for (int j = 0; j < n; j++)
         {
-            int o = j * 5;
+            int o = j * RotatedNms.Width;
             var ob = new OrientedBox((float)((v[o] - f.PadW) / f.RatioW), (float)((v[o + 1] - f.PadH) / f.RatioH),
-                (float)(v[o + 2] / f.RatioW), (float)(v[o + 3] / f.RatioH), v[o + 4]);
-            int id = (int)cv[j];
+                (float)(v[o + 2] / f.RatioW), (float)(v[o + 3] / f.RatioH), v[o + 6]);
+            int id = (int)v[o + 5];
             obbs.Add(ob);
-            dets.Add(new Detection(ob.Bounds(), sv[j], id, id < names.Count ? names[id] : id.ToString()));
+            dets.Add(new Detection(ob.Bounds(), v[o + 4], id, id < names.Count ? names[id] : id.ToString()));
         }
         return new ImagePredictions(dets, OrientedBoxes: obbs);
     }
