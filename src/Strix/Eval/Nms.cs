@@ -80,10 +80,11 @@ public static class Nms
     /// <summary>
     /// The candidates of one image's class scores [A, nc]: (anchor, class) pairs above conf (every passing class under
     /// multi-label, else each anchor's best), only the wanted classes, best first, at most <see cref="NmsOptions.MaxCandidates"/>.
-    /// Returns anchor indices, scores and classes (float32); the tensors belong to the caller's dispose scope.
+    /// Returns anchor indices, scores and classes (float32); the returned tensors belong to the caller's dispose scope.
     /// </summary>
     internal static (Tensor Anchor, Tensor Conf, Tensor Cls) Candidates(Tensor scores, NmsOptions o)
     {
+        using var scope = NewDisposeScope();
         var device = scores.device;
         long nc = scores.shape[1];
         using var confThreshold = o.Conf.ToScalar();
@@ -110,7 +111,8 @@ public static class Nms
         }
         var order = candConf.argsort(descending: true);
         if (order.shape[0] > o.MaxCandidates) order = order[..o.MaxCandidates];
-        return (candAnchor.index_select(0, order), candConf.index_select(0, order), candCls.index_select(0, order));
+        return (candAnchor.index_select(0, order).MoveToOuterDisposeScope(), candConf.index_select(0, order).MoveToOuterDisposeScope(),
+                candCls.index_select(0, order).MoveToOuterDisposeScope());
     }
 
     /// <summary>

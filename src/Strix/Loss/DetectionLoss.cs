@@ -207,6 +207,7 @@ public sealed class DetectionLoss
     /// </summary>
     internal static (Tensor Index, Tensor Classes) CheckTargets(Tensor batchIdx, Tensor cls, long batchSize, Device device, int numClasses)
     {
+        using var scope = NewDisposeScope();
         var idx = batchIdx.reshape(-1).to(device).to(ScalarType.Int64);
         long lo = idx.min().item<long>(), hi = idx.max().item<long>();
         if (lo < 0 || hi >= batchSize)
@@ -215,6 +216,6 @@ public sealed class DetectionLoss
         double cmin = clsFlat.min().item<float>(), cmax = clsFlat.max().item<float>();
         if (cmin < 0 || cmax >= numClasses)
             throw new ArgumentException($"target class {(cmin < 0 ? cmin : cmax)} is outside the model's {numClasses} classes (0..{numClasses - 1})");
-        return (idx, clsFlat);
+        return (idx.MoveToOuterDisposeScope(), clsFlat.MoveToOuterDisposeScope());
     }
 }

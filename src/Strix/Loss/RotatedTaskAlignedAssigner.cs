@@ -14,8 +14,11 @@ public sealed class RotatedTaskAlignedAssigner(int numClasses, int topk = 10, do
 {
     public override int BoxDim => 5;
 
-    protected override Tensor PairOverlaps(Tensor gtBoxes, Tensor predBoxes) =>
-        RotatedBoxes.ProbIouPairs(gtBoxes, predBoxes).clamp_min(Scalars.Zero);
+    protected override Tensor PairOverlaps(Tensor gtBoxes, Tensor predBoxes)
+    {
+        using var scope = NewDisposeScope();
+        return RotatedBoxes.ProbIouPairs(gtBoxes, predBoxes).clamp_min(Scalars.Zero).MoveToOuterDisposeScope();
+    }
 
     protected override Tensor Candidates(Tensor anchorPoints, Tensor gtBoxes) => CandidatesInRotatedGts(anchorPoints, gtBoxes);
 
@@ -37,11 +40,12 @@ public sealed class RotatedTaskAlignedAssigner(int numClasses, int topk = 10, do
         var y = anchorPoints.select(1, 1).view(1, 1, -1);
         var apx = x.sub(a.select(2, 0).unsqueeze(-1));                                  // [B, M, A]
         var apy = y.sub(a.select(2, 1).unsqueeze(-1));
-        Tensor Along(Tensor e) => apx.mul(e.select(2, 0).unsqueeze(-1)).Plus(apy.mul(e.select(2, 1).unsqueeze(-1)));
-        Tensor Norm(Tensor e) => e.mul(e).sum(2).unsqueeze(-1);
-        var pab = Along(ab);
-        var pad = Along(ad);
-        var inside = pab.ge(Scalars.Zero).logical_and(pab.le(Norm(ab))).logical_and(pad.ge(Scalars.Zero)).logical_and(pad.le(Norm(ad)));
+        // Each anchor's offset from corner a, projected on edges ab and ad (unnormalised), and those edges' squared lengths.
+        var pab = apx.mul(ab.select(2, 0).unsqueeze(-1)).Plus(apy.mul(ab.select(2, 1).unsqueeze(-1)));
+        var pad = apx.mul(ad.select(2, 0).unsqueeze(-1)).Plus(apy.mul(ad.select(2, 1).unsqueeze(-1)));
+        var abLen2 = ab.mul(ab).sum(2).unsqueeze(-1);
+        var adLen2 = ad.mul(ad).sum(2).unsqueeze(-1);
+        var inside = pab.ge(Scalars.Zero).logical_and(pab.le(abLen2)).logical_and(pad.ge(Scalars.Zero)).logical_and(pad.le(adLen2));
         return inside.MoveToOuterDisposeScope();
     }
 }

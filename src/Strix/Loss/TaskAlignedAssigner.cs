@@ -54,7 +54,11 @@ public class TaskAlignedAssigner
     public virtual int BoxDim => 4;
 
     /// <summary>Overlap of paired boxes [P, BoxDim] → [P], clamped at 0: CIoU here, ProbIoU for oriented boxes.</summary>
-    protected virtual Tensor PairOverlaps(Tensor gtBoxes, Tensor predBoxes) => BoxIou.CIoU(gtBoxes, predBoxes).clamp_min(Scalars.Zero);
+    protected virtual Tensor PairOverlaps(Tensor gtBoxes, Tensor predBoxes)
+    {
+        using var scope = NewDisposeScope();
+        return BoxIou.CIoU(gtBoxes, predBoxes).clamp_min(Scalars.Zero).MoveToOuterDisposeScope();
+    }
 
     /// <summary>[B, M, A]: whether each anchor centre lies inside each gt box (the candidates of that gt).</summary>
     protected virtual Tensor Candidates(Tensor anchorPoints, Tensor gtBoxes) => CandidatesInGts(anchorPoints, gtBoxes, Eps);

@@ -27,7 +27,8 @@ public sealed class ObbModule : DetectionModule
     {
         var rboxes = batch.OrientedBoxes ?? throw new InvalidOperationException(
             $"task=obb: the batch has no rotated boxes (the loader was built without DataLoaderOptions.OrientedBoxes); first image {batch.Files.FirstOrDefault()}");
-        return _loss.Compute(preds, batch.BatchIdx, Classes(batch), rboxes);
+        var cls = Classes(batch);
+        return _loss.Compute(preds, batch.BatchIdx, cls, rboxes);
     }
 
     protected override DetectionValidator CreateValidator(ValidatorOptions options) => new ObbValidator(Names, options);

@@ -112,8 +112,9 @@ public sealed class ObbValidator(IReadOnlyList<string> names, ValidatorOptions? 
     {
         if (image.PlotPredictions is not { } plotPred || image.PlotLabels is not { } plotLabels) return;
         // The tiles show the model input: corners in its pixels.
-        int n = (int)image.Detections.shape[0];
-        var r = n == 0 ? Array.Empty<float>() : TensorArrays.Floats(image.Detections);
+        var detections = image.Detections;
+        int n = (int)detections.shape[0];
+        var r = n == 0 ? Array.Empty<float>() : TensorArrays.Floats(detections);
         var corners = Enumerable.Range(0, n).Select(i => Polygons.RectCorners(r[i * RowWidth + 6], r[i * RowWidth + 7], r[i * RowWidth + 8], r[i * RowWidth + 9], r[i * RowWidth + 10])).ToArray();
         plotPred[image.Index] = plotPred[image.Index] with { Corners = corners };
         var batch = image.Batch;

@@ -122,6 +122,27 @@ public class ObbTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_rotation_of_any_degree_turns_the_box_and_keeps_its_size()
+    {
+        var root = TestPaths.NewTempDir("obb-rotate");
+        var cfg = DatasetConfig.Load(TinyObbDataset(root, images: 1));
+        var hyp = AugmentationOptions.None with { Degrees = 180 };
+        var ds = YoloDataset.Create(cfg, "train", DataLoaderOptions.ForTraining(64, 1, 0, hyp: hyp) with { OrientedBoxes = true, Shuffle = false }, _ => { });
+        var (_, _, w, h, a) = Polygons.MinAreaRect(ds.Items[0].Segments![0].Select(v => v * 64).ToArray());
+        var angles = new List<float>();
+        for (int epoch = 0; epoch < 6; epoch++)
+        {
+            var r = ds.Load(0, epoch).OrientedBoxes!;
+            // The shape stays inside the picture, so its rectangle turns whole: the same 24 × 10 within half a pixel.
+            Assert.InRange(r[2] * 64 - w, -0.5f, 0.5f);
+            Assert.InRange(r[3] * 64 - h, -0.5f, 0.5f);
+            angles.Add(r[4]);
+        }
+        Assert.True(angles.Max() - angles.Min() > 0.5f, $"angles {string.Join(", ", angles)} did not turn");
+        Assert.All(angles, x => Assert.InRange(x, 0f, MathF.PI));
+    }
+
+    [Fact]
     public void An_obb_model_trains_on_obb_labels_and_strix_val_repeats_its_final_metrics()
     {
         var root = TestPaths.NewTempDir("obb-train");
@@ -145,5 +166,23 @@ public class ObbTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         var val = new Strix.Cli.Commands.ValCommand();
         Assert.Equal(0, val.Run(new[] { $"model={result.BestPath}", $"data={args.Data}", "imgsz=64", "batch=8", "workers=0", "plots=false", $"project={root}" }));
         Assert.Equal(result.FinalMetrics["metrics/mAP50-95(B)"], val.LastResult!.Metrics.Map, 6);
+
+        // The exported ONNX model validates through ONNX Runtime to the same rotated-box metrics as TorchSharp.
+        var cfg = DatasetConfig.Load(args.Data);
+        var onnx = Path.Combine(root, "best.onnx");
+        using var loaded = ModelLoader.Load(result.BestPath!, null, _ => { });
+        Strix.Export.OnnxExporter.Export(loaded.Model, onnx, new Strix.Export.OnnxExportOptions { ImageSize = 64, Names = cfg.Names });
+        Strix.Eval.DetectionResults Validate(Strix.Inference.IDetectionBackend backend)
+        {
+            using var loader = DataLoader.Create(cfg, "val", DataLoaderOptions.ForValidation(64, 4, 0, rect: false) with { OrientedBoxes = true }, _ => { });
+            return new ObbValidator(cfg.Names, new ValidatorOptions { Plots = false, Log = null }).Run(backend, loader).Metrics;
+        }
+        var torchResult = Validate(new Strix.Inference.TorchBackend(loaded.Model, cfg.Names, 64));
+        using var ort = Strix.Export.OnnxRuntimeBackend.Open(onnx);
+        Assert.Equal("obb", ort.Task);
+        var ortResult = Validate(ort);
+        output.WriteLine($"torch mAP50-95 {torchResult.Map:F6}, ORT {ortResult.Map:F6}");
+        Assert.InRange(Math.Abs(torchResult.Map - ortResult.Map), 0, 1e-3);
+        Assert.InRange(Math.Abs(torchResult.Map50 - ortResult.Map50), 0, 1e-3);
     }
 }
