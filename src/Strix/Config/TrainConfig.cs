@@ -81,6 +81,7 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     [Arg("mosaic", "mosaic probability")] public double Mosaic { get; init; } = AugmentationArgs.Defaults.Mosaic;
     [Arg("mixup", "mixup probability")] public double MixUp { get; init; } = AugmentationArgs.Defaults.MixUp;
     [Arg("erasing", "classify: random erasing probability")] public double Erasing { get; init; } = Strix.Data.ClassifyTransforms.DefaultErasing;
+    [Arg("auto_augment", "classify: randaugment (in place of HSV jitter) or none")] public string AutoAugment { get; init; } = "randaugment";
     [Arg("precision", "32, bf16-mixed or fp16-mixed (default 32; fp16-mixed on CUDA with amp)")] public PrecisionMode? Precision { get; init; }
     [Arg("fast_dev_run", "one training and one validation batch, nothing written")] public bool FastDevRun { get; init; }
     [Arg("overfit_batches", "train on the first N batches only (0: off)")] public int OverfitBatches { get; init; }
@@ -123,6 +124,7 @@ public sealed record TrainConfig : ConfigRecord, IAugmentationArgs
     {
         ArgChecks.Required("task", Task, "detect, segment or classify");
         ArgChecks.Probability("erasing", Erasing);
+        Strix.Data.ClassifyTransforms.ParseAutoAugment(AutoAugment);
         ArgChecks.AtLeast("mask_ratio", MaskRatio, 1);
         ArgChecks.Required("model", Model, "a scale such as yolov8n or a weights file");
         ArgChecks.Required("data", Data, "a data.yaml path or 'shapes'");

@@ -12,20 +12,23 @@ public sealed record ClassificationLoaderOptions
     /// <summary>Threads decoding and augmenting a batch (the next batch is prepared while the current one trains).</summary>
     public int Workers { get; init; } = 2;
     public int Seed { get; init; }
-    /// <summary>Training transforms (random resized crop, flips, HSV, erasing); otherwise the validation centre crop.</summary>
+    /// <summary>Training transforms (random resized crop, flips, RandAugment or HSV, erasing); otherwise the validation centre crop.</summary>
     public bool Augment { get; init; }
     public bool Shuffle { get; init; }
     public AugmentationOptions Hyp { get; init; } = new();
     /// <summary><c>erasing</c>: probability of random erasing (training only).</summary>
     public double Erasing { get; init; } = ClassifyTransforms.DefaultErasing;
+    /// <summary><c>auto_augment</c> (training only): RandAugment, Ultralytics' default, in place of the HSV jitter.</summary>
+    public AutoAugmentPolicy AutoAugment { get; init; } = AutoAugmentPolicy.RandAugment;
     /// <summary><c>fraction</c>: the share of the split used, taken per class (the first images of each class folder), so every class stays.</summary>
     public double Fraction { get; init; } = 1.0;
     /// <summary>Data-parallel rank and world size: a shuffled epoch is dealt out by <see cref="Shards"/>, an unshuffled one by whole batches.</summary>
     public int Rank { get; init; }
     public int WorldSize { get; init; } = 1;
 
-    public static ClassificationLoaderOptions ForTraining(int imgsz, int batch, int workers, int seed, AugmentationOptions hyp, double erasing) =>
-        new() { ImgSz = imgsz, BatchSize = batch, Workers = workers, Seed = seed, Augment = true, Shuffle = true, Hyp = hyp, Erasing = erasing };
+    public static ClassificationLoaderOptions ForTraining(int imgsz, int batch, int workers, int seed, AugmentationOptions hyp, double erasing,
+        AutoAugmentPolicy autoAugment = AutoAugmentPolicy.RandAugment) =>
+        new() { ImgSz = imgsz, BatchSize = batch, Workers = workers, Seed = seed, Augment = true, Shuffle = true, Hyp = hyp, Erasing = erasing, AutoAugment = autoAugment };
 
     public static ClassificationLoaderOptions ForValidation(int imgsz, int batch, int workers) =>
         new() { ImgSz = imgsz, BatchSize = batch, Workers = workers, Augment = false, Shuffle = false };
@@ -114,7 +117,7 @@ public sealed class ClassificationLoader
         var img = ImageIO.Load(item.File);
         int s = Options.ImgSz;
         var crop = Options.Augment
-            ? ClassifyTransforms.Train(img, s, Options.Hyp, Options.Erasing, new StrixRandom(Options.Seed, epoch, index, RandomStreams.Augment))
+            ? ClassifyTransforms.Train(img, s, Options.Hyp, Options.Erasing, new StrixRandom(Options.Seed, epoch, index, RandomStreams.Augment), Options.AutoAugment)
             : ClassifyTransforms.CenterCrop(img, s);
         return new Sample(crop, new float[] { item.Class }, new[] { 0.5f, 0.5f, 1f, 1f }, item.File,
             (img.Height, img.Width), (crop.Height, crop.Width), ((double)s / Math.Min(img.Width, img.Height), (double)s / Math.Min(img.Width, img.Height), 0, 0));

@@ -2,25 +2,45 @@ using Strix.Runtime;
 
 namespace Strix.Data;
 
+/// <summary>The learnt-free augmentation policy of classification training (<c>auto_augment</c>).</summary>
+public enum AutoAugmentPolicy { None, RandAugment }
+
 /// <summary>
 /// Ultralytics' classification transforms on <see cref="RgbImage"/>: for training a random resized crop (area
-/// fraction in [1 − scale, 1], aspect ratio in [3/4, 4/3], log-uniform), flips, HSV jitter and random erasing;
+/// fraction in [1 − scale, 1], aspect ratio in [3/4, 4/3], log-uniform), flips, RandAugment (or, without it, HSV jitter) and random erasing;
 /// for validation the shortest side resized to the crop size, then a centre crop. Randomness comes from the
 /// caller's <see cref="StrixRandom"/>, so a sample's augmentation is a function of (seed, epoch, index).
 /// </summary>
 public static class ClassifyTransforms
 {
+    /// <summary>
+    /// <c>auto_augment</c>: <c>randaugment</c> (Ultralytics' default), or <c>none</c>/empty/<c>false</c>; Ultralytics' other
+    /// policies (<c>autoaugment</c>, <c>augmix</c>) are refused by name.
+    /// </summary>
+    public static AutoAugmentPolicy ParseAutoAugment(string? value) => (value ?? "").Trim().ToLowerInvariant() switch
+    {
+        "randaugment" => AutoAugmentPolicy.RandAugment,
+        "" or "none" or "false" or "null" => AutoAugmentPolicy.None,
+        "autoaugment" or "augmix" => throw new ArgumentException($"auto_augment={value}: not built in Strix; use randaugment (the default) or none"),
+        _ => throw new ArgumentException($"auto_augment={value}: expected randaugment or none"),
+    };
+
     /// <summary>Ultralytics' default erasing probability for classification.</summary>
     public const double DefaultErasing = 0.4;
 
-    /// <summary>The training augmentation of one image to <paramref name="size"/>².</summary>
-    public static RgbImage Train(RgbImage img, int size, AugmentationOptions hyp, double erasing, StrixRandom rng)
+    /// <summary>
+    /// The training augmentation of one image to <paramref name="size"/>². Under <see cref="AutoAugmentPolicy.RandAugment"/>
+    /// the HSV jitter is left out, as Ultralytics does (RandAugment has its own colour operations).
+    /// </summary>
+    public static RgbImage Train(RgbImage img, int size, AugmentationOptions hyp, double erasing, StrixRandom rng,
+        AutoAugmentPolicy autoAugment = AutoAugmentPolicy.None)
     {
         var (x, y, w, h) = RandomResizedCropBox(img.Width, img.Height, 1.0 - hyp.Scale, 1.0, 3.0 / 4, 4.0 / 3, rng);
         var outImg = ImageOps.ResizeBilinear(Crop(img, x, y, w, h), size, size);
         if (rng.Chance(hyp.FlipLR)) RandomFlip.Horizontal(outImg, Instances.Empty);
         if (rng.Chance(hyp.FlipUD)) RandomFlip.Vertical(outImg, Instances.Empty);
-        if (hyp.HsvH > 0 || hyp.HsvS > 0 || hyp.HsvV > 0) RandomHsv.Apply(outImg, hyp.HsvH, hyp.HsvS, hyp.HsvV, rng);
+        if (autoAugment == AutoAugmentPolicy.RandAugment) outImg = RandAugment.Apply(outImg, rng);
+        else if (hyp.HsvH > 0 || hyp.HsvS > 0 || hyp.HsvV > 0) RandomHsv.Apply(outImg, hyp.HsvH, hyp.HsvS, hyp.HsvV, rng);
         if (rng.Chance(erasing)) Erase(outImg, rng);
         return outImg;
     }

@@ -17,7 +17,8 @@ public sealed class ClassificationTaskDataset(string root) : TaskDataset
     {
         var train = ClassificationDataset.Load(Root, "train", warn);
         var val = ClassificationDataset.Load(Root, valSplit, warn);
-        var trainOptions = ClassificationLoaderOptions.ForTraining(r.ImgSz, r.RankBatch, r.Workers, args.Seed, args.ToAugmentation(), args.Erasing) with
+        var trainOptions = ClassificationLoaderOptions.ForTraining(r.ImgSz, r.RankBatch, r.Workers, args.Seed, args.ToAugmentation(), args.Erasing,
+            ClassifyTransforms.ParseAutoAugment(args.AutoAugment)) with
         {
             Fraction = args.Fraction, Rank = r.Rank, WorldSize = r.WorldSize,
         };
