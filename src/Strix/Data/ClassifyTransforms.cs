@@ -32,8 +32,7 @@ public static class ClassifyTransforms
     /// The training augmentation of one image to <paramref name="size"/>². Under <see cref="AutoAugmentPolicy.RandAugment"/>
     /// the HSV jitter is left out, as Ultralytics does (RandAugment has its own colour operations).
     /// </summary>
-    public static RgbImage Train(RgbImage img, int size, AugmentationOptions hyp, double erasing, StrixRandom rng,
-        AutoAugmentPolicy autoAugment = AutoAugmentPolicy.None)
+    public static RgbImage Train(RgbImage img, int size, AugmentationOptions hyp, double erasing, StrixRandom rng, AutoAugmentPolicy autoAugment)
     {
         var (x, y, w, h) = RandomResizedCropBox(img.Width, img.Height, 1.0 - hyp.Scale, 1.0, 3.0 / 4, 4.0 / 3, rng);
         var outImg = ImageOps.ResizeBilinear(Crop(img, x, y, w, h), size, size);

@@ -105,13 +105,15 @@ public static class RandAugment
         }
     }
 
-    /// <summary>ITU-R 601 luma (PIL's "L": 299/587/114), repeated over the three channels.</summary>
+    /// <summary>ITU-R 601 luma of the pixel at byte <paramref name="i"/> (PIL's "L": 299/587/114, rounded).</summary>
+    static int Luma(byte[] p, int i) => (p[i] * 299 + p[i + 1] * 587 + p[i + 2] * 114 + 500) / 1000;
+
+    /// <summary>Each pixel's luma, repeated over the three channels.</summary>
     static byte[] Grayscale(RgbImage img)
     {
         var p = img.Pixels;
         var g = new byte[p.Length];
-        for (int i = 0; i < p.Length; i += 3)
-            g[i] = g[i + 1] = g[i + 2] = (byte)((p[i] * 299 + p[i + 1] * 587 + p[i + 2] * 114 + 500) / 1000);
+        for (int i = 0; i < p.Length; i += 3) g[i] = g[i + 1] = g[i + 2] = (byte)Luma(p, i);
         return g;
     }
 
@@ -119,7 +121,7 @@ public static class RandAugment
     {
         var p = img.Pixels;
         long sum = 0;
-        for (int i = 0; i < p.Length; i += 3) sum += (p[i] * 299 + p[i + 1] * 587 + p[i + 2] * 114 + 500) / 1000;
+        for (int i = 0; i < p.Length; i += 3) sum += Luma(p, i);
         return Math.Round(sum / (double)(p.Length / 3));
     }
 
