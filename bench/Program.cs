@@ -10,6 +10,7 @@ var benches = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["export"] = ExportBench.Run,
     ["train"] = TrainBench.Run,
     ["models"] = ModelsBench.Run,
+    ["layers"] = LayersBench.Run,
     ["track"] = TrackBench.Run,
     ["scalar-race"] = ScalarRaceBench.Run,
     ["amp-grads"] = AmpGradsBench.Run,
