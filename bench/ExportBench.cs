@@ -98,10 +98,10 @@ public static class ExportBench
                 Thread.Sleep(QuietMs);
                 for (int i = 0; i < Math.Max(3, runs / 2); i++) blocks["ort"].Add(TimeNow(Ort));
             }
-            double blockTorchMs = Median(blocks["torch"]), blockOrtMs = Median(blocks["ort"]);
+            double blockTorchMs = BenchUtil.Median(blocks["torch"]), blockOrtMs = BenchUtil.Median(blocks["ort"]);
             double halfMs = BenchUtil.MedianMs(OrtHalf, runs: Math.Max(3, runs / 5), warmup: 1);
-            double torchMs = Median(times["torch"]), ortMs = Median(times["ort"]), dynMs = Median(times["ort_dynamic"]);
-            double nchwMs = Median(times["torch_nchw"]);
+            double torchMs = BenchUtil.Median(times["torch"]), ortMs = BenchUtil.Median(times["ort"]), dynMs = BenchUtil.Median(times["ort_dynamic"]);
+            double nchwMs = BenchUtil.Median(times["torch_nchw"]);
             Console.Error.WriteLine($"torch fused fp32 {torchMs:F1} ms (NCHW input {nchwMs:F1}), ORT fp32 {ortMs:F1} ms (dynamic {dynMs:F1}, fp16 {halfMs:F1}), ratio {torchMs / ortMs:F2}; in blocks {blockTorchMs:F1} vs {blockOrtMs:F1} ms, ratio {blockTorchMs / blockOrtMs:F2}");
 
             BenchUtil.Print(new
@@ -157,9 +157,7 @@ public static class ExportBench
     static double Time(Action a)
     {
         Thread.Sleep(QuietMs);
-        var sw = Stopwatch.StartNew();
-        a();
-        return sw.Elapsed.TotalMilliseconds;
+        return TimeNow(a);
     }
 
     static double TimeNow(Action a)
@@ -167,12 +165,6 @@ public static class ExportBench
         var sw = Stopwatch.StartNew();
         a();
         return sw.Elapsed.TotalMilliseconds;
-    }
-
-    static double Median(List<double> v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
     static string LoadAverage()

@@ -40,7 +40,7 @@ public static class LayersBench
         }
 
         var rows = new List<object>();
-        double sumNhwc = nhwc.Sum(Median);
+        double sumNhwc = nhwc.Sum(BenchUtil.Median);
         for (int i = 0; i < n; i++)
         {
             bool decode = i == n - 1;
@@ -50,13 +50,13 @@ public static class LayersBench
                 layer = decode ? "decode" : layer!.Index.ToString(),
                 type = decode ? "Detect.Decode" : layer!.Type,
                 arguments = decode ? "" : layer!.Arguments,
-                ms_nchw = BenchUtil.Round(Median(nchw[i]), 3),
-                ms_channels_last = BenchUtil.Round(Median(nhwc[i]), 3),
-                share_channels_last = BenchUtil.Round(Median(nhwc[i]) / sumNhwc, 3),
+                ms_nchw = BenchUtil.Round(BenchUtil.Median(nchw[i]), 3),
+                ms_channels_last = BenchUtil.Round(BenchUtil.Median(nhwc[i]), 3),
+                share_channels_last = BenchUtil.Round(BenchUtil.Median(nhwc[i]) / sumNhwc, 3),
             });
         }
         foreach (var row in rows) Console.Error.WriteLine(row);
-        Console.Error.WriteLine($"pass NCHW {Median(totals[0]):F1} ms, channels-last {Median(totals[1]):F1} ms");
+        Console.Error.WriteLine($"pass NCHW {BenchUtil.Median(totals[0]):F1} ms, channels-last {BenchUtil.Median(totals[1]):F1} ms");
         BenchUtil.Print(new
         {
             bench = "layers",
@@ -67,7 +67,7 @@ public static class LayersBench
             dtype = "Float32",
             runs,
             machine = BenchUtil.Machine(),
-            pass_ms = new { nchw = BenchUtil.Round(Median(totals[0]), 1), channels_last = BenchUtil.Round(Median(totals[1]), 1) },
+            pass_ms = new { nchw = BenchUtil.Round(BenchUtil.Median(totals[0]), 1), channels_last = BenchUtil.Round(BenchUtil.Median(totals[1]), 1) },
             layers = rows,
         });
         return 0;
@@ -101,9 +101,4 @@ public static class LayersBench
         return pass.Elapsed.TotalMilliseconds;
     }
 
-    static double Median(List<double> v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 }
